@@ -1,0 +1,24 @@
+"""estweight: tf.estimator for TensorFlow 2.16+, with weighted training.
+
+    import estweight
+    estweight.install()          # legacy `tf.estimator` code now runs as is
+    est = estweight.Estimator(model_fn, model_dir="runs/a")
+    est.train(input_fn, steps=100)
+"""
+# pylint: disable=wildcard-import,g-bad-import-order
+try:
+  import tensorflow as _tf  # noqa: F401
+except ImportError as _e:  # pragma: no cover - depends on the install
+  raise ImportError(
+      "estweight needs TensorFlow >= 2.16. Install one flavour: "
+      "`pip install estweight[tensorflow]` (full wheel), "
+      "`pip install estweight[and-cuda]` (GPU), or for the small CPU wheel "
+      "`pip install tensorflow-cpu && pip install --no-deps tf-keras`.") from _e
+
+from estweight._api import *  # noqa: F401,F403
+from estweight import experimental  # noqa: F401
+from estweight import export  # noqa: F401
+from estweight import inputs  # noqa: F401
+from estweight.compat import install  # noqa: F401
+
+__version__ = "0.1.0"

@@ -1,0 +1,36 @@
+"""The tf.estimator public names, shared by `estweight` and its v1 namespace."""
+# pylint: disable=g-importing-member,unused-import
+from estweight.estimator import Estimator
+from estweight.extenders import add_metrics
+from estweight.hooks import CheckpointSaverHook
+from estweight.hooks import CheckpointSaverListener
+from estweight.hooks import FeedFnHook
+from estweight.hooks import FinalOpsHook
+from estweight.hooks import GlobalStepWaiterHook
+from estweight.hooks import LoggingTensorHook
+from estweight.hooks import NanLossDuringTrainingError
+from estweight.hooks import NanTensorHook
+from estweight.hooks import ProfilerHook
+from estweight.hooks import SecondOrStepTimer
+from estweight.hooks import SessionRunArgs
+from estweight.hooks import SessionRunContext
+from estweight.hooks import SessionRunHook
+from estweight.hooks import SessionRunValues
+from estweight.hooks import StepCounterHook
+from estweight.hooks import StopAtStepHook
+from estweight.hooks import SummarySaverHook
+from estweight.mode_keys import ModeKeys
+from estweight.run_config import RunConfig
+from estweight.spec import EstimatorSpec
+from estweight.warm_start import VocabInfo
+from estweight.warm_start import WarmStartSettings
+
+__all__ = [
+    "CheckpointSaverHook", "CheckpointSaverListener", "Estimator",
+    "EstimatorSpec", "FeedFnHook", "FinalOpsHook", "GlobalStepWaiterHook",
+    "LoggingTensorHook", "ModeKeys", "NanLossDuringTrainingError",
+    "NanTensorHook", "ProfilerHook", "RunConfig", "SecondOrStepTimer",
+    "SessionRunArgs", "SessionRunContext", "SessionRunHook",
+    "SessionRunValues", "StepCounterHook", "StopAtStepHook",
+    "SummarySaverHook", "VocabInfo", "WarmStartSettings", "add_metrics",
+]

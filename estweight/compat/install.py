@@ -1,0 +1,77 @@
+"""install(): make legacy `tf.estimator` code find estweight."""
+from __future__ import annotations
+
+import importlib
+import sys
+
+from absl import logging
+
+
+def _resolves(module, name: str, probe: str) -> bool:
+  """True if `module.<name>.<probe>` is real (not missing, not a Keras 3 stub)."""
+  try:
+    getattr(getattr(module, name), probe)
+    return True
+  except (AttributeError, ImportError):
+    return False
+
+
+def _is_ours(module, name: str) -> bool:
+  value = module.__dict__.get(name) if hasattr(module, "__dict__") else None
+  return getattr(value, "__name__", "").startswith("estweight")
+
+
+def _unique(objs):
+  seen, out = set(), []
+  for obj in objs:
+    if obj is not None and id(obj) not in seen:
+      seen.add(id(obj))
+      out.append(obj)
+  return out
+
+
+def install() -> list[str]:
+  """Points `tf.estimator`, `tf.compat.v1.estimator` and `tf.compat.v1.layers`
+  at estweight.
+
+  After it, legacy code runs unchanged: `tf.estimator.Estimator(...)`,
+  `tf.compat.v1.estimator.inputs.numpy_input_fn(...)`,
+  `tf.compat.v1.layers.dense(...)`, also through
+  `import tensorflow.compat.v1 as tf` done before or after the call. Names
+  TensorFlow still provides itself (tf.estimator on TF <= 2.15) are left
+  alone. Safe to call repeatedly.
+
+  Returns:
+    The dotted names that now resolve to estweight.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import estweight  # pylint: disable=g-import-not-at-top
+
+  # Importing tf_keras (behind the layers shim) rebuilds `tf.compat`; code
+  # that already holds the old `tf.compat.v1` object must be patched too.
+  early_v1 = [tf.compat.v1, sys.modules.get("tensorflow.compat.v1")]
+  early_v2 = [getattr(tf.compat, "v2", None)]
+  v1_layers = importlib.import_module("estweight.compat.v1.layers")
+  v1_estimator = importlib.import_module("estweight.compat.v1.estimator")
+  v1_modules = _unique(early_v1 + [tf.compat.v1,
+                                   sys.modules.get("tensorflow.compat.v1")])
+  v2_modules = _unique(early_v2 + [getattr(tf.compat, "v2", None)])
+
+  done = []
+  if _is_ours(tf, "estimator") or not _resolves(tf, "estimator", "Estimator"):
+    for module in [tf] + v2_modules:
+      setattr(module, "estimator", estweight)
+    sys.modules["tensorflow.estimator"] = estweight
+    done.append("tf.estimator")
+  for name, value, probe in (("estimator", v1_estimator, "Estimator"),
+                             ("layers", v1_layers, "dense")):
+    primary = v1_modules[0]
+    if _is_ours(primary, name) or not _resolves(primary, name, probe):
+      for module in v1_modules:
+        setattr(module, name, value)
+      sys.modules[f"tensorflow.compat.v1.{name}"] = value
+      done.append(f"tf.compat.v1.{name}")
+  if done:
+    logging.info("estweight.install(): %s now resolve to estweight.",
+                 ", ".join(done))
+  return done

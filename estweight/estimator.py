@@ -1,0 +1,359 @@
+"""Estimator: train, evaluate and predict a model_fn (tf.estimator 2.15 API)."""
+from __future__ import annotations
+
+import copy
+import numbers
+import os
+import tempfile
+from typing import Any, Callable, Iterable
+
+import tensorflow as tf
+from absl import logging
+
+from estweight import run_config as run_config_lib
+from estweight import warm_start as warm_start_lib
+from estweight.mode_keys import ModeKeys
+from estweight.runtime import checkpoints
+from estweight.runtime import evaluate as evaluate_lib
+from estweight.runtime import fn_args as fn_args_lib
+from estweight.runtime import graph as graph_lib
+from estweight.runtime import inputs as inputs_lib
+from estweight.runtime import predict as predict_lib
+from estweight.runtime import train as train_lib
+from estweight.spec import EstimatorSpec
+
+_v1 = tf.compat.v1
+_MODEL_FN_ARGS = frozenset(("features", "labels", "mode", "params", "config"))
+
+
+def verify_model_fn_args(model_fn: Callable, params) -> None:
+  """Checks a model_fn's signature the way tf.estimator does, with clearer words."""
+  if model_fn is None:
+    raise ValueError("`model_fn` must be provided to Estimator. "
+                     "Received: model_fn=None.")
+  if not callable(model_fn):
+    raise TypeError(f"`model_fn` must be callable. Received: model_fn="
+                    f"{model_fn!r}.")
+  args = set(fn_args_lib.fn_args(model_fn))
+  if "**" in args:
+    return
+  if "features" not in args:
+    raise ValueError(
+        "`model_fn` must include a `features` argument. Received: model_fn="
+        f"{fn_args_lib.describe(model_fn)}.")
+  if params is not None and "params" not in args:
+    raise ValueError(
+        "`model_fn` does not include a `params` argument, but params were "
+        f"passed to Estimator. Received: model_fn="
+        f"{fn_args_lib.describe(model_fn)}, params={params!r}.")
+  if params is None and "params" in args:
+    logging.warning("model_fn (%s) includes params argument, but params are "
+                    "not passed to Estimator.", fn_args_lib.describe(model_fn))
+  unknown = sorted(args - _MODEL_FN_ARGS - {"self"})
+  if unknown:
+    raise ValueError(
+        f"`model_fn` has following not expected args: {unknown}. A model_fn "
+        f"may take only {sorted(_MODEL_FN_ARGS)}. Received: model_fn="
+        f"{fn_args_lib.describe(model_fn)}.")
+
+
+def _check_positive_int(name, value):
+  if value is None:
+    return
+  integral = isinstance(value, numbers.Integral) or (
+      isinstance(value, float) and value.is_integer())
+  if isinstance(value, bool) or not integral or value <= 0:
+    raise ValueError(f"`{name}` must be a positive integer or None. "
+                     f"Received: {name}={value!r}.")
+
+
+def _check_hooks(name, hooks, cls):
+  hooks = list(hooks or [])
+  for hook in hooks:
+    if not isinstance(hook, cls):
+      raise TypeError(f"All entries of `{name}` must be {cls.__name__} "
+                      f"instances. Received: {hook!r}.")
+  return hooks
+
+
+class Estimator:
+  """Trains, evaluates and predicts with a `model_fn`.
+
+  Args:
+    model_fn: `(features, labels, mode, params, config) -> EstimatorSpec`;
+      every argument but `features` is optional and filled by name.
+    model_dir: where checkpoints and summaries live. `None` uses
+      `config.model_dir`, else a fresh temporary directory (with a warning).
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    params: a dict handed (deep-copied) to model_fn and input_fn.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory,
+      or a `WarmStartSettings`; used only while model_dir has no checkpoint.
+  """
+
+  def __init__(self, model_fn: Callable, model_dir: str | os.PathLike | None
+               = None, config: run_config_lib.RunConfig | None = None,
+               params: dict[str, Any] | None = None, warm_start_from=None):
+    if config is None:
+      config = run_config_lib.RunConfig()
+      logging.info("Using default config.")
+    if not isinstance(config, run_config_lib.RunConfig):
+      raise ValueError("`config` must be an estweight.RunConfig. "
+                       f"Received: config={config!r}.")
+    verify_model_fn_args(model_fn, params)
+    model_dir = self._resolve_model_dir(model_dir, config)
+    replacements = {"model_dir": model_dir}
+    if config.session_config is None:
+      replacements["session_config"] = (
+          run_config_lib.get_default_session_config())
+    self._config = config.replace(**replacements)
+    self._model_dir = model_dir
+    self._model_fn = model_fn
+    self._params = copy.deepcopy(params or {})
+    self._warm_start_settings = warm_start_lib.normalize_warm_start(
+        warm_start_from)
+    logging.info("Using config: %s", self._config)
+
+  @staticmethod
+  def _resolve_model_dir(model_dir, config) -> str:
+    if model_dir is not None:
+      model_dir = os.fspath(model_dir)
+      if not model_dir:
+        raise ValueError("`model_dir` must be a non-empty path or None. "
+                         f"Received: model_dir={model_dir!r}.")
+      if config.model_dir and config.model_dir != model_dir:
+        raise ValueError(
+            "`model_dir` are set both in constructor and `RunConfig`, but "
+            f"with different values. Received: model_dir={model_dir!r}, "
+            f"config.model_dir={config.model_dir!r}.")
+    model_dir = model_dir or config.model_dir
+    if model_dir is None:
+      model_dir = tempfile.mkdtemp()
+      logging.warning("Using temporary folder as model directory: %s",
+                      model_dir)
+    checkpoints.check_model_dir(model_dir)
+    return model_dir
+
+  # ------------------------------------------------------------ properties
+  @property
+  def model_dir(self) -> str:
+    return self._model_dir
+
+  @property
+  def config(self) -> run_config_lib.RunConfig:
+    return copy.deepcopy(self._config)
+
+  @property
+  def params(self) -> dict[str, Any]:
+    return copy.deepcopy(self._params)
+
+  @property
+  def model_fn(self) -> Callable:
+    """`(features, labels, mode, config) -> EstimatorSpec`, params injected."""
+    def public_model_fn(features, labels, mode, config):
+      return self._call_model_fn(features, labels, mode, config)
+    return public_model_fn
+
+  def eval_dir(self, name: str | None = None) -> str:
+    return os.path.join(self._model_dir,
+                        "eval" if not name else "eval_" + name)
+
+  def latest_checkpoint(self) -> str | None:
+    return checkpoints.latest_checkpoint(self._model_dir)
+
+  def get_variable_names(self) -> list[str]:
+    return [name for name, _ in tf.train.list_variables(
+        self._require_checkpoint())]
+
+  def get_variable_value(self, name: str):
+    return tf.train.load_variable(self._require_checkpoint(), name)
+
+  def _require_checkpoint(self) -> str:
+    path = self.latest_checkpoint()
+    if not path:
+      raise ValueError("Could not find trained model in model_dir: "
+                       f"{self._model_dir}.")
+    return path
+
+  # -------------------------------------------------------------- model_fn
+  def _call_model_fn(self, features, labels, mode, config):
+    args = fn_args_lib.fn_args(self._model_fn)
+    takes_all = "**" in args
+    kwargs = {}
+    if "labels" in args or takes_all:
+      kwargs["labels"] = labels
+    elif labels is not None:
+      raise ValueError(
+          "model_fn does not take labels, but input_fn returns labels. To "
+          "fix, add a `labels` argument to model_fn or return only features "
+          "from input_fn.")
+    if "mode" in args or takes_all:
+      kwargs["mode"] = mode
+    if "params" in args or takes_all:
+      kwargs["params"] = self.params
+    if "config" in args or takes_all:
+      kwargs["config"] = copy.deepcopy(config)
+    logging.info("Calling model_fn.")
+    spec = self._model_fn(features=features, **kwargs)
+    logging.info("Done calling model_fn.")
+    if not isinstance(spec, EstimatorSpec):
+      raise ValueError("model_fn should return an EstimatorSpec. Received: "
+                       f"{type(spec).__name__}: {spec!r}.")
+    if spec.mode != mode:
+      raise ValueError(f"model_fn returned a spec for mode={spec.mode!r} "
+                       f"when called with mode={mode!r}.")
+    return spec
+
+  def _build(self, input_fn, mode, *, warm_start=False):
+    def after_model_fn(_):
+      if warm_start:
+        checkpoints.apply_warm_start(self._warm_start_settings)
+    return graph_lib.build_mode_graph(
+        input_fn=input_fn,
+        call_model_fn=lambda f, l, m: self._call_model_fn(f, l, m,
+                                                          self._config),
+        mode=mode, config=self._config, params=self._params,
+        use_labels=mode != ModeKeys.PREDICT, after_model_fn=after_model_fn)
+
+  # ----------------------------------------------------------------- train
+  def train(self, input_fn: Callable, hooks: Iterable | None = None,
+            steps: int | None = None, max_steps: int | None = None,
+            saving_listeners: Iterable | None = None) -> "Estimator":
+    """Trains the model.
+
+    Args:
+      input_fn: returns a `tf.data.Dataset` of `(features, labels)`, or the
+        pair itself; may take `mode`, `params`, `config`.
+      hooks: `SessionRunHook`s run during training.
+      steps: train this many more steps. `None` (and `max_steps=None`): until
+        input_fn raises end-of-input.
+      max_steps: train until the global step reaches this absolute value;
+        returns at once if a checkpoint already reached it.
+      saving_listeners: `CheckpointSaverListener`s called around saves.
+
+    Returns:
+      self, for chaining.
+    """
+    if self._config.task_type in (run_config_lib.TaskType.EVALUATOR,
+                                  run_config_lib.TaskType.PS):
+      raise ValueError(
+          f"Train has been called wrong configuration. Please use "
+          f"tf.estimator.train_and_evaluate which calls proper API according "
+          f"to given configuration. Current configuration: task_type="
+          f"{self._config.task_type!r}.")
+    if steps is not None and max_steps is not None:
+      raise ValueError("Can not provide both steps and max_steps. Received: "
+                       f"steps={steps!r}, max_steps={max_steps!r}.")
+    _check_positive_int("steps", steps)
+    _check_positive_int("max_steps", max_steps)
+    hooks = _check_hooks("hooks", hooks, _v1.train.SessionRunHook)
+    saving_listeners = _check_hooks("saving_listeners", saving_listeners,
+                                    _v1.train.CheckpointSaverListener)
+    inputs_lib.validate_input_fn(input_fn)
+    checkpoints.check_model_dir(self._model_dir)
+    if self._config.train_distribute is not None:
+      raise NotImplementedError(
+          "RunConfig.train_distribute is not supported by this estweight "
+          "version yet. Received: train_distribute="
+          f"{self._config.train_distribute!r}.")
+
+    start_step = None
+    if max_steps is not None:
+      start_step = checkpoints.model_dir_global_step(self._model_dir)
+      if max_steps <= start_step:
+        logging.info("Skipping training since max_steps has already saved.")
+        return self
+
+    warm = self._warm_start_settings is not None and not self.latest_checkpoint()
+    mode_graph = self._build(input_fn, ModeKeys.TRAIN, warm_start=warm)
+    with mode_graph.graph.as_default():
+      if steps is not None:
+        step_hook = _v1.train.StopAtStepHook(num_steps=int(steps))
+        last_step = checkpoints.model_dir_global_step(self._model_dir) + int(
+            steps)
+      elif max_steps is not None:
+        step_hook = _v1.train.StopAtStepHook(last_step=int(max_steps))
+        last_step = int(max_steps)
+      else:
+        step_hook, last_step = None, None
+    all_hooks = ([step_hook] if step_hook else []) + hooks
+    train_lib.run_training(
+        mode_graph, config=self._config, model_dir=self._model_dir,
+        session_config=self._config.session_config, hooks=all_hooks,
+        saving_listeners=saving_listeners, last_step=last_step)
+    return self
+
+  # -------------------------------------------------------------- evaluate
+  def evaluate(self, input_fn: Callable, steps: int | None = None,
+               hooks: Iterable | None = None,
+               checkpoint_path: str | None = None,
+               name: str | None = None) -> dict[str, Any]:
+    """Evaluates the model on `steps` batches (`None`: until end of input).
+
+    Returns:
+      A dict of the spec's metrics plus `loss` (mean of the batch losses)
+      and `global_step` (the evaluated checkpoint's step).
+    """
+    _check_positive_int("steps", steps)
+    hooks = _check_hooks("hooks", hooks, _v1.train.SessionRunHook)
+    inputs_lib.validate_input_fn(input_fn)
+    if name is not None and not isinstance(name, str):
+      raise TypeError(f"`name` must be a string or None. Received: "
+                      f"name={name!r}.")
+    checkpoint_path, warm = self._checkpoint_for_inference(checkpoint_path,
+                                                           "evaluate")
+    mode_graph = self._build(input_fn, ModeKeys.EVAL, warm_start=warm)
+    logging.info("Starting evaluation.")
+    results = evaluate_lib.run_evaluation(
+        mode_graph, checkpoint_path=checkpoint_path, steps=steps, hooks=hooks,
+        master=self._config.evaluation_master,
+        session_config=self._config.session_config)
+    global_step = int(results[evaluate_lib.GLOBAL_STEP_KEY])
+    logging.info("Saving dict for global step %d: %s", global_step,
+                 ", ".join(f"{k} = {v}" for k, v in sorted(results.items())))
+    with mode_graph.graph.as_default():
+      evaluate_lib.write_eval_summary(self.eval_dir(name), results,
+                                      global_step, checkpoint_path)
+    return results
+
+  def _checkpoint_for_inference(self, checkpoint_path, what):
+    """(checkpoint to restore or None, whether to warm start)."""
+    if checkpoint_path:
+      checkpoint_path = os.fspath(checkpoint_path)
+      if tf.io.gfile.isdir(checkpoint_path):
+        checkpoint_path = checkpoints.resolve_checkpoint_path(checkpoint_path)
+      if not tf.compat.v1.train.checkpoint_exists(checkpoint_path):
+        raise ValueError(f"Could not find trained model at {checkpoint_path}."
+                         f" Received: checkpoint_path={checkpoint_path!r}.")
+      return checkpoint_path, False
+    latest = self.latest_checkpoint()
+    if latest:
+      return latest, False
+    logging.info("Could not find trained model in model_dir: %s, running "
+                 "initialization to %s.", self._model_dir, what)
+    return None, self._warm_start_settings is not None
+
+  # --------------------------------------------------------------- predict
+  def predict(self, input_fn: Callable, predict_keys=None,
+              hooks: Iterable | None = None,
+              checkpoint_path: str | None = None,
+              yield_single_examples: bool = True):
+    """Yields predictions for the features from `input_fn`.
+
+    Labels from input_fn are ignored. With a Dataset the generator ends with
+    the data; a features tensor that never ends yields forever.
+    """
+    hooks = _check_hooks("hooks", hooks, _v1.train.SessionRunHook)
+    inputs_lib.validate_input_fn(input_fn)
+    checkpoint_path, warm = self._checkpoint_for_inference(checkpoint_path,
+                                                           "predict")
+    mode_graph = self._build(input_fn, ModeKeys.PREDICT, warm_start=warm)
+    if not mode_graph.input_hooks:
+      logging.warning("Input graph does not use tf.data.Dataset; predict "
+                      "yields forever unless input_fn raises end-of-input.")
+    predictions = predict_lib.select_predictions(mode_graph.spec.predictions,
+                                                 predict_keys)
+    yield from predict_lib.run_prediction(
+        mode_graph, predictions=predictions, checkpoint_path=checkpoint_path,
+        hooks=hooks, master=self._config.master,
+        session_config=self._config.session_config,
+        yield_single_examples=yield_single_examples)

@@ -1,0 +1,2 @@
+"""`tf.estimator.experimental` names."""
+from estweight.experimental.logit_fn import call_logit_fn

@@ -1,0 +1,20 @@
+"""Export outputs: the signatures a model_fn offers for serving.
+
+These are TensorFlow's own SavedModel output classes (still shipped in TF
+2.21 under `tensorflow.python.saved_model.model_utils`), so exports written by
+estweight use exactly the signature layout TF Serving expects.
+"""
+from tensorflow.python.saved_model.model_utils import export_output as _eo
+from tensorflow.python.saved_model.model_utils import export_utils as _eu
+
+ExportOutput = _eo.ExportOutput
+ClassificationOutput = _eo.ClassificationOutput
+RegressionOutput = _eo.RegressionOutput
+PredictOutput = _eo.PredictOutput
+EvalOutput = _eo.EvalOutput
+TrainOutput = _eo.TrainOutput
+
+
+def get_export_outputs(export_outputs, predictions):
+  """Validates `export_outputs`, defaulting to a PredictOutput of predictions."""
+  return _eu.get_export_outputs(export_outputs, predictions)

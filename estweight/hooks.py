@@ -1,0 +1,22 @@
+"""Session hooks: TensorFlow's own classes, under their tf.estimator names."""
+import tensorflow as tf
+
+_train = tf.compat.v1.train
+
+SessionRunHook = _train.SessionRunHook
+SessionRunArgs = _train.SessionRunArgs
+SessionRunContext = _train.SessionRunContext
+SessionRunValues = _train.SessionRunValues
+CheckpointSaverListener = _train.CheckpointSaverListener
+LoggingTensorHook = _train.LoggingTensorHook
+StopAtStepHook = _train.StopAtStepHook
+CheckpointSaverHook = _train.CheckpointSaverHook
+SummarySaverHook = _train.SummarySaverHook
+StepCounterHook = _train.StepCounterHook
+NanTensorHook = _train.NanTensorHook
+ProfilerHook = _train.ProfilerHook
+FinalOpsHook = _train.FinalOpsHook
+FeedFnHook = _train.FeedFnHook
+GlobalStepWaiterHook = _train.GlobalStepWaiterHook
+SecondOrStepTimer = _train.SecondOrStepTimer
+NanLossDuringTrainingError = _train.NanLossDuringTrainingError

@@ -1,0 +1,109 @@
+"""numpy_input_fn: the 2.15 arguments, built on tf.data instead of queues."""
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import tensorflow as tf
+
+_TARGET_KEY = "__target_key__"
+
+
+def check_shuffle(shuffle):
+  if not isinstance(shuffle, bool):
+    raise ValueError("shuffle must be provided and explicitly set as boolean "
+                     f"(it is recommended to set it as True for training). "
+                     f"Received: shuffle={shuffle!r}.")
+
+
+def check_batching(batch_size, num_epochs, queue_capacity):
+  if isinstance(batch_size, bool) or not isinstance(batch_size, int) or (
+      batch_size <= 0):
+    raise ValueError("`batch_size` must be a positive integer. Received: "
+                     f"batch_size={batch_size!r}.")
+  if num_epochs is not None and (
+      isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or
+      num_epochs <= 0):
+    raise ValueError("`num_epochs` must be a positive integer or None "
+                     f"(repeat forever). Received: num_epochs={num_epochs!r}.")
+  if isinstance(queue_capacity, bool) or not isinstance(
+      queue_capacity, int) or queue_capacity <= 0:
+    raise ValueError("`queue_capacity` must be a positive integer. Received: "
+                     f"queue_capacity={queue_capacity!r}.")
+
+
+def make_dataset(columns, *, batch_size, num_epochs, shuffle, queue_capacity,
+                 num_threads):
+  """A batched Dataset over equal-length columns (dict of arrays)."""
+  del num_threads  # tf.data parallelises by itself.
+  dataset = tf.data.Dataset.from_tensor_slices(columns)
+  if shuffle:
+    dataset = dataset.shuffle(queue_capacity, reshuffle_each_iteration=True)
+  dataset = dataset.repeat(num_epochs)
+  return dataset.batch(batch_size).prefetch(1)
+
+
+def numpy_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None,
+                   queue_capacity=1000, num_threads=1):
+  """Returns an input_fn feeding dicts of numpy arrays to an Estimator.
+
+  Args:
+    x: a numpy array (a single feature) or a dict of arrays.
+    y: a numpy array or dict of arrays, or None (prediction).
+    batch_size: examples per batch; the last batch of the data may be short.
+    num_epochs: passes over the data; `None` repeats forever.
+    shuffle: required bool; shuffles within a buffer of `queue_capacity`.
+    queue_capacity: shuffle buffer size.
+    num_threads: accepted for compatibility; tf.data decides parallelism.
+
+  Returns:
+    An input_fn returning a Dataset of `(features, target)` (or features
+    when `y` is None). The features keep the keys of `x`, or are the single
+    tensor when `x` is an array.
+  """
+  check_shuffle(shuffle)
+  check_batching(batch_size, num_epochs, queue_capacity)
+  if not isinstance(x, (dict, np.ndarray)):
+    raise TypeError(f"x must be a dict or array; got {type(x).__name__}.")
+  if not isinstance(y, (dict, np.ndarray, type(None))):
+    raise TypeError(f"y must be a dict, array or None; got "
+                    f"{type(y).__name__}.")
+  x_dict = dict(x) if isinstance(x, dict) else {"__x__": x}
+  if isinstance(y, dict):
+    dupes = sorted(set(x_dict) & set(y))
+    if dupes:
+      raise ValueError(f"{len(dupes)} duplicate keys are found in both x and "
+                       f"y: {dupes}.")
+  y_dict = (dict(y) if isinstance(y, dict) else
+            ({_TARGET_KEY: y} if y is not None else {}))
+  lengths = {k: len(v) for k, v in {**x_dict, **y_dict}.items()}
+  if len(set(lengths.values())) > 1:
+    raise ValueError(
+        "Length of tensors in x and y is mismatched. All elements in x and y "
+        f"must have the same length.\nShapes in x: "
+        f"{ {k: np.shape(v) for k, v in x_dict.items()} }\nShapes in y: "
+        f"{ {k: np.shape(v) for k, v in y_dict.items()} }")
+  columns = collections.OrderedDict(
+      [("x/" + k, np.asarray(v)) for k, v in x_dict.items()] +
+      [("y/" + k, np.asarray(v)) for k, v in y_dict.items()])
+
+  def input_fn():
+    dataset = make_dataset(columns, batch_size=batch_size,
+                           num_epochs=num_epochs, shuffle=shuffle,
+                           queue_capacity=queue_capacity,
+                           num_threads=num_threads)
+
+    def split(batch):
+      features = {k[2:]: v for k, v in batch.items() if k.startswith("x/")}
+      target = {k[2:]: v for k, v in batch.items() if k.startswith("y/")}
+      if not isinstance(x, dict):
+        features = features["__x__"]
+      if y is None:
+        return features
+      if not isinstance(y, dict):
+        target = target[_TARGET_KEY]
+      return features, target
+
+    return dataset.map(split)
+
+  return input_fn

@@ -1,0 +1,47 @@
+"""pandas_input_fn: the 2.15 arguments, built on tf.data."""
+from __future__ import annotations
+
+import numpy as np
+
+from estweight.inputs import numpy_io
+
+
+def pandas_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None,
+                    queue_capacity=1000, num_threads=1,
+                    target_column="target"):
+  """Returns an input_fn feeding a pandas DataFrame to an Estimator.
+
+  Args:
+    x: a `pandas.DataFrame`; each column becomes a feature.
+    y: a `pandas.Series` or `DataFrame` of targets, or None; its index must
+      equal x's index.
+    batch_size, num_epochs, shuffle, queue_capacity, num_threads: as in
+      `numpy_input_fn`.
+    target_column: the name the target uses internally; must not clash with
+      a column of `x`.
+  """
+  try:
+    import pandas as pd  # pylint: disable=g-import-not-at-top
+  except ImportError as e:
+    raise ImportError("pandas_input_fn needs pandas: pip install pandas") from e
+  if not isinstance(x, pd.DataFrame):
+    raise TypeError(f"x must be a pandas DataFrame; got {type(x).__name__}.")
+  numpy_io.check_shuffle(shuffle)
+  if y is not None:
+    if target_column in x:
+      raise ValueError(
+          f"Cannot use name {target_column} for target column: DataFrame "
+          f"already has a column with that name: {list(x.columns)}")
+    if not np.array_equal(x.index, y.index):
+      raise ValueError(f"Index for x and y are mismatched.\nIndex for x: "
+                       f"{x.index}\nIndex for y: {y.index}\n")
+  features = {str(c): x[c].to_numpy() for c in x.columns}
+  if y is None:
+    target = None
+  elif isinstance(y, pd.DataFrame):
+    target = {str(c): y[c].to_numpy() for c in y.columns}
+  else:
+    target = y.to_numpy()
+  return numpy_io.numpy_input_fn(
+      features, target, batch_size=batch_size, num_epochs=num_epochs,
+      shuffle=shuffle, queue_capacity=queue_capacity, num_threads=num_threads)

@@ -1,0 +1,84 @@
+"""Calling an input_fn and turning its result into features and labels."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any, Callable
+
+import tensorflow as tf
+
+from estweight.runtime import fn_args as fn_args_lib
+
+_INPUT_FN_ARGS = ("mode", "params", "config", "input_context")
+
+
+@dataclasses.dataclass
+class InputResult:
+  features: Any
+  labels: Any
+  hooks: list
+
+
+class DatasetInitializerHook(tf.compat.v1.train.SessionRunHook):
+  """Initialises a dataset iterator once the session exists."""
+
+  def __init__(self, iterator):
+    self._iterator = iterator
+
+  def begin(self):
+    self._initializer = self._iterator.initializer
+
+  def after_create_session(self, session, coord):
+    del coord
+    session.run(self._initializer)
+
+
+def validate_input_fn(input_fn: Callable, arg_name: str = "input_fn") -> None:
+  """Raises before any graph is built if `input_fn` cannot be called."""
+  if not callable(input_fn):
+    raise TypeError(f"`{arg_name}` must be a callable returning a tf.data."
+                    f"Dataset or (features, labels). Received: "
+                    f"{arg_name}={input_fn!r}.")
+  unknown = [a for a in fn_args_lib.required_args(input_fn)
+             if a not in _INPUT_FN_ARGS]
+  if unknown:
+    raise ValueError(
+        f"`{arg_name}` has arguments the Estimator cannot fill: {unknown}. It "
+        f"may take only {list(_INPUT_FN_ARGS[:3])}. To fix, bind the others, "
+        f"e.g. lambda: {getattr(input_fn, '__name__', 'input_fn')}(...). "
+        f"Received: {arg_name}={fn_args_lib.describe(input_fn)}.")
+
+
+def call_input_fn(input_fn, mode, params, config) -> InputResult:
+  """Calls input_fn on the CPU and parses what it returns."""
+  available = {"mode": mode, "params": copy.deepcopy(params),
+               "config": copy.deepcopy(config)}
+  with tf.device("/cpu:0"):
+    result = fn_args_lib.call_with_available(input_fn, available)
+  return parse_input_fn_result(result)
+
+
+def parse_input_fn_result(result) -> InputResult:
+  """Splits an input_fn result into features and labels.
+
+  A Dataset becomes an initializable iterator (initialised by a hook); its
+  elements, or the returned value itself, are `(features, labels)` pairs or
+  bare features.
+  """
+  hooks = []
+  if isinstance(result, tf.data.Dataset):
+    iterator = tf.compat.v1.data.make_initializable_iterator(result)
+    hooks.append(DatasetInitializerHook(iterator))
+    result = iterator.get_next()
+    where = "the Dataset returned by input_fn yields"
+  else:
+    where = "input_fn returned"
+  if isinstance(result, (list, tuple)):
+    if len(result) == 2:
+      return InputResult(result[0], result[1], hooks)
+    raise ValueError(
+        f"input_fn should return (features, labels) as a len 2 tuple, but "
+        f"{where} a {type(result).__name__} of length {len(result)}. To fix, "
+        "return (features, labels); to weight examples, put the weights in "
+        "the features dict and name them with weight_column.")
+  return InputResult(result, None, hooks)
