@@ -327,7 +327,13 @@ def _load_tf_config() -> dict[str, Any]:
 def _resolve_model_dir(model_dir, tf_config):
   if model_dir is not None:
     model_dir = os.fspath(model_dir)
+    if not model_dir:
+      raise ValueError("`model_dir` must be a non-empty path or None. "
+                       f"Received: model_dir={model_dir!r}.")
   from_env = tf_config.get("model_dir")
+  if from_env is not None and not from_env:
+    raise ValueError("TF_CONFIG['model_dir'] must be a non-empty path. "
+                     f"Received: TF_CONFIG model_dir={from_env!r}.")
   if from_env and model_dir and from_env != model_dir:
     raise ValueError(
         "`model_dir` in RunConfig differs from TF_CONFIG['model_dir']. "

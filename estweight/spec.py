@@ -103,7 +103,8 @@ def _validate_loss(loss, graph):
                     f"inside model_fn. Received: loss={loss!r}.")
   _check_graph("loss", loss, graph)
   shape = loss.shape
-  if shape.rank is not None and shape.num_elements() not in (None, 1):
+  # A [batch_size] loss has unknown size; only all-1 dimensions are scalar.
+  if shape.rank is not None and any(d != 1 for d in shape.as_list()):
     raise ValueError(
         "Loss must be scalar: `loss` must have exactly one element. "
         f"Received: loss with shape {shape}. To fix, reduce it, e.g. "
