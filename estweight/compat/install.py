@@ -21,6 +21,17 @@ def _is_ours(module, name: str) -> bool:
   return getattr(value, "__name__", "").startswith("estweight")
 
 
+def _alias(name, module):
+  """Registers `module` and its loaded subpackages under the dotted `name`,
+  so `from <name>.inputs import numpy_input_fn` finds them (and does not
+  import them a second time under the new name)."""
+  sys.modules[name] = module
+  for sub in ("export", "experimental", "inputs"):
+    value = getattr(module, sub, None)
+    if getattr(value, "__name__", "").startswith("estweight"):
+      sys.modules[f"{name}.{sub}"] = value
+
+
 def _unique(objs):
   seen, out = set(), []
   for obj in objs:
@@ -61,7 +72,7 @@ def install() -> list[str]:
   if _is_ours(tf, "estimator") or not _resolves(tf, "estimator", "Estimator"):
     for module in [tf] + v2_modules:
       setattr(module, "estimator", estweight)
-    sys.modules["tensorflow.estimator"] = estweight
+    _alias("tensorflow.estimator", estweight)
     done.append("tf.estimator")
   for name, value, probe in (("estimator", v1_estimator, "Estimator"),
                              ("layers", v1_layers, "dense")):
@@ -69,7 +80,7 @@ def install() -> list[str]:
     if _is_ours(primary, name) or not _resolves(primary, name, probe):
       for module in v1_modules:
         setattr(module, name, value)
-      sys.modules[f"tensorflow.compat.v1.{name}"] = value
+      _alias(f"tensorflow.compat.v1.{name}", value)
       done.append(f"tf.compat.v1.{name}")
   if done:
     logging.info("estweight.install(): %s now resolve to estweight.",

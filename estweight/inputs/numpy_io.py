@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import numbers
 
 import numpy as np
 import tensorflow as tf
@@ -16,18 +17,19 @@ def check_shuffle(shuffle):
                      f"Received: shuffle={shuffle!r}.")
 
 
+def _is_positive_int(value):
+  return (isinstance(value, numbers.Integral) and
+          not isinstance(value, bool) and value > 0)
+
+
 def check_batching(batch_size, num_epochs, queue_capacity):
-  if isinstance(batch_size, bool) or not isinstance(batch_size, int) or (
-      batch_size <= 0):
+  if not _is_positive_int(batch_size):
     raise ValueError("`batch_size` must be a positive integer. Received: "
                      f"batch_size={batch_size!r}.")
-  if num_epochs is not None and (
-      isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or
-      num_epochs <= 0):
+  if num_epochs is not None and not _is_positive_int(num_epochs):
     raise ValueError("`num_epochs` must be a positive integer or None "
                      f"(repeat forever). Received: num_epochs={num_epochs!r}.")
-  if isinstance(queue_capacity, bool) or not isinstance(
-      queue_capacity, int) or queue_capacity <= 0:
+  if not _is_positive_int(queue_capacity):
     raise ValueError("`queue_capacity` must be a positive integer. Received: "
                      f"queue_capacity={queue_capacity!r}.")
 
@@ -62,18 +64,34 @@ def numpy_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None,
     tensor when `x` is an array.
   """
   check_shuffle(shuffle)
+  if isinstance(x, dict) and isinstance(y, dict):
+    dupes = sorted(set(x) & set(y))
+    if dupes:
+      raise ValueError(f"{len(dupes)} duplicate keys are found in both x and "
+                       f"y: {dupes}.")
+  return make_input_fn(x, y, batch_size=batch_size, num_epochs=num_epochs,
+                       shuffle=shuffle, queue_capacity=queue_capacity,
+                       num_threads=num_threads)
+
+
+def make_input_fn(x, y, *, batch_size, num_epochs, shuffle, queue_capacity,
+                  num_threads):
+  """numpy_input_fn without the duplicate-key check: x and y are kept apart,
+  so pandas_input_fn may give a target the name of a feature."""
+  check_shuffle(shuffle)
   check_batching(batch_size, num_epochs, queue_capacity)
   if not isinstance(x, (dict, np.ndarray)):
     raise TypeError(f"x must be a dict or array; got {type(x).__name__}.")
   if not isinstance(y, (dict, np.ndarray, type(None))):
     raise TypeError(f"y must be a dict, array or None; got "
                     f"{type(y).__name__}.")
+  if isinstance(x, dict) and not x:
+    raise ValueError("`x` must be a non-empty dict or an array. Received: "
+                     "x={}.")
+  if isinstance(y, dict) and not y:
+    raise ValueError("`y` must be a non-empty dict, an array or None (no "
+                     "labels). Received: y={}.")
   x_dict = dict(x) if isinstance(x, dict) else {"__x__": x}
-  if isinstance(y, dict):
-    dupes = sorted(set(x_dict) & set(y))
-    if dupes:
-      raise ValueError(f"{len(dupes)} duplicate keys are found in both x and "
-                       f"y: {dupes}.")
   y_dict = (dict(y) if isinstance(y, dict) else
             ({_TARGET_KEY: y} if y is not None else {}))
   lengths = {k: len(v) for k, v in {**x_dict, **y_dict}.items()}
@@ -83,9 +101,12 @@ def numpy_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None,
         f"must have the same length.\nShapes in x: "
         f"{ {k: np.shape(v) for k, v in x_dict.items()} }\nShapes in y: "
         f"{ {k: np.shape(v) for k, v in y_dict.items()} }")
+  # tf.data needs string keys; the user's keys (pandas may use ints) are
+  # restored after batching.
+  x_keys, y_keys = list(x_dict), list(y_dict)
   columns = collections.OrderedDict(
-      [("x/" + k, np.asarray(v)) for k, v in x_dict.items()] +
-      [("y/" + k, np.asarray(v)) for k, v in y_dict.items()])
+      [(f"x{i}", np.asarray(x_dict[k])) for i, k in enumerate(x_keys)] +
+      [(f"y{i}", np.asarray(y_dict[k])) for i, k in enumerate(y_keys)])
 
   def input_fn():
     dataset = make_dataset(columns, batch_size=batch_size,
@@ -94,8 +115,8 @@ def numpy_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None,
                            num_threads=num_threads)
 
     def split(batch):
-      features = {k[2:]: v for k, v in batch.items() if k.startswith("x/")}
-      target = {k[2:]: v for k, v in batch.items() if k.startswith("y/")}
+      features = {k: batch[f"x{i}"] for i, k in enumerate(x_keys)}
+      target = {k: batch[f"y{i}"] for i, k in enumerate(y_keys)}
       if not isinstance(x, dict):
         features = features["__x__"]
       if y is None:

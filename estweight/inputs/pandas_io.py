@@ -35,13 +35,14 @@ def pandas_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None,
     if not np.array_equal(x.index, y.index):
       raise ValueError(f"Index for x and y are mismatched.\nIndex for x: "
                        f"{x.index}\nIndex for y: {y.index}\n")
-  features = {str(c): x[c].to_numpy() for c in x.columns}
+  features = {c: x[c].to_numpy() for c in x.columns}
   if y is None:
     target = None
   elif isinstance(y, pd.DataFrame):
-    target = {str(c): y[c].to_numpy() for c in y.columns}
+    target = {c: y[c].to_numpy() for c in y.columns}
   else:
     target = y.to_numpy()
-  return numpy_io.numpy_input_fn(
+  # A target column may share a feature's name (2.15 renamed it inside).
+  return numpy_io.make_input_fn(
       features, target, batch_size=batch_size, num_epochs=num_epochs,
       shuffle=shuffle, queue_capacity=queue_capacity, num_threads=num_threads)
