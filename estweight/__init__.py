@@ -22,3 +22,11 @@ from estweight import inputs  # noqa: F401
 from estweight.compat import install  # noqa: F401
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+  from estweight import _api  # pylint: disable=g-import-not-at-top
+  value = _api.lazy_canned(name)
+  if value is None:
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+  return value

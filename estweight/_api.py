@@ -34,3 +34,19 @@ __all__ = [
     "SessionRunValues", "StepCounterHook", "StopAtStepHook",
     "SummarySaverHook", "VocabInfo", "WarmStartSettings", "add_metrics",
 ]
+
+# Canned estimators and heads import tf_keras, so they load on first use.
+CANNED_NAMES = (
+    "BinaryClassHead", "DNNClassifier", "DNNEstimator", "DNNRegressor",
+    "Head", "LinearClassifier", "LinearEstimator", "LinearRegressor",
+    "LogisticRegressionHead", "MultiClassHead", "PoissonRegressionHead",
+    "RegressionHead",
+)
+
+
+def lazy_canned(name):
+  """Module `__getattr__` body for namespaces that offer the canned names."""
+  if name in CANNED_NAMES:
+    import estweight.canned  # pylint: disable=g-import-not-at-top
+    return getattr(estweight.canned, name)
+  return None

@@ -4,3 +4,11 @@ from estweight._api import *  # noqa: F401,F403
 from estweight import experimental  # noqa: F401
 from estweight import export  # noqa: F401
 from estweight import inputs  # noqa: F401
+
+
+def __getattr__(name):
+  from estweight import _api  # pylint: disable=g-import-not-at-top
+  value = _api.lazy_canned(name)
+  if value is None:
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+  return value

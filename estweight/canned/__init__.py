@@ -1,0 +1,19 @@
+"""Canned estimators and heads (tf.estimator 2.15 names and numbers).
+
+Importing this package imports tf_keras (Keras 2), which canned models use
+for their layers, metrics and legacy optimizers.
+"""
+from estweight.canned.dnn import DNNClassifier
+from estweight.canned.dnn import DNNEstimator
+from estweight.canned.dnn import DNNRegressor
+from estweight.canned.heads import BinaryClassHead
+from estweight.canned.heads import Head
+from estweight.canned.heads import LogisticRegressionHead
+from estweight.canned.heads import MultiClassHead
+from estweight.canned.heads import PoissonRegressionHead
+from estweight.canned.heads import RegressionHead
+from estweight.canned.keys import MetricKeys
+from estweight.canned.keys import PredictionKeys
+from estweight.canned.linear import LinearClassifier
+from estweight.canned.linear import LinearEstimator
+from estweight.canned.linear import LinearRegressor

@@ -1,0 +1,23 @@
+"""Canned heads (public as estweight.BinaryClassHead, ...)."""
+from estweight.canned.heads.base import Head
+from estweight.canned.heads.classification import BinaryClassHead
+from estweight.canned.heads.classification import MultiClassHead
+from estweight.canned.heads.regression import LogisticRegressionHead
+from estweight.canned.heads.regression import PoissonRegressionHead
+from estweight.canned.heads.regression import RegressionHead
+
+
+def binary_or_multi_class_head(n_classes, weight_column, label_vocabulary,
+                               loss_reduction):
+  """The head a canned classifier uses for `n_classes`."""
+  if isinstance(n_classes, bool) or not isinstance(n_classes, int) or (
+      n_classes < 2):
+    raise ValueError("`n_classes` must be an integer >= 2. Received: "
+                     f"n_classes={n_classes!r}.")
+  if n_classes == 2:
+    return BinaryClassHead(weight_column=weight_column,
+                           label_vocabulary=label_vocabulary,
+                           loss_reduction=loss_reduction)
+  return MultiClassHead(n_classes, weight_column=weight_column,
+                        label_vocabulary=label_vocabulary,
+                        loss_reduction=loss_reduction)

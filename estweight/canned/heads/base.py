@@ -1,0 +1,250 @@
+"""Head: loss, weights, predictions, metrics and train op of a canned model.
+
+A head turns logits into an `EstimatorSpec`. It owns everything label- and
+weight-related, so Linear, DNN, combined and baseline models share it. The
+numbers follow tf.estimator 2.15's v2 heads: Keras-2 (tf_keras) metrics and
+`compute_weighted_loss`, so evaluations of old model_dirs come out the same.
+"""
+from __future__ import annotations
+
+import abc
+
+import tensorflow as tf
+import tf_keras
+
+from estweight.canned import optimizers as optimizers_lib
+from estweight.canned.keys import MetricKeys
+from estweight.mode_keys import ModeKeys
+from estweight.spec import EstimatorSpec
+
+_v1 = tf.compat.v1
+
+SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
+SUM = "sum"
+# tf.compat.v1.losses.Reduction values, used by the compat.v1 estimators.
+V1_REDUCTIONS = {"weighted_sum": SUM, "weighted_sum_over_batch_size":
+                 SUM_OVER_BATCH_SIZE, "weighted_mean": "weighted_mean",
+                 "weighted_sum_by_nonzero_weights": "nonzero_mean"}
+
+
+def normalize_loss_reduction(loss_reduction):
+  """Maps tf.keras / tf.compat.v1 reduction names to one of ours."""
+  value = getattr(loss_reduction, "value", loss_reduction)
+  if value in (SUM_OVER_BATCH_SIZE, SUM):
+    return value
+  if value in V1_REDUCTIONS:
+    return V1_REDUCTIONS[value]
+  raise ValueError(
+      "`loss_reduction` must be 'sum_over_batch_size' or 'sum' (or a "
+      "tf.compat.v1.losses.Reduction other than NONE). Received: "
+      f"loss_reduction={loss_reduction!r}.")
+
+
+def reduce_weighted_loss(unweighted_loss, weights, reduction):
+  """Reduces per-example losses [batch_size, d] with weights [batch_size, 1]."""
+  if reduction in (SUM, SUM_OVER_BATCH_SIZE):
+    return tf_keras.__internal__.losses.compute_weighted_loss(
+        unweighted_loss, sample_weight=weights, reduction=reduction)
+  v1_name = {"weighted_mean": _v1.losses.Reduction.MEAN,
+             "nonzero_mean": _v1.losses.Reduction.SUM_BY_NONZERO_WEIGHTS}
+  return _v1.losses.compute_weighted_loss(
+      unweighted_loss, weights=weights, reduction=v1_name[reduction])
+
+
+def broadcast_weights(weights, values):
+  if isinstance(weights, float):
+    return None if weights == 1.0 else weights
+  return tf.compat.v2.__internal__.ops.broadcast_weights(weights, values)
+
+
+class Head(abc.ABC):
+  """Base class of the canned heads (tf.estimator's `Head` interface)."""
+
+  def __init__(self, *, weight_column=None, loss_reduction=SUM_OVER_BATCH_SIZE,
+               loss_fn=None, name=None):
+    if weight_column is not None and not isinstance(
+        weight_column, (str, tf.__internal__.feature_column.DenseColumn)):
+      raise TypeError("`weight_column` must be a feature key or a "
+                      "numeric_column. Received: weight_column="
+                      f"{weight_column!r}.")
+    if loss_fn is not None and not callable(loss_fn):
+      raise ValueError(f"`loss_fn` must be callable. Received: loss_fn="
+                       f"{loss_fn!r}.")
+    self._weight_column = weight_column
+    self._loss_reduction = normalize_loss_reduction(loss_reduction)
+    self._loss_fn = loss_fn
+    self._name = name
+
+  @property
+  def name(self):
+    return self._name
+
+  @property
+  def loss_reduction(self):
+    return self._loss_reduction
+
+  @property
+  @abc.abstractmethod
+  def logits_dimension(self) -> int:
+    """Size of the last logits dimension."""
+
+  def _key(self, key):
+    return key if not self._name else f"{key}/{self._name}"
+
+  # -------------------------------------------------------------- weights
+  def weights(self, features, logits, allow_per_logit=False):
+    """Example weights `[batch_size, 1]` (or per logit), or 1.0 if none."""
+    if self._weight_column is None:
+      return 1.0
+    column = self._weight_column
+    if isinstance(column, str):
+      if not isinstance(features, dict) or column not in features:
+        keys = sorted(features) if isinstance(features, dict) else []
+        raise ValueError(
+            f"weight_column {column!r} not in features {keys}. To fix, add "
+            f"the weights to the features dict under {column!r}, or pass "
+            "weight_column=None.")
+      weights = features[column]
+    else:
+      cache = tf.__internal__.feature_column.FeatureTransformationCache(
+          features)
+      weights = column.get_dense_tensor(cache, None)
+    if isinstance(weights, tf.SparseTensor):
+      raise ValueError(f"Weights from weight_column {self._weight_column!r} "
+                       "must be dense.")
+    weights = tf.convert_to_tensor(weights)
+    if not (weights.dtype.is_floating or weights.dtype.is_integer):
+      raise ValueError(f"Weight column should be castable to float. Received "
+                       f"dtype {weights.dtype.name} for weight_column "
+                       f"{self._weight_column!r}.")
+    weights = tf.cast(weights, tf.float32, name="weights")
+    rank, logits_rank = weights.shape.rank, logits.shape.rank
+    if rank is not None and logits_rank is not None and (
+        rank == logits_rank - 1):
+      weights = tf.expand_dims(weights, -1)
+    allowed = "[batch_size] or [batch_size, 1]" + (
+        f" or [batch_size, {self.logits_dimension}]" if allow_per_logit else "")
+    last = weights.shape[-1] if weights.shape.rank else None
+    ok_last = {1, self.logits_dimension} if allow_per_logit else {1}
+    if weights.shape.rank != logits_rank or (last is not None and
+                                             last not in ok_last):
+      raise ValueError(
+          f"Weights from weight_column {self._weight_column!r} have shape "
+          f"{weights.shape}, but must be {allowed} for logits of shape "
+          f"{logits.shape}.")
+    check = _v1.debugging.assert_equal(
+        tf.shape(weights)[:-1], tf.shape(logits)[:-1],
+        message=f"Weights from weight_column {self._weight_column!r} must "
+        "have one entry per example")
+    with tf.control_dependencies([check]):
+      return tf.identity(weights)
+
+  # ----------------------------------------------------------------- loss
+  @abc.abstractmethod
+  def _processed_labels(self, logits, labels):
+    """Labels validated and converted to the loss's form."""
+
+  @abc.abstractmethod
+  def _default_unweighted_loss(self, labels, logits):
+    """Per-example loss, shape [batch_size, d]."""
+
+  def _allow_per_logit_weights(self):
+    return False
+
+  def _unweighted_loss_and_weights(self, logits, labels, features):
+    if self._loss_fn is not None:
+      from estweight.runtime import fn_args  # pylint: disable=g-import-not-at-top
+      available = {"labels": labels, "logits": logits, "features": features,
+                   "loss_reduction": self._loss_reduction}
+      unweighted = fn_args.call_with_available(self._loss_fn, available)
+      unweighted = tf.convert_to_tensor(unweighted)
+      if unweighted.shape.rank is not None and unweighted.shape.rank < 2:
+        unweighted = tf.reshape(unweighted, [-1, 1])
+    else:
+      unweighted = self._default_unweighted_loss(labels, logits)
+    weights = self.weights(features, logits, self._allow_per_logit_weights())
+    return unweighted, weights
+
+  def _check_logits(self, logits):
+    logits = tf.convert_to_tensor(logits)
+    last = logits.shape[-1] if logits.shape.rank else None
+    if last is not None and last != self.logits_dimension:
+      raise ValueError(f"logits shape must be [batch_size, "
+                       f"{self.logits_dimension}]. Received: logits shape "
+                       f"{logits.shape}.")
+    return logits
+
+  def loss(self, labels, logits, features=None, mode=None,
+           regularization_losses=None):
+    """Regularised training loss (a scalar)."""
+    del mode
+    with tf.name_scope("losses"):
+      logits = self._check_logits(logits)
+      labels = self._processed_labels(logits, labels)
+      unweighted, weights = self._unweighted_loss_and_weights(
+          logits, labels, features)
+      loss = reduce_weighted_loss(unweighted, weights, self._loss_reduction)
+      if regularization_losses:
+        loss = loss + tf.add_n(list(regularization_losses))
+    return loss
+
+  # ------------------------------------------------------ predictions etc.
+  @abc.abstractmethod
+  def predictions(self, logits, keys=None):
+    """Dict of prediction tensors."""
+
+  @abc.abstractmethod
+  def export_outputs(self, predictions):
+    """Dict of signature name -> ExportOutput."""
+
+  @abc.abstractmethod
+  def eval_metric_ops(self, features, logits, labels, regularization_losses):
+    """Dict of metric name -> Keras metric object or (value, update_op)."""
+
+  # ------------------------------------------------------ estimator spec
+  def create_estimator_spec(self, features, mode, logits, labels=None,
+                            optimizer=None, trainable_variables=None,
+                            train_op_fn=None, update_ops=None,
+                            regularization_losses=None):
+    """Builds the EstimatorSpec for `mode` from logits."""
+    with tf.name_scope(self._name or "head"):
+      logits = self._check_logits(logits)
+      predictions = self.predictions(logits)
+      if mode == ModeKeys.PREDICT:
+        return EstimatorSpec(mode, predictions=predictions,
+                             export_outputs=self.export_outputs(predictions))
+      loss = self.loss(labels, logits, features, mode, regularization_losses)
+      if mode == ModeKeys.EVAL:
+        return EstimatorSpec(
+            mode, predictions=predictions, loss=loss,
+            eval_metric_ops=self.eval_metric_ops(
+                features, logits, labels, regularization_losses))
+    train_op = self.train_op(loss, optimizer, trainable_variables,
+                             train_op_fn, update_ops)
+    with tf.compat.v1.get_default_graph().name_scope(None):
+      _v1.summary.scalar(self._key(MetricKeys.LOSS), loss)
+      if regularization_losses:
+        _v1.summary.scalar(self._key(MetricKeys.LOSS_REGULARIZATION),
+                           tf.add_n(list(regularization_losses)))
+    return EstimatorSpec(mode, predictions=predictions, loss=loss,
+                         train_op=train_op)
+
+  def train_op(self, loss, optimizer, trainable_variables, train_op_fn,
+               update_ops):
+    """`optimizer` applied to `trainable_variables`, or `train_op_fn(loss)`."""
+    if (optimizer is None) == (train_op_fn is None):
+      raise ValueError("Exactly one of `optimizer` and `train_op_fn` must be "
+                       f"set. Received: optimizer={optimizer!r}, "
+                       f"train_op_fn={train_op_fn!r}.")
+    graph = tf.compat.v1.get_default_graph()
+    # tf.estimator 2.15 builds the update under a root `training` scope, so
+    # optimizer slots are named training/<Optimizer>/<variable>/<slot>.
+    with graph.name_scope(None), graph.name_scope("training"):
+      if optimizer is not None:
+        train_op = optimizers_lib.minimize(optimizer, loss,
+                                           trainable_variables)
+      else:
+        train_op = train_op_fn(loss)
+      if update_ops:
+        train_op = tf.group(train_op, *update_ops)
+    return train_op
