@@ -37,6 +37,9 @@ __all__ = [
 
 # Canned estimators and heads import tf_keras, so they load on first use.
 CANNED_NAMES = (
+    "BaselineClassifier", "BaselineEstimator", "BaselineRegressor",
+    "DNNLinearCombinedClassifier", "DNNLinearCombinedEstimator",
+    "DNNLinearCombinedRegressor", "MetricKeys", "PredictionKeys",
     "BinaryClassHead", "DNNClassifier", "DNNEstimator", "DNNRegressor",
     "Head", "LinearClassifier", "LinearEstimator", "LinearRegressor",
     "LogisticRegressionHead", "MultiClassHead", "PoissonRegressionHead",

@@ -202,3 +202,18 @@ def test_train_twice_with_tf_random_seed_is_reproducible(tmp_path):
     est.train(input_fn, steps=5)
     kernels.append(est.get_variable_value("dense/kernel"))
   np.testing.assert_array_equal(kernels[0], kernels[1])
+
+
+def test_model_fn_may_create_variables_from_tensors(tmp_path):
+  # TF1 code often writes tf.Variable(<initial tensor>); its initializer must
+  # not depend on anything the runtime adds (e.g. a global-step read).
+  def model_fn(features, labels, mode):
+    w = tf.Variable(tf.zeros([]), name="w")
+    loss = tf.reduce_mean(tf.square(w * features["x"] - labels))
+    train_op = v1.train.GradientDescentOptimizer(0.01).minimize(
+        loss, v1.train.get_global_step())
+    return estweight.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+  est = estweight.Estimator(model_fn, model_dir=str(tmp_path))
+  est.train(train_fn(), steps=2)
+  assert est.get_variable_value("global_step") == 2

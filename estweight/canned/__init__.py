@@ -17,3 +17,9 @@ from estweight.canned.keys import PredictionKeys
 from estweight.canned.linear import LinearClassifier
 from estweight.canned.linear import LinearEstimator
 from estweight.canned.linear import LinearRegressor
+from estweight.canned.baseline import BaselineClassifier
+from estweight.canned.baseline import BaselineEstimator
+from estweight.canned.baseline import BaselineRegressor
+from estweight.canned.dnn_linear_combined import DNNLinearCombinedClassifier
+from estweight.canned.dnn_linear_combined import DNNLinearCombinedEstimator
+from estweight.canned.dnn_linear_combined import DNNLinearCombinedRegressor

@@ -138,21 +138,26 @@ def linear_logits(features, *, units, feature_columns, sparse_combiner):
   return logits, weights + [bias]
 
 
-def baseline_logits(features, *, units):
-  """Logits that are one learned bias per unit, broadcast to the batch."""
-  batch_size = _batch_size(features)
-  with _v1.variable_scope("baseline"):
-    bias = _v1.get_variable("bias", shape=[units],
-                            initializer=_v1.zeros_initializer())
-  _v1.summary.histogram("bias", bias) if units > 1 else _v1.summary.scalar(
-      "bias", bias[0])
-  return tf.tile(bias[None, :], [batch_size, 1]), [bias]
+def baseline_logits(features, *, units, weight_key=None):
+  """Logits that are one learned bias per unit, the same for every example.
+
+  Unlike tf.estimator 2.15, the bias initializer does not depend on the
+  input batch, so Dataset inputs work.
+  """
+  batch_size = _batch_size(features, weight_key)
+  with tf.name_scope("baseline"):
+    bias = tf.Variable(tf.zeros([units]), name="bias")
+  logits = tf.math.multiply(bias, tf.ones(tf.stack([batch_size, units])))
+  return logits, [bias]
 
 
-def _batch_size(features):
-  for value in features.values():
+def _batch_size(features, weight_key):
+  for key, value in features.items():
+    if key == weight_key:
+      continue
     if isinstance(value, tf.SparseTensor):
       return tf.cast(value.dense_shape[0], tf.int32)
     return tf.shape(value)[0]
-  raise ValueError("Baseline estimators need at least one feature to know "
-                   "the batch size. Received: features={}.")
+  raise ValueError("Baseline estimators need at least one feature besides "
+                   "the weights to know the batch size. Received features: "
+                   f"{sorted(features)}.")

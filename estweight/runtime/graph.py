@@ -102,10 +102,10 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
     step_read = global_step_read(graph, global_step)
     parsed = inputs_lib.call_input_fn(input_fn, mode, params, config)
     labels = parsed.labels if use_labels else None
-    # Everything model_fn builds runs after the step is read, so the read is
-    # the step *before* this run's increment (what the loss belongs to).
-    with tf.control_dependencies([step_read]):
-      spec = call_model_fn(parsed.features, labels, mode)
+    # No control dependency on `step_read` here: model_fns create variables
+    # with tf.Variable(<tensor>), whose initializers would then need the
+    # (uninitialised) global step.
+    spec = call_model_fn(parsed.features, labels, mode)
     if after_model_fn is not None:
       after_model_fn(spec)
   return ModeGraph(graph=graph, mode=mode, spec=spec, global_step=global_step,
