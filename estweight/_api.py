@@ -42,8 +42,8 @@ CANNED_NAMES = (
     "DNNLinearCombinedRegressor", "MetricKeys", "PredictionKeys",
     "BinaryClassHead", "DNNClassifier", "DNNEstimator", "DNNRegressor",
     "Head", "LinearClassifier", "LinearEstimator", "LinearRegressor",
-    "LogisticRegressionHead", "MultiClassHead", "PoissonRegressionHead",
-    "RegressionHead",
+    "LogisticRegressionHead", "MultiClassHead", "MultiLabelHead",
+    "PoissonRegressionHead", "RegressionHead",
 )
 
 

@@ -28,6 +28,9 @@ class Tower:
   optimizer: Any
   learning_rate: float | None = None
 
+  def __post_init__(self):
+    self.optimizer = optimizers_lib.eager_prepare(self.optimizer)
+
 
 def linear_default_learning_rate(feature_columns, cap=0.2):
   """tf.estimator's Ftrl default for `optimizer=None`: min(cap, 1/sqrt(n))."""

@@ -55,11 +55,13 @@ def check_feature_columns(feature_columns, *, arg="feature_columns",
 
 def check_features(features):
   if not isinstance(features, dict):
-    raise ValueError("Canned estimators need features as a dict of "
-                     f"Tensors. Received: {type(features).__name__}.")
+    raise ValueError(
+        "`features` must be a dict of feature key -> Tensor for canned "
+        "estimators; make input_fn return ({'key': tensor, ...}, labels). "
+        f"Received: features={features!r}.")
 
 
-def _add_layer_summary(value, tag):
+def add_layer_summary(value, tag):
   _v1.summary.scalar(f"{tag}/fraction_of_zero_values",
                      tf.math.zero_fraction(value))
   _v1.summary.histogram(f"{tag}/activation", value)
@@ -100,9 +102,9 @@ class DNNNetwork(tf_keras.Model):
         net = self._drops[i](net, training=True)
       if self._norms:
         net = self._norms[i](net, training=training)
-      _add_layer_summary(net, f"hiddenlayer_{i}")
+      add_layer_summary(net, f"hiddenlayer_{i}")
     logits = self._logits(net)
-    _add_layer_summary(logits, "logits")
+    add_layer_summary(logits, "logits")
     return logits
 
 
@@ -115,17 +117,19 @@ def dnn_logits(features, mode, *, units, hidden_units, feature_columns,
   return logits, network.trainable_variables, network.updates
 
 
-def linear_logits(features, *, units, feature_columns, sparse_combiner):
+def linear_logits(features, *, units, feature_columns, sparse_combiner,
+                  partitioner=None):
   """(logits, variables) of a linear model over feature columns."""
   if sparse_combiner not in ("sum", "mean", "sqrtn"):
     raise ValueError("`sparse_combiner` must be 'sum', 'mean' or 'sqrtn'. "
                      f"Received: sparse_combiner={sparse_combiner!r}.")
   cols_to_vars = {}
-  with _v1.variable_scope("linear"):
+  with _v1.variable_scope("linear", partitioner=partitioner):
     logits = _v1.feature_column.linear_model(
         features, list(feature_columns), units=units,
         sparse_combiner=sparse_combiner, cols_to_vars=cols_to_vars)
-  (bias,) = cols_to_vars.pop("bias")  # a list: partitions of one variable
+  biases = cols_to_vars.pop("bias")  # a list: partitions of one variable
+  bias = biases[0] if len(biases) == 1 else tf.concat(biases, 0)
   weights = [v for vs in cols_to_vars.values() for v in vs]
   if units > 1:
     _v1.summary.histogram("bias", bias)
@@ -135,7 +139,7 @@ def linear_logits(features, *, units, feature_columns, sparse_combiner):
   zeros = [tf.math.zero_fraction(v) * s for v, s in zip(weights, sizes)]
   _v1.summary.scalar("fraction_of_zero_weights",
                      tf.math.divide_no_nan(tf.add_n(zeros), tf.add_n(sizes)))
-  return logits, weights + [bias]
+  return logits, weights + list(biases)
 
 
 def baseline_logits(features, *, units, weight_key=None):
@@ -144,20 +148,21 @@ def baseline_logits(features, *, units, weight_key=None):
   Unlike tf.estimator 2.15, the bias initializer does not depend on the
   input batch, so Dataset inputs work.
   """
-  batch_size = _batch_size(features, weight_key)
+  batch_size = batch_size_of(features, weight_key)
   with tf.name_scope("baseline"):
     bias = tf.Variable(tf.zeros([units]), name="bias")
   logits = tf.math.multiply(bias, tf.ones(tf.stack([batch_size, units])))
   return logits, [bias]
 
 
-def _batch_size(features, weight_key):
-  for key, value in features.items():
-    if key == weight_key:
-      continue
-    if isinstance(value, tf.SparseTensor):
-      return tf.cast(value.dense_shape[0], tf.int32)
-    return tf.shape(value)[0]
-  raise ValueError("Baseline estimators need at least one feature besides "
-                   "the weights to know the batch size. Received features: "
-                   f"{sorted(features)}.")
+def batch_size_of(features, weight_key):
+  # Prefer a real feature (serving may not feed weights); fall back to the
+  # weights when they are all there is.
+  keys = [k for k in features if k != weight_key] or list(features)
+  if not keys:
+    raise ValueError("Baseline estimators need at least one feature to know "
+                     "the batch size. Received: features={}.")
+  value = features[keys[0]]
+  if isinstance(value, tf.SparseTensor):
+    return tf.cast(value.dense_shape[0], tf.int32)
+  return tf.shape(value)[0]

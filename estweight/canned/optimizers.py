@@ -8,6 +8,7 @@ they are (their slots are named the v1 way).
 """
 from __future__ import annotations
 
+import functools
 import inspect
 
 import tensorflow as tf
@@ -57,7 +58,8 @@ def _is_keras3_optimizer(opt) -> bool:
   return module.startswith("keras.") or module.startswith("keras")
 
 
-def _from_keras3(opt):
+def _keras3_twin(opt):
+  """(legacy class, kwargs) equivalent to the Keras 3 optimizer `opt`."""
   twin = _KERAS3_TWINS.get(type(opt).__name__)
   if twin is None:
     raise ValueError(
@@ -66,13 +68,34 @@ def _from_keras3(opt):
         "tf_keras.optimizers.legacy optimizer or a tf.compat.v1.train "
         f"optimizer. Received: optimizer={opt!r}.")
   cls, keys = twin
-  config = opt.get_config()
+  if not tf.executing_eagerly():
+    raise ValueError(
+        "Keras 3 optimizers can only be converted eagerly (pass the instance "
+        "to the estimator, not a callable creating it in the model_fn). "
+        f"Received: optimizer={opt!r}.")
+  config = opt.get_config()  # reads the learning-rate variable: eager only
   lr = config.get("learning_rate")
   if not isinstance(lr, (int, float)):
     raise ValueError("Keras 3 optimizers with a learning-rate schedule are not "
                      "converted; pass a tf_keras.optimizers.legacy optimizer. "
                      f"Received: optimizer={opt!r}.")
-  return cls(**{k: config[k] for k in keys if k in config})
+  return cls, {k: config[k] for k in keys if k in config}
+
+
+def eager_prepare(opt):
+  """Call at estimator construction, where execution is eager.
+
+  A Keras 3 optimizer instance becomes a factory of its legacy twin: its
+  variables cannot be read in the model_fn's graph, and a fresh legacy
+  optimizer per graph also lets `train()` be called more than once. Other
+  values are returned unchanged.
+  """
+  if (not inspect.isclass(opt) and _is_keras3_optimizer(opt) and
+      not isinstance(opt, (_legacy.Optimizer, _v1.train.Optimizer)) and
+      hasattr(opt, "get_config")):
+    cls, kwargs = _keras3_twin(opt)
+    return functools.partial(cls, **kwargs)
+  return opt
 
 
 def get_optimizer_instance(opt, learning_rate=None, *, v1=False):
@@ -106,7 +129,8 @@ def get_optimizer_instance(opt, learning_rate=None, *, v1=False):
     opt = opt()
   if _is_keras3_optimizer(opt) and not isinstance(
       opt, (_legacy.Optimizer, _v1.train.Optimizer)):
-    return _from_keras3(opt)
+    cls, kwargs = _keras3_twin(opt)
+    return cls(**kwargs)
   if not _is_optimizer(opt):
     raise ValueError("The given object is not an optimizer instance. "
                      f"Received: optimizer={opt!r}.")

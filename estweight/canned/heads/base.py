@@ -75,6 +75,14 @@ class Head(abc.ABC):
     self._loss_fn = loss_fn
     self._name = name
 
+  _v1_metrics = False
+
+  def use_v1_metrics(self):
+    """Switches eval metrics to tf.compat.v1.metrics, as the compat.v1 canned
+    estimators of tf.estimator 2.15 computed them. Returns self."""
+    self._v1_metrics = True
+    return self
+
   @property
   def name(self):
     return self._name
@@ -223,6 +231,12 @@ class Head(abc.ABC):
                              train_op_fn, update_ops)
     with tf.compat.v1.get_default_graph().name_scope(None):
       _v1.summary.scalar(self._key(MetricKeys.LOSS), loss)
+      if self._v1_metrics and self._loss_reduction == SUM:
+        # The v1 heads also logged the weighted mean loss when summing.
+        unweighted, weights = self._unweighted_loss_and_weights(
+            logits, self._processed_labels(logits, labels), features)
+        _v1.summary.scalar(self._key(MetricKeys.LOSS_MEAN), loss / (
+            tf.reduce_sum(weights * tf.ones_like(unweighted))))
       if regularization_losses:
         _v1.summary.scalar(self._key(MetricKeys.LOSS_REGULARIZATION),
                            tf.add_n(list(regularization_losses)))

@@ -5,6 +5,7 @@ import tensorflow as tf
 import tf_keras
 
 from estweight.canned.heads import base
+from estweight.canned.heads import v1_metrics
 from estweight.canned.keys import MetricKeys
 from estweight.canned.keys import PredictionKeys as P
 from estweight.export import outputs as export_outputs_lib
@@ -187,6 +188,10 @@ class BinaryClassHead(_ClassHead):
     class_ids = preds[P.CLASS_IDS]
     logistic = preds[P.LOGISTIC]
     k = self._key
+    if self._v1_metrics:
+      return {**v1_metrics.binary(k, labels, logistic, class_ids, weights,
+                                  unweighted, self._thresholds),
+              **v1_metrics.regularization(k, regularization_losses)}
     metrics = {}
     with tf.name_scope("metrics"):
       metrics[k(MetricKeys.LOSS_MEAN)] = _updated(
@@ -287,6 +292,10 @@ class MultiClassHead(_ClassHead):
         logits, labels, features)
     w = None if isinstance(weights, float) else weights
     k = self._key
+    if self._v1_metrics:
+      return {**v1_metrics.multi_class(k, labels, preds[P.CLASS_IDS], weights,
+                                       unweighted),
+              **v1_metrics.regularization(k, regularization_losses)}
     with tf.name_scope("metrics"):
       metrics = {
           k(MetricKeys.LOSS_MEAN): _updated(

@@ -5,6 +5,7 @@ import tensorflow as tf
 import tf_keras
 
 from estweight.canned.heads import base
+from estweight.canned.heads import v1_metrics
 from estweight.canned.keys import MetricKeys
 from estweight.canned.keys import PredictionKeys as P
 from estweight.export import outputs as export_outputs_lib
@@ -85,6 +86,10 @@ class RegressionHead(base.Head):
         logits, processed, features)
     w = None if isinstance(weights, float) else weights
     k = self._key
+    if self._v1_metrics:
+      return {**v1_metrics.regression(k, processed, predicted, weights,
+                                      unweighted),
+              **v1_metrics.regularization(k, regularization_losses)}
     mean = tf_keras.metrics.Mean
     with tf.name_scope("metrics"):
       metrics = {}

@@ -6,7 +6,18 @@ from estweight import export  # noqa: F401
 from estweight import inputs  # noqa: F401
 
 
+_V1_CANNED = frozenset((
+    "BaselineClassifier", "BaselineRegressor", "DNNClassifier",
+    "DNNLinearCombinedClassifier", "DNNLinearCombinedRegressor",
+    "DNNRegressor", "LinearClassifier", "LinearRegressor"))
+
+
 def __getattr__(name):
+  """Canned names load lazily; the classifiers and regressors are the v1
+  variants (summed loss, tf.compat.v1.train optimizers, v1 metrics)."""
+  if name in _V1_CANNED:
+    from estweight.canned import v1  # pylint: disable=g-import-not-at-top
+    return getattr(v1, name)
   from estweight import _api  # pylint: disable=g-import-not-at-top
   value = _api.lazy_canned(name)
   if value is None:
