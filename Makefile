@@ -11,7 +11,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 ORACLE_PYTHON ?= python3.11
 ORACLE_VENV ?= .oracle-venv
 
-.PHONY: venv test test-fast demo oracle clean
+.PHONY: venv test test-fast demo oracle parity parity-written clean
 
 venv: $(STAMP)
 
@@ -40,6 +40,22 @@ $(ORACLE_VENV)/.installed:
 # Regenerates the golden numbers from tf.estimator 2.15.
 oracle: $(ORACLE_VENV)/.installed
 	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/gen_iris.py
+	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/gen_parity.py
+
+# Canned estimators against tf.estimator 2.15: the golden runs (a-c), then
+# model_dirs written by estweight, read back by tf.estimator 2.15 (d). The
+# temp dir is kept when (d) fails.
+parity: $(STAMP) $(ORACLE_VENV)/.installed
+	$(PY) -m pytest -q tests/test_parity.py
+	$(MAKE) parity-written
+
+# Check (d) alone (CI runs it after `make test`, which covers a-c).
+parity-written: $(STAMP) $(ORACLE_VENV)/.installed
+	@out=$$(mktemp -d) && \
+	TF_CPP_MIN_LOG_LEVEL=3 $(PY) tests/oracle/write_for_oracle.py $$out; w=$$?; \
+	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/check_written.py $$out; c=$$?; \
+	if [ $$w -eq 0 ] && [ $$c -eq 0 ]; then rm -rf $$out; \
+	else echo "parity (d) failed; model_dirs kept in $$out"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) build *.egg-info
