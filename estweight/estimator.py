@@ -23,7 +23,8 @@ from estweight.runtime import train as train_lib
 from estweight.spec import EstimatorSpec
 
 _v1 = tf.compat.v1
-_MODEL_FN_ARGS = frozenset(("features", "labels", "mode", "params", "config"))
+_MODEL_FN_ARGS = frozenset(("features", "labels", "mode", "params", "config",
+                            "weights"))
 
 
 def verify_model_fn_args(model_fn: Callable, params) -> None:
@@ -148,9 +149,10 @@ class Estimator:
 
   @property
   def model_fn(self) -> Callable:
-    """`(features, labels, mode, config) -> EstimatorSpec`, params injected."""
-    def public_model_fn(features, labels, mode, config):
-      return self._call_model_fn(features, labels, mode, config)
+    """`(features, labels, mode, config, weights=None) -> EstimatorSpec`,
+    params injected."""
+    def public_model_fn(features, labels, mode, config, weights=None):
+      return self._call_model_fn(features, labels, mode, config, weights)
     return public_model_fn
 
   def eval_dir(self, name: str | None = None) -> str:
@@ -175,10 +177,19 @@ class Estimator:
     return path
 
   # -------------------------------------------------------------- model_fn
-  def _call_model_fn(self, features, labels, mode, config):
+  def _call_model_fn(self, features, labels, mode, config, weights=None):
     args = fn_args_lib.fn_args(self._model_fn)
     takes_all = "**" in args
     kwargs = {}
+    if "weights" in args or takes_all:
+      kwargs["weights"] = weights
+    elif weights is not None:
+      raise ValueError(
+          "input_fn yields (features, labels, weights), but model_fn has no "
+          "`weights` argument, so the weights would be ignored. To fix, add "
+          "`weights=None` to model_fn (it receives the [batch_size] example "
+          "weights in TRAIN and EVAL, None otherwise), or use a canned "
+          "estimator or estweight.weights.make_weighted_model_fn.")
     if "labels" in args or takes_all:
       kwargs["labels"] = labels
     elif labels is not None:
@@ -209,8 +220,8 @@ class Estimator:
         checkpoints.apply_warm_start(self._warm_start_settings)
     return graph_lib.build_mode_graph(
         input_fn=input_fn,
-        call_model_fn=lambda f, l, m: self._call_model_fn(f, l, m,
-                                                          self._config),
+        call_model_fn=lambda f, l, m, w: self._call_model_fn(
+            f, l, m, self._config, weights=w),
         mode=mode, config=self._config, params=self._params,
         use_labels=mode != ModeKeys.PREDICT, after_model_fn=after_model_fn)
 

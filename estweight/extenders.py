@@ -28,8 +28,8 @@ def add_metrics(estimator: Estimator, metric_fn) -> Estimator:
                      f"{unknown}. It may take only {list(_METRIC_FN_ARGS)}. "
                      f"Received: metric_fn={fn_args_lib.describe(metric_fn)}.")
 
-  def new_model_fn(features, labels, mode, config):
-    spec = estimator.model_fn(features, labels, mode, config)
+  def new_model_fn(features, labels, mode, config, weights=None):
+    spec = estimator.model_fn(features, labels, mode, config, weights)
     if mode != ModeKeys.EVAL:
       return spec
     extra = fn_args_lib.call_with_available(

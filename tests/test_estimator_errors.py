@@ -75,25 +75,37 @@ def test_params_without_params_argument_raises(model_dir):
                         model_dir=model_dir, params={"lr": 1})
 
 
-def test_input_fn_returning_a_three_tuple_raises(model_dir):
+def test_input_fn_returning_a_four_tuple_raises(model_dir):
   def input_fn():
     x = tf.constant([[1.0]])
-    return {"x": x}, x, x
+    return {"x": x}, x, x, x
 
   est = models.make_estimator(model_dir)
-  with pytest.raises(ValueError,
-                     match="len 2 tuple.*tuple of length 3.*weight_column"):
+  with pytest.raises(ValueError, match="returned a tuple of length 4"):
     est.train(input_fn, steps=1)
 
 
-def test_dataset_of_three_tuples_raises(model_dir):
+def test_weights_for_a_model_fn_without_weights_argument_raise(model_dir):
+  # (features, labels, weights) with a model_fn that cannot receive the
+  # weights: refusing beats silently training unweighted.
   def input_fn():
     return tf.data.Dataset.from_tensor_slices(
         ({"x": np.ones(4, np.float32)}, np.ones(4, np.float32),
          np.ones(4, np.float32))).batch(2)
 
   est = models.make_estimator(model_dir)
-  with pytest.raises(ValueError, match="Dataset.*length 3"):
+  with pytest.raises(ValueError, match="no `weights` argument"):
+    est.train(input_fn, steps=1)
+
+
+def test_weights_of_wrong_shape_raise(model_dir):
+  def input_fn():
+    return tf.data.Dataset.from_tensor_slices(
+        ({"x": np.ones(4, np.float32)}, np.ones(4, np.float32),
+         np.ones((4, 3), np.float32))).batch(2)
+
+  est = models.make_estimator(model_dir)
+  with pytest.raises(ValueError, match=r"shape \[batch_size\].*\(None, 3\)"):
     est.train(input_fn, steps=1)
 
 

@@ -52,9 +52,10 @@ def make_model_fn(head, towers, *, v1=False):
   variables with its own optimizer (the first one counts global steps)."""
   towers = list(towers)
 
-  def model_fn(features, labels, mode, config):
+  def model_fn(features, labels, mode, config, weights=None):
     del config
     networks.check_features(features)
+    features = with_input_weights(features, weights)
     logits, variables, updates = [], [], []
     for tower in towers:
       tower_logits, tower_vars, tower_updates = tower.logits_fn(features,
@@ -83,3 +84,12 @@ def make_model_fn(head, towers, *, v1=False):
         train_op_fn=train_op_fn, update_ops=updates)
 
   return model_fn
+
+
+def with_input_weights(features, weights):
+  """Features with the weights of a (features, labels, weights) input added
+  under the key the heads read when they have no weight_column."""
+  if weights is None:
+    return features
+  from estweight.canned.heads.base import SAMPLE_WEIGHT_KEY  # pylint: disable=g-import-not-at-top
+  return dict(features, **{SAMPLE_WEIGHT_KEY: weights})

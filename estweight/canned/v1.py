@@ -89,8 +89,9 @@ def _v1_model_fn(head, parts, *, combined=False, in_scope=True):
   models minimize at the root and count the step once, after both updates.
   """
 
-  def model_fn(features, labels, mode, config):
+  def model_fn(features, labels, mode, config, weights=None):
     networks.check_features(features)
+    features = builder.with_input_weights(features, weights)
     logits = [fn(features, mode, config) for fn, _, _ in parts]
     total = logits[0] if len(logits) == 1 else tf.add_n(logits)
     train_op_fn = None

@@ -85,7 +85,8 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
 
   Args:
     input_fn: the user's input_fn.
-    call_model_fn: `(features, labels, mode) -> EstimatorSpec`.
+    call_model_fn: `(features, labels, mode, weights) -> EstimatorSpec`;
+      `weights` is the third element of a (features, labels, weights) input.
     mode: a ModeKeys value.
     config: the RunConfig.
     params: the Estimator params, passed to input_fn when it asks.
@@ -102,10 +103,11 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
     step_read = global_step_read(graph, global_step)
     parsed = inputs_lib.call_input_fn(input_fn, mode, params, config)
     labels = parsed.labels if use_labels else None
+    weights = parsed.weights if use_labels else None
     # No control dependency on `step_read` here: model_fns create variables
     # with tf.Variable(<tensor>), whose initializers would then need the
     # (uninitialised) global step.
-    spec = call_model_fn(parsed.features, labels, mode)
+    spec = call_model_fn(parsed.features, labels, mode, weights)
     if after_model_fn is not None:
       after_model_fn(spec)
   return ModeGraph(graph=graph, mode=mode, spec=spec, global_step=global_step,

@@ -17,6 +17,7 @@ class InputResult:
   features: Any
   labels: Any
   hooks: list
+  weights: Any = None  # the third element of (features, labels, weights)
 
 
 class DatasetInitializerHook(tf.compat.v1.train.SessionRunHook):
@@ -59,11 +60,11 @@ def call_input_fn(input_fn, mode, params, config) -> InputResult:
 
 
 def parse_input_fn_result(result) -> InputResult:
-  """Splits an input_fn result into features and labels.
+  """Splits an input_fn result into features, labels and example weights.
 
   A Dataset becomes an initializable iterator (initialised by a hook); its
-  elements, or the returned value itself, are `(features, labels)` pairs or
-  bare features.
+  elements, or the returned value itself, are `(features, labels)` pairs,
+  `(features, labels, weights)` triples or bare features.
   """
   hooks = []
   if isinstance(result, tf.data.Dataset):
@@ -76,9 +77,32 @@ def parse_input_fn_result(result) -> InputResult:
   if isinstance(result, (list, tuple)):
     if len(result) == 2:
       return InputResult(result[0], result[1], hooks)
+    if len(result) == 3:
+      return InputResult(result[0], result[1], hooks,
+                         _check_weights(result[2], where))
     raise ValueError(
-        f"input_fn should return (features, labels) as a len 2 tuple, but "
-        f"{where} a {type(result).__name__} of length {len(result)}. To fix, "
-        "return (features, labels); to weight examples, put the weights in "
-        "the features dict and name them with weight_column.")
+        f"input_fn should return (features, labels) or (features, labels, "
+        f"weights), but {where} a {type(result).__name__} of length "
+        f"{len(result)}.")
   return InputResult(result, None, hooks)
+
+
+def _check_weights(weights, where):
+  """Example weights from a 3-tuple: a dense numeric [batch_size(, 1)]."""
+  if isinstance(weights, (dict, tf.SparseTensor)) or weights is None:
+    raise ValueError(
+        f"The third element that {where} must be a dense tensor of example "
+        f"weights, shape [batch_size] or [batch_size, 1]. Received: "
+        f"{weights!r}.")
+  weights = tf.convert_to_tensor(weights)
+  if not (weights.dtype.is_floating or weights.dtype.is_integer):
+    raise ValueError(f"Example weights must be numbers. Received: dtype "
+                     f"{weights.dtype.name} in the third element that "
+                     f"{where}.")
+  shape = weights.shape
+  if shape.rank is not None and (shape.rank not in (1, 2) or (
+      shape.rank == 2 and shape[-1] not in (None, 1))):
+    raise ValueError(
+        f"Example weights must have shape [batch_size] or [batch_size, 1]. "
+        f"Received: shape {shape} in the third element that {where}.")
+  return tf.cast(weights, tf.float32)

@@ -19,6 +19,10 @@ from estweight.spec import EstimatorSpec
 
 _v1 = tf.compat.v1
 
+# Where canned model_fns put the weights of a (features, labels, weights)
+# input, for the head to read as if they came from a weight_column.
+SAMPLE_WEIGHT_KEY = "__estweight_sample_weight__"
+
 SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
 SUM = "sum"
 # tf.compat.v1.losses.Reduction values, used by the compat.v1 estimators.
@@ -102,9 +106,20 @@ class Head(abc.ABC):
   # -------------------------------------------------------------- weights
   def weights(self, features, logits, allow_per_logit=False):
     """Example weights `[batch_size, 1]` (or per logit), or 1.0 if none."""
-    if self._weight_column is None:
-      return 1.0
     column = self._weight_column
+    from_input = isinstance(features, dict) and SAMPLE_WEIGHT_KEY in features
+    if column is not None and from_input:
+      raise ValueError(
+          f"Example weights were given twice: by weight_column={column!r} and "
+          "as the third element of (features, labels, weights) from input_fn."
+          " To fix, drop one: remove weight_column, or return (features, "
+          "labels) from input_fn.")
+    source = f"weight_column {column!r}"
+    if from_input:
+      column = SAMPLE_WEIGHT_KEY
+      source = "the weights input_fn returned"
+    if column is None:
+      return 1.0
     if isinstance(column, str):
       if not isinstance(features, dict) or column not in features:
         keys = sorted(features) if isinstance(features, dict) else []
@@ -118,13 +133,11 @@ class Head(abc.ABC):
           features)
       weights = column.get_dense_tensor(cache, None)
     if isinstance(weights, tf.SparseTensor):
-      raise ValueError(f"Weights from weight_column {self._weight_column!r} "
-                       "must be dense.")
+      raise ValueError(f"Weights from {source} must be dense.")
     weights = tf.convert_to_tensor(weights)
     if not (weights.dtype.is_floating or weights.dtype.is_integer):
       raise ValueError(f"Weight column should be castable to float. Received "
-                       f"dtype {weights.dtype.name} for weight_column "
-                       f"{self._weight_column!r}.")
+                       f"dtype {weights.dtype.name} for {source}.")
     weights = tf.cast(weights, tf.float32, name="weights")
     rank, logits_rank = weights.shape.rank, logits.shape.rank
     if rank is not None and logits_rank is not None and (
@@ -137,12 +150,12 @@ class Head(abc.ABC):
     if weights.shape.rank != logits_rank or (last is not None and
                                              last not in ok_last):
       raise ValueError(
-          f"Weights from weight_column {self._weight_column!r} have shape "
+          f"Weights from {source} have shape "
           f"{weights.shape}, but must be {allowed} for logits of shape "
           f"{logits.shape}.")
     check = _v1.debugging.assert_equal(
         tf.shape(weights)[:-1], tf.shape(logits)[:-1],
-        message=f"Weights from weight_column {self._weight_column!r} must "
+        message=f"Weights from {source} must "
         "have one entry per example")
     with tf.control_dependencies([check]):
       return tf.identity(weights)
