@@ -274,6 +274,10 @@ class Estimator:
         logging.info("Skipping training since max_steps has already saved.")
         return self
 
+    prepare = getattr(self._model_fn, "prepare_for_training", None)
+    if prepare is not None:  # e.g. class_weight='balanced' counts classes
+      prepare(input_fn=input_fn, model_dir=self._model_dir,
+              params=self.params, config=self.config)
     warm = self._warm_start_settings is not None and not self.latest_checkpoint()
     mode_graph = self._build(input_fn, ModeKeys.TRAIN, warm_start=warm)
     with mode_graph.graph.as_default():
@@ -328,6 +332,9 @@ class Estimator:
 
   def _checkpoint_for_inference(self, checkpoint_path, what):
     """(checkpoint to restore or None, whether to warm start)."""
+    prepare = getattr(self._model_fn, "prepare_for_inference", None)
+    if prepare is not None:
+      prepare(model_dir=self._model_dir)
     if checkpoint_path:
       checkpoint_path = os.fspath(checkpoint_path)
       if tf.io.gfile.isdir(checkpoint_path):

@@ -52,9 +52,11 @@ class BaselineClassifier(BaselineEstimator):
 
   def __init__(self, model_dir=None, n_classes=2, weight_column=None,
                label_vocabulary=None, optimizer="Ftrl", config=None,
-               loss_reduction=head_base.SUM_OVER_BATCH_SIZE):
+               loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
+               class_weight=None):
     head = heads_lib.binary_or_multi_class_head(
-        n_classes, weight_column, label_vocabulary, loss_reduction)
+        n_classes, weight_column, label_vocabulary, loss_reduction,
+        class_weight=class_weight)
     super().__init__(head, model_dir=model_dir, optimizer=optimizer,
                      config=config)
 

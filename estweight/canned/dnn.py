@@ -86,9 +86,11 @@ class DNNClassifier(DNNEstimator):
                optimizer="Adagrad", activation_fn=tf.nn.relu, dropout=None,
                config=None, warm_start_from=None,
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               batch_norm=False):
+               batch_norm=False,
+               class_weight=None):
     head = heads_lib.binary_or_multi_class_head(
-        n_classes, weight_column, label_vocabulary, loss_reduction)
+        n_classes, weight_column, label_vocabulary, loss_reduction,
+        class_weight=class_weight)
     super().__init__(head, hidden_units, feature_columns, model_dir=model_dir,
                      optimizer=optimizer, activation_fn=activation_fn,
                      dropout=dropout, config=config,

@@ -88,9 +88,11 @@ class DNNLinearCombinedClassifier(DNNLinearCombinedEstimator):
                weight_column=None, label_vocabulary=None, config=None,
                warm_start_from=None,
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               batch_norm=False, linear_sparse_combiner="sum"):
+               batch_norm=False, linear_sparse_combiner="sum",
+               class_weight=None):
     head = heads_lib.binary_or_multi_class_head(
-        n_classes, weight_column, label_vocabulary, loss_reduction)
+        n_classes, weight_column, label_vocabulary, loss_reduction,
+        class_weight=class_weight)
     super().__init__(
         head, model_dir=model_dir,
         linear_feature_columns=linear_feature_columns,

@@ -67,9 +67,11 @@ class LinearClassifier(LinearEstimator):
                weight_column=None, label_vocabulary=None, optimizer="Ftrl",
                config=None, warm_start_from=None,
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               sparse_combiner="sum"):
+               sparse_combiner="sum",
+               class_weight=None):
     head = heads_lib.binary_or_multi_class_head(
-        n_classes, weight_column, label_vocabulary, loss_reduction)
+        n_classes, weight_column, label_vocabulary, loss_reduction,
+        class_weight=class_weight)
     super().__init__(head, feature_columns, model_dir=model_dir,
                      optimizer=optimizer, config=config,
                      sparse_combiner=sparse_combiner,

@@ -9,7 +9,7 @@ from estweight.canned.heads.regression import RegressionHead
 
 
 def binary_or_multi_class_head(n_classes, weight_column, label_vocabulary,
-                               loss_reduction):
+                               loss_reduction, class_weight=None):
   """The head a canned classifier uses for `n_classes`."""
   if isinstance(n_classes, bool) or not isinstance(n_classes, int) or (
       n_classes < 2):
@@ -18,7 +18,9 @@ def binary_or_multi_class_head(n_classes, weight_column, label_vocabulary,
   if n_classes == 2:
     return BinaryClassHead(weight_column=weight_column,
                            label_vocabulary=label_vocabulary,
-                           loss_reduction=loss_reduction)
+                           loss_reduction=loss_reduction,
+                           class_weight=class_weight)
   return MultiClassHead(n_classes, weight_column=weight_column,
                         label_vocabulary=label_vocabulary,
-                        loss_reduction=loss_reduction)
+                        loss_reduction=loss_reduction,
+                        class_weight=class_weight)

@@ -9,6 +9,7 @@ from estweight.canned.heads import v1_metrics
 from estweight.canned.keys import MetricKeys
 from estweight.canned.keys import PredictionKeys as P
 from estweight.export import outputs as export_outputs_lib
+from estweight.weights import class_weights as class_weights_lib
 
 _v1 = tf.compat.v1
 _km = tf_keras.metrics
@@ -37,10 +38,23 @@ def _check_vocabulary(label_vocabulary, n_classes):
 class _ClassHead(base.Head):
   """Shared label handling of the binary and multi-class heads."""
 
-  def __init__(self, n_classes, *, label_vocabulary=None, **kwargs):
+  def __init__(self, n_classes, *, label_vocabulary=None, class_weight=None,
+               **kwargs):
     super().__init__(**kwargs)
     self._n_classes = n_classes
     self._label_vocabulary = _check_vocabulary(label_vocabulary, n_classes)
+    self.class_weight = class_weights_lib.ClassWeight(
+        class_weight, n_classes, self._label_vocabulary)
+
+  def _unweighted_loss_and_weights(self, logits, labels, features):
+    unweighted, weights = super()._unweighted_loss_and_weights(
+        logits, labels, features)
+    if not self.class_weight.active:
+      return unweighted, weights
+    # Class weight x example weight (x importance): one weight per example.
+    table = tf.constant(self.class_weight.require_vector(), tf.float32)
+    per_class = tf.gather(table, tf.cast(labels, tf.int32))
+    return unweighted, per_class * weights
 
   @property
   def n_classes(self):
@@ -127,8 +141,9 @@ class BinaryClassHead(_ClassHead):
   def __init__(self, weight_column=None, thresholds=None,
                label_vocabulary=None,
                loss_reduction=base.SUM_OVER_BATCH_SIZE, loss_fn=None,
-               name=None):
+               name=None, class_weight=None):
     super().__init__(2, label_vocabulary=label_vocabulary,
+                     class_weight=class_weight,
                      weight_column=weight_column,
                      loss_reduction=loss_reduction, loss_fn=loss_fn,
                      name=name)
@@ -240,14 +255,14 @@ class MultiClassHead(_ClassHead):
 
   def __init__(self, n_classes, weight_column=None, label_vocabulary=None,
                loss_reduction=base.SUM_OVER_BATCH_SIZE, loss_fn=None,
-               name=None):
+               name=None, class_weight=None):
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or (
         n_classes <= 2):
       raise ValueError("`n_classes` must be > 2 for MultiClassHead (use "
                        "BinaryClassHead for 2). Received: n_classes="
                        f"{n_classes!r}.")
     super().__init__(n_classes, label_vocabulary=label_vocabulary,
-                     weight_column=weight_column,
+                     class_weight=class_weight, weight_column=weight_column,
                      loss_reduction=loss_reduction, loss_fn=loss_fn,
                      name=name)
 

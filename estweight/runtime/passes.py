@@ -1,0 +1,70 @@
+"""One-off passes over an input_fn outside training (e.g. counting labels)."""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from estweight.mode_keys import ModeKeys
+from estweight.runtime import inputs as inputs_lib
+
+_v1 = tf.compat.v1
+
+
+def count_labels(input_fn, *, n_classes, label_vocabulary=None, params=None,
+                 config=None, max_examples=10_000_000):
+  """Counts examples per class in one pass over the training input.
+
+  Args:
+    input_fn: the training input_fn; it must end (one epoch).
+    n_classes: number of classes.
+    label_vocabulary: class names when labels are strings.
+    max_examples: stop with an error past this many examples (an input that
+      repeats forever never ends).
+
+  Returns:
+    int64 array [n_classes] of counts.
+  """
+  graph = tf.Graph()
+  with graph.as_default():
+    parsed = inputs_lib.call_input_fn(input_fn, ModeKeys.TRAIN, params,
+                                      config)
+    labels = parsed.labels
+    if labels is None:
+      raise ValueError("class_weight='balanced' needs labels from the "
+                       "training input_fn; it returned none.")
+    labels = tf.reshape(labels, [-1])
+    if label_vocabulary is not None:
+      table = tf.lookup.StaticHashTable(
+          tf.lookup.KeyValueTensorInitializer(
+              list(label_vocabulary), list(range(len(label_vocabulary))),
+              tf.string, tf.int64), default_value=-1)
+      labels = table.lookup(labels)
+    labels = tf.cast(labels, tf.int64)
+    with _v1.Session(graph=graph) as session:
+      session.run(_v1.tables_initializer())
+      for hook in parsed.hooks:  # dataset iterator initialisers
+        hook.begin()
+        hook.after_create_session(session, None)
+      counts = np.zeros(n_classes, np.int64)
+      seen = 0
+      while True:
+        try:
+          batch = session.run(labels)
+        except (tf.errors.OutOfRangeError, StopIteration):
+          break
+        if batch.size and (batch.min() < 0 or batch.max() >= n_classes):
+          bad = batch[(batch < 0) | (batch >= n_classes)][:5]
+          raise ValueError(
+              f"Labels must be class ids in [0, {n_classes}) (or in "
+              f"label_vocabulary). Found {bad.tolist()} while counting "
+              "classes for class_weight='balanced'.")
+        counts += np.bincount(batch, minlength=n_classes)
+        seen += batch.size
+        if seen > max_examples:
+          raise ValueError(
+              f"class_weight='balanced' counts classes over one pass of the "
+              f"training input, which has more than {max_examples} examples "
+              "(does it repeat forever?). To fix, pass the weights from known "
+              "counts: class_weight=estweight.weights.balanced_class_weight("
+              "counts).")
+  return counts

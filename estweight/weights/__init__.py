@@ -1,0 +1,7 @@
+"""Weighted training: class weights, weighted losses, the model_fn factory.
+
+    estweight.DNNClassifier(..., class_weight='balanced')
+    estweight.weights.balanced_class_weight([950, 50])  # {0: 0.53, 1: 10.0}
+"""
+from estweight.weights.class_weights import ClassWeight
+from estweight.weights.class_weights import balanced_class_weight

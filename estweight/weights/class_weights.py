@@ -1,0 +1,139 @@
+"""Class weights: `{class: weight}` or 'balanced', resolved to a vector.
+
+'balanced' gives class c the weight n / (n_classes * count_c), computed from
+the training input by one pass when training starts, then cached in
+`model_dir/class_weights.json` so a resumed or re-evaluated model uses the
+same weights. Class weights multiply example weights (weight_column or the
+third input element): class x importance.
+"""
+from __future__ import annotations
+
+import json
+import numbers
+import os
+
+import numpy as np
+from absl import logging
+
+CACHE_FILE = "class_weights.json"
+
+
+def balanced_class_weight(counts) -> dict[int, float]:
+  """`{class_id: n / (n_classes * count)}` from per-class example counts."""
+  counts = np.asarray(counts, np.float64)
+  if counts.ndim != 1 or len(counts) < 2 or np.any(counts < 0):
+    raise ValueError("`counts` must be a list of non-negative counts, one per"
+                     f" class (at least 2). Received: counts={counts.tolist()}.")
+  empty = np.flatnonzero(counts == 0).tolist()
+  if empty:
+    raise ValueError(f"Classes {empty} have no examples, so 'balanced' class "
+                     f"weights are undefined. Received: counts="
+                     f"{counts.astype(int).tolist()}.")
+  weights = counts.sum() / (len(counts) * counts)
+  return {i: float(w) for i, w in enumerate(weights)}
+
+
+def _check_weight(key, value):
+  if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+      np.isfinite(value) and value >= 0):
+    raise ValueError(f"Class weights must be finite numbers >= 0. Received: "
+                     f"class_weight[{key!r}]={value!r}.")
+  return float(value)
+
+
+class ClassWeight:
+  """A validated `class_weight` argument; `vector` once resolved.
+
+  Args:
+    class_weight: None, 'balanced', or a dict keyed by class id (int) or,
+      with a label_vocabulary, by class name. Classes left out weigh 1.
+    n_classes: number of classes.
+    label_vocabulary: class names, if labels are strings.
+  """
+
+  def __init__(self, class_weight, n_classes, label_vocabulary=None):
+    self.balanced = class_weight == "balanced"
+    self.n_classes = n_classes
+    self.label_vocabulary = (tuple(label_vocabulary)
+                             if label_vocabulary else None)
+    self.vector = None
+    if class_weight is None or self.balanced:
+      return
+    if not isinstance(class_weight, dict):
+      raise ValueError("`class_weight` must be None, 'balanced' or a dict "
+                       "{class: weight}. Received: class_weight="
+                       f"{class_weight!r}.")
+    vector = np.ones(n_classes, np.float32)
+    for key, value in class_weight.items():
+      vector[self._index(key, class_weight)] = _check_weight(key, value)
+    self.vector = vector
+
+  def _index(self, key, class_weight):
+    if isinstance(key, str):
+      if not self.label_vocabulary or key not in self.label_vocabulary:
+        raise ValueError(
+            f"class_weight key {key!r} is not a class name; names exist only "
+            f"with label_vocabulary (here {self.label_vocabulary}). "
+            f"Received: class_weight={class_weight!r}.")
+      return self.label_vocabulary.index(key)
+    if isinstance(key, bool) or not isinstance(key, numbers.Integral) or not (
+        0 <= key < self.n_classes):
+      raise ValueError(f"class_weight key {key!r} is not a class id in "
+                       f"[0, {self.n_classes}). Received: class_weight="
+                       f"{class_weight!r}.")
+    return int(key)
+
+  @property
+  def active(self) -> bool:
+    return self.balanced or self.vector is not None
+
+  # ------------------------------------------------------- 'balanced' only
+  def prepare_for_training(self, *, input_fn, model_dir, params, config):
+    """Resolves 'balanced' from the cache in model_dir or one input pass."""
+    if not self.balanced or self.vector is not None:
+      return
+    if self._load(model_dir):
+      return
+    from estweight.runtime import passes  # pylint: disable=g-import-not-at-top
+    counts = passes.count_labels(
+        input_fn, n_classes=self.n_classes,
+        label_vocabulary=self.label_vocabulary, params=params, config=config)
+    weights = balanced_class_weight(counts)
+    self.vector = np.array([weights[i] for i in range(self.n_classes)],
+                           np.float32)
+    logging.info("class_weight='balanced' from counts %s: %s",
+                 counts.tolist(), np.round(self.vector, 4).tolist())
+    os.makedirs(model_dir, exist_ok=True)
+    tmp = os.path.join(model_dir, CACHE_FILE + ".tmp")
+    with open(tmp, "w") as f:
+      json.dump({"class_weight": self.vector.tolist(),
+                 "counts": counts.tolist()}, f)
+    os.replace(tmp, os.path.join(model_dir, CACHE_FILE))
+
+  def prepare_for_inference(self, *, model_dir):
+    if not self.balanced or self.vector is not None:
+      return
+    if not self._load(model_dir):
+      raise ValueError(
+          "class_weight='balanced' is computed from the training input when "
+          f"training starts, and {model_dir} has no {CACHE_FILE} yet. To fix, "
+          "train first, or pass class_weight=estweight.weights."
+          "balanced_class_weight(counts).")
+
+  def _load(self, model_dir):
+    path = os.path.join(model_dir, CACHE_FILE)
+    if not os.path.exists(path):
+      return False
+    with open(path) as f:
+      vector = np.asarray(json.load(f)["class_weight"], np.float32)
+    if vector.shape != (self.n_classes,):
+      raise ValueError(f"{path} holds {vector.shape[0]} class weights, but "
+                       f"the model has n_classes={self.n_classes}.")
+    self.vector = vector
+    return True
+
+  def require_vector(self):
+    if self.balanced and self.vector is None:
+      raise ValueError("class_weight='balanced' was not resolved; call "
+                       "train() first (it counts classes in the input).")
+    return self.vector
