@@ -73,11 +73,11 @@ def _from_keras_metric(name, metric, graph):
     raise ValueError(
         f"Keras metric `eval_metric_ops[{name!r}]` has no update op. Please "
         "call update_state(...) on it inside the model_fn before returning it.")
-  _make_local(variables, graph)
+  make_local(variables, graph)
   return metric.result(), tf.group(*updates)
 
 
-def _make_local(variables, graph):
+def make_local(variables, graph):
   gv = graph.get_collection_ref(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
   local = graph.get_collection_ref(tf.compat.v1.GraphKeys.LOCAL_VARIABLES)
   metric_vars = graph.get_collection_ref(

@@ -16,7 +16,7 @@ def count_labels(input_fn, *, n_classes, label_vocabulary=None, params=None,
 
   Args:
     input_fn: the training input_fn; it must end (one epoch).
-    n_classes: number of classes.
+    n_classes: number of classes; None: one more than the largest id seen.
     label_vocabulary: class names when labels are strings.
     max_examples: stop with an error past this many examples (an input that
       repeats forever never ends).
@@ -45,20 +45,24 @@ def count_labels(input_fn, *, n_classes, label_vocabulary=None, params=None,
       for hook in parsed.hooks:  # dataset iterator initialisers
         hook.begin()
         hook.after_create_session(session, None)
-      counts = np.zeros(n_classes, np.int64)
+      counts = np.zeros(n_classes or 0, np.int64)
       seen = 0
       while True:
         try:
           batch = session.run(labels)
         except (tf.errors.OutOfRangeError, StopIteration):
           break
-        if batch.size and (batch.min() < 0 or batch.max() >= n_classes):
-          bad = batch[(batch < 0) | (batch >= n_classes)][:5]
+        limit = n_classes or np.iinfo(np.int64).max
+        if batch.size and (batch.min() < 0 or batch.max() >= limit):
+          bad = batch[(batch < 0) | (batch >= limit)][:5]
           raise ValueError(
               f"Labels must be class ids in [0, {n_classes}) (or in "
               f"label_vocabulary). Found {bad.tolist()} while counting "
               "classes for class_weight='balanced'.")
-        counts += np.bincount(batch, minlength=n_classes)
+        batch_counts = np.bincount(batch, minlength=len(counts))
+        if len(batch_counts) > len(counts):
+          counts = np.pad(counts, (0, len(batch_counts) - len(counts)))
+        counts += batch_counts
         seen += batch.size
         if seen > max_examples:
           raise ValueError(

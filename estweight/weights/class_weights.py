@@ -83,6 +83,20 @@ class ClassWeight:
                        f"{class_weight!r}.")
     return int(key)
 
+  @classmethod
+  def from_cache(cls, model_dir):
+    """The 'balanced' weights a training run cached in model_dir."""
+    path = os.path.join(model_dir, CACHE_FILE)
+    if not os.path.exists(path):
+      raise ValueError(
+          "class_weight='balanced' is computed from the training input when "
+          f"training starts, and {model_dir} has no {CACHE_FILE} yet. To fix, "
+          "train first, or pass class_weight=estweight.weights."
+          "balanced_class_weight(counts).")
+    with open(path) as f:
+      n = len(json.load(f)["class_weight"])
+    return cls("balanced", n)
+
   @property
   def active(self) -> bool:
     return self.balanced or self.vector is not None

@@ -1,0 +1,136 @@
+"""Per-example losses and the one explicit weighting/reduction step.
+
+Each loss maps `(labels, logits)` to one value per example, shape
+[batch_size]; `reduce_loss` then applies example weights and a reduction:
+
+- 'weighted_mean': Σ w·l / Σ w (what Keras does not do; keras#19740)
+- 'sum_over_batch_size': Σ w·l / batch_size (tf.estimator's default)
+- 'sum': Σ w·l
+"""
+from __future__ import annotations
+
+import functools
+
+import tensorflow as tf
+
+REDUCTIONS = ("weighted_mean", "sum_over_batch_size", "sum")
+
+
+def _flat(x):
+  x = tf.convert_to_tensor(x)
+  if x.shape.rank == 2 and x.shape[-1] == 1:
+    return tf.squeeze(x, -1)
+  return x
+
+
+def sigmoid_cross_entropy(labels, logits):
+  """Binary (logits [batch_size, 1]) or multi-label ([batch_size, k], mean
+  over labels) sigmoid cross-entropy."""
+  logits = tf.convert_to_tensor(logits)
+  labels = tf.cast(tf.reshape(labels, tf.shape(logits)), logits.dtype)
+  loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
+  return tf.reduce_mean(loss, axis=-1)
+
+
+def softmax_cross_entropy(labels, logits):
+  """Cross-entropy with one-hot (or soft) labels [batch_size, k]."""
+  logits = tf.convert_to_tensor(logits)
+  return tf.nn.softmax_cross_entropy_with_logits(
+      labels=tf.cast(labels, logits.dtype), logits=logits)
+
+
+def sparse_softmax_cross_entropy(labels, logits):
+  """Cross-entropy with integer class ids [batch_size] (or [batch_size, 1])."""
+  return tf.nn.sparse_softmax_cross_entropy_with_logits(
+      labels=tf.cast(_flat(labels), tf.int64), logits=logits)
+
+
+def mean_squared_error(labels, logits):
+  logits = tf.convert_to_tensor(logits)
+  labels = tf.cast(tf.reshape(labels, tf.shape(logits)), logits.dtype)
+  return tf.reduce_mean(tf.square(logits - labels), axis=-1)
+
+
+def huber(labels, logits, delta=1.0):
+  """0.5·e² for |e| <= delta, else delta·(|e| - 0.5·delta); mean over dims."""
+  logits = tf.convert_to_tensor(logits)
+  labels = tf.cast(tf.reshape(labels, tf.shape(logits)), logits.dtype)
+  error = tf.abs(logits - labels)
+  quadratic = tf.minimum(error, delta)
+  loss = 0.5 * tf.square(quadratic) + delta * (error - quadratic)
+  return tf.reduce_mean(loss, axis=-1)
+
+
+def focal(labels, logits, gamma=2.0, alpha=None):
+  """Focal loss (Lin et al. 2017): -α_t (1 - p_t)^γ log p_t.
+
+  Binary when logits are [batch_size, 1] (α weighs the positive class,
+  1 - α the negative one); otherwise softmax over k classes with integer
+  labels (α, if given, a list of k class factors).
+  """
+  logits = tf.convert_to_tensor(logits)
+  if logits.shape[-1] == 1:
+    z = tf.squeeze(logits, -1)
+    y = tf.cast(_flat(labels), z.dtype)
+    log_p_t = -tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z)
+    loss = -tf.pow(1.0 - tf.exp(log_p_t), gamma) * log_p_t
+    if alpha is not None:
+      loss = loss * (alpha * y + (1.0 - alpha) * (1.0 - y))
+    return loss
+  ids = tf.cast(_flat(labels), tf.int32)
+  log_probs = tf.nn.log_softmax(logits)
+  log_p_t = tf.gather(log_probs, ids, batch_dims=1)
+  loss = -tf.pow(1.0 - tf.exp(log_p_t), gamma) * log_p_t
+  if alpha is not None:
+    loss = loss * tf.gather(tf.constant(alpha, logits.dtype), ids)
+  return loss
+
+
+LOSSES = {
+    "sigmoid_cross_entropy": sigmoid_cross_entropy,
+    "softmax_cross_entropy": softmax_cross_entropy,
+    "sparse_softmax_cross_entropy": sparse_softmax_cross_entropy,
+    "mse": mean_squared_error,
+    "huber": huber,
+    "focal": focal,
+}
+CLASSIFICATION = ("sigmoid_cross_entropy", "softmax_cross_entropy",
+                  "sparse_softmax_cross_entropy", "focal")
+
+
+def get(loss, **kwargs):
+  """A per-example loss from a name (with options, e.g. gamma) or callable."""
+  if callable(loss):
+    return functools.partial(loss, **kwargs) if kwargs else loss
+  if loss not in LOSSES:
+    raise ValueError(f"`loss` must be one of {sorted(LOSSES)} or a callable "
+                     f"(labels, logits) -> [batch_size]. Received: "
+                     f"loss={loss!r}.")
+  return functools.partial(LOSSES[loss], **kwargs) if kwargs else LOSSES[
+      loss]
+
+
+def check_reduction(reduction):
+  if reduction not in REDUCTIONS:
+    raise ValueError(f"`reduction` must be one of {list(REDUCTIONS)}. "
+                     f"Received: reduction={reduction!r}.")
+  return reduction
+
+
+def reduce_loss(per_example, weights=None, reduction="weighted_mean"):
+  """Weights `per_example` [batch_size] by `weights` [batch_size] and reduces.
+
+  With all weights zero, 'weighted_mean' is 0 (not NaN).
+  """
+  check_reduction(reduction)
+  per_example = tf.convert_to_tensor(per_example)
+  if weights is None:
+    weights = tf.ones_like(per_example)
+  weights = tf.cast(tf.reshape(weights, tf.shape(per_example)),
+                    per_example.dtype)
+  total = tf.reduce_sum(weights * per_example)
+  if reduction == "sum":
+    return total
+  if reduction == "sum_over_batch_size":
+    return total / tf.cast(tf.size(per_example), per_example.dtype)
+  return tf.math.divide_no_nan(total, tf.reduce_sum(weights))
