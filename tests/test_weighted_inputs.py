@@ -81,3 +81,17 @@ def test_weights_given_twice_raise_naming_both(tmp_path):
                      "drop one"):
     est.train(triples(), steps=1)
   assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("bad, pattern", [(-1.0, "must be >= 0"),
+                                          (np.nan, "must be finite")])
+def test_canned_rejects_negative_or_nan_weights(tmp_path, bad, pattern):
+  est = estweight.LinearRegressor([tf.feature_column.numeric_column("x")],
+                                  model_dir=str(tmp_path))
+
+  def input_fn():
+    w = np.array([1.0, bad, 1.0, 1.0], np.float32)
+    return tf.data.Dataset.from_tensor_slices(({"x": X}, Y, w)).batch(4)
+
+  with pytest.raises(tf.errors.InvalidArgumentError, match=pattern):
+    est.train(input_fn, steps=1)

@@ -182,13 +182,13 @@ def _example_weights(features, weights, weight_key):
   else:
     return None
   weights = tf.reshape(tf.cast(weights, tf.float32), [-1])
-  checks = [
-      _v1.debugging.assert_all_finite(
-          weights, f"Example weights from {source} must be finite"),
-      _v1.debugging.assert_non_negative(
-          weights, message=f"Example weights from {source} must be >= 0"),
-  ]
-  with tf.control_dependencies(checks):
+  # Finite first: NaN would also fail (and mislabel) the >= 0 check.
+  finite = _v1.debugging.assert_all_finite(
+      weights, f"Example weights from {source} must be finite")
+  with tf.control_dependencies([finite]):
+    non_negative = _v1.debugging.assert_non_negative(
+        weights, message=f"Example weights from {source} must be >= 0")
+  with tf.control_dependencies([non_negative]):
     return tf.identity(weights)
 
 

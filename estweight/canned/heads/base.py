@@ -153,11 +153,18 @@ class Head(abc.ABC):
           f"Weights from {source} have shape "
           f"{weights.shape}, but must be {allowed} for logits of shape "
           f"{logits.shape}.")
-    check = _v1.debugging.assert_equal(
-        tf.shape(weights)[:-1], tf.shape(logits)[:-1],
-        message=f"Weights from {source} must "
-        "have one entry per example")
-    with tf.control_dependencies([check]):
+    checks = [
+        _v1.debugging.assert_equal(
+            tf.shape(weights)[:-1], tf.shape(logits)[:-1],
+            message=f"Weights from {source} must have one entry per example"),
+    ]
+    # Finite first: NaN would also fail (and mislabel) the >= 0 check.
+    finite = _v1.debugging.assert_all_finite(
+        weights, f"Weights from {source} must be finite")
+    with tf.control_dependencies([finite]):
+      checks.append(_v1.debugging.assert_non_negative(
+          weights, message=f"Weights from {source} must be >= 0"))
+    with tf.control_dependencies(checks):
       return tf.identity(weights)
 
   # ----------------------------------------------------------------- loss
