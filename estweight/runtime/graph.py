@@ -1,10 +1,12 @@
 """Builds the graph of one mode: global step, seed, input_fn, model_fn."""
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import importlib
 import random
+import sys
 from typing import Any, Callable
 
 import tensorflow as tf
@@ -41,31 +43,59 @@ def global_step_read(graph, global_step):
 
 @contextlib.contextmanager
 def seeded_legacy_initializers(seed):
-  """Makes tf.compat.v1.layers initialisers follow `tf_random_seed`.
+  """Makes Keras-built initial weights follow `tf_random_seed`.
 
-  The v1 layers (tf_keras, as Keras 2 in TF 2.15) pick each initializer's
-  seed with Python's `random.randint`, so `tf_random_seed` alone never made
-  their initial weights reproducible. With a seed, draw those from
-  `random.Random(seed)`: the same numbers TF 2.15 drew after
-  `random.seed(seed)`.
+  tf.compat.v1.layers (tf_keras, as Keras 2 in TF 2.15) and Keras 3 layers
+  pick each initializer's seed with Python's `random` module, so
+  `tf_random_seed` alone never made their initial weights reproducible.
+  With a seed, the graph build draws them from `random.Random(seed)` (the
+  numbers TF 2.15 drew after `random.seed(seed)`); the caller's own
+  `random` state is restored afterwards.
   """
-  holder = None
-  if seed is not None:
-    try:
-      # Imported here so that layers first loaded inside model_fn are seeded.
-      backend = importlib.import_module("tf_keras.src.backend")
-      holder = getattr(backend, "_SEED_GENERATOR", None)
-    except ImportError:
-      pass
-  if holder is None:
+  if seed is None:
     yield
     return
+  holder = None
+  try:
+    # Imported here so that layers first loaded inside model_fn are seeded.
+    backend = importlib.import_module("tf_keras.src.backend")
+    holder = getattr(backend, "_SEED_GENERATOR", None)
+  except ImportError:
+    pass
   previous = getattr(holder, "generator", None)
-  holder.generator = random.Random(seed)
+  if holder is not None:
+    holder.generator = random.Random(seed)
+  state = random.getstate()
+  random.seed(seed)
   try:
     yield
   finally:
-    holder.generator = previous
+    random.setstate(state)
+    if holder is not None:
+      holder.generator = previous
+
+
+@contextlib.contextmanager
+def fresh_keras_names():
+  """Per-graph Keras 3 layer naming.
+
+  Keras 3 numbers auto-named layers per process (dense, dense_1, ...), so a
+  model_fn using `keras.layers.Dense(4)` would name its variables `dense` in
+  the TRAIN graph and `dense_2` in the EVAL graph, and the checkpoint would
+  not restore. Each graph build starts from fresh counters; the user's own
+  counters are put back afterwards.
+  """
+  if "keras" not in sys.modules:
+    yield
+    return
+  from keras.src.backend.common import global_state  # pylint: disable=g-import-not-at-top
+  saved = global_state.get_global_attribute("object_name_uids")
+  global_state.set_global_attribute("object_name_uids",
+                                    collections.defaultdict(int))
+  try:
+    yield
+  finally:
+    global_state.set_global_attribute("object_name_uids", saved)
 
 
 def device_fn_for(config) -> Callable | None:
@@ -96,7 +126,8 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
   """
   graph = tf.Graph()
   with graph.as_default(), graph.device(device_fn_for(config)), (
-      seeded_legacy_initializers(config.tf_random_seed)):
+      seeded_legacy_initializers(config.tf_random_seed)), (
+          fresh_keras_names()):
     if config.tf_random_seed is not None:
       tf.compat.v1.set_random_seed(config.tf_random_seed)
     global_step = tf.compat.v1.train.create_global_step(graph)

@@ -50,13 +50,18 @@ def validate_input_fn(input_fn: Callable, arg_name: str = "input_fn") -> None:
         f"Received: {arg_name}={fn_args_lib.describe(input_fn)}.")
 
 
-def call_input_fn(input_fn, mode, params, config) -> InputResult:
-  """Calls input_fn on the CPU and parses what it returns."""
+def call_input_fn_raw(input_fn, mode, params, config):
+  """Calls input_fn on the CPU with the arguments it asks for."""
   available = {"mode": mode, "params": copy.deepcopy(params),
                "config": copy.deepcopy(config)}
   with tf.device("/cpu:0"):
-    result = fn_args_lib.call_with_available(input_fn, available)
-  return parse_input_fn_result(result)
+    return fn_args_lib.call_with_available(input_fn, available)
+
+
+def call_input_fn(input_fn, mode, params, config) -> InputResult:
+  """Calls input_fn on the CPU and parses what it returns."""
+  return parse_input_fn_result(
+      call_input_fn_raw(input_fn, mode, params, config))
 
 
 def parse_input_fn_result(result) -> InputResult:

@@ -26,8 +26,17 @@ def count_labels(input_fn, *, n_classes, label_vocabulary=None, params=None,
   """
   graph = tf.Graph()
   with graph.as_default():
-    parsed = inputs_lib.call_input_fn(input_fn, ModeKeys.TRAIN, params,
-                                      config)
+    result = inputs_lib.call_input_fn_raw(input_fn, ModeKeys.TRAIN, params,
+                                          config)
+    if isinstance(result, tf.data.Dataset) and (
+        result.cardinality() == tf.data.INFINITE_CARDINALITY):
+      raise ValueError(
+          "class_weight='balanced' counts classes over one pass of the "
+          "training input, but the Dataset input_fn returns repeats forever. "
+          "To fix, pass class_weight=estweight.weights.balanced_class_weight("
+          "estweight.weights.count_classes(one_epoch_input_fn)) or "
+          "balanced_class_weight(counts).")
+    parsed = inputs_lib.parse_input_fn_result(result)
     labels = parsed.labels
     if labels is None:
       raise ValueError("class_weight='balanced' needs labels from the "

@@ -5,6 +5,7 @@
 """
 from estweight.weights.class_weights import ClassWeight
 from estweight.weights.class_weights import balanced_class_weight
+from estweight.weights.class_weights import count_classes
 from estweight.weights.dynamic import DynamicClassWeights
 from estweight.weights.factory import METRICS
 from estweight.weights.factory import make_weighted_model_fn

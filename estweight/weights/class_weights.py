@@ -18,6 +18,13 @@ from absl import logging
 CACHE_FILE = "class_weights.json"
 
 
+def count_classes(input_fn, n_classes=None, label_vocabulary=None):
+  """Examples per class in one pass over `input_fn` (which must end)."""
+  from estweight.runtime import passes  # pylint: disable=g-import-not-at-top
+  return passes.count_labels(input_fn, n_classes=n_classes,
+                             label_vocabulary=label_vocabulary)
+
+
 def balanced_class_weight(counts) -> dict[int, float]:
   """`{class_id: n / (n_classes * count)}` from per-class example counts."""
   counts = np.asarray(counts, np.float64)
