@@ -217,3 +217,29 @@ def test_model_fn_may_create_variables_from_tensors(tmp_path):
   est = estweight.Estimator(model_fn, model_dir=str(tmp_path))
   est.train(train_fn(), steps=2)
   assert est.get_variable_value("global_step") == 2
+
+
+def test_keras3_auto_named_layers_restore_in_evaluate(tmp_path):
+  # Keras 3 numbers auto-named layers per process; each graph must start
+  # over, or EVAL would look for dense_2/... in a checkpoint of dense/...
+  import keras  # pylint: disable=g-import-not-at-top
+
+  def model_fn(features, labels, mode):
+    out = keras.layers.Dense(1)(keras.layers.Dense(4)(features["x"][:, None]))
+    loss = tf.reduce_mean(tf.square(out[:, 0] - labels))
+    train_op = v1.train.AdamOptimizer(0.1).minimize(
+        loss, v1.train.get_global_step())
+    return estweight.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+  est = estweight.Estimator(model_fn, model_dir=str(tmp_path),
+                            config=estweight.RunConfig(tf_random_seed=2))
+  est.train(train_fn(), steps=2)
+  assert "dense/kernel" in est.get_variable_names()
+  assert est.evaluate(train_fn(repeat=False))["global_step"] == 2
+  # Seeded: a second run in a new model_dir starts from the same weights.
+  first = est.get_variable_value("dense_1/kernel")
+  again = estweight.Estimator(model_fn, model_dir=str(tmp_path / "b"),
+                              config=estweight.RunConfig(tf_random_seed=2))
+  again.train(train_fn(), steps=2)
+  np.testing.assert_array_equal(first, again.get_variable_value(
+      "dense_1/kernel"))
