@@ -11,13 +11,9 @@ import inspect
 from typing import Any, Callable, Mapping
 
 
-def fn_args(fn: Callable) -> tuple[str, ...]:
-  """Returns the names of the arguments `fn` still needs filled.
-
-  Arguments already bound by `functools.partial` (positionally or by keyword)
-  and `self`/`cls` of bound methods are left out. A `**kwargs` parameter is
-  reported as the special name `'**'`.
-  """
+def _parameters(fn: Callable):
+  """(parameter, is_bound) pairs of `fn`, looking through functools.partial
+  (positional and keyword bindings) and bound methods (self dropped)."""
   bound_kw: set[str] = set()
   n_bound_pos = 0
   while isinstance(fn, functools.partial):
@@ -28,49 +24,36 @@ def fn_args(fn: Callable) -> tuple[str, ...]:
     raise TypeError(f"Expected a callable. Received: {fn!r}.")
   target = fn if (inspect.isfunction(fn) or inspect.ismethod(fn)) else getattr(
       fn, "__call__", fn)
-  sig = inspect.signature(target)  # drops self for bound methods
-  names = []
   positional = 0
-  for p in sig.parameters.values():
-    if p.kind is p.VAR_POSITIONAL:
-      continue
-    if p.kind is p.VAR_KEYWORD:
-      names.append("**")
-      continue
+  for p in inspect.signature(target).parameters.values():
+    bound = p.name in bound_kw
     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
       positional += 1
-      if positional <= n_bound_pos:
-        continue
-    if p.name in bound_kw:
-      continue
-    names.append(p.name)
+      bound = bound or positional <= n_bound_pos
+    yield p, bound
+
+
+def fn_args(fn: Callable) -> tuple[str, ...]:
+  """Returns the names of the arguments `fn` still needs filled.
+
+  Arguments already bound by `functools.partial` (positionally or by keyword)
+  and `self`/`cls` of bound methods are left out. A `**kwargs` parameter is
+  reported as the special name `'**'`.
+  """
+  names = []
+  for p, bound in _parameters(fn):
+    if p.kind is p.VAR_KEYWORD:
+      names.append("**")
+    elif p.kind is not p.VAR_POSITIONAL and not bound:
+      names.append(p.name)
   return tuple(names)
 
 
 def required_args(fn: Callable) -> tuple[str, ...]:
   """Names of arguments of `fn` that have no default value."""
-  target = fn
-  bound_kw: set[str] = set()
-  n_bound_pos = 0
-  while isinstance(target, functools.partial):
-    bound_kw.update(target.keywords or {})
-    n_bound_pos += len(target.args)
-    target = target.func
-  if not (inspect.isfunction(target) or inspect.ismethod(target)):
-    target = getattr(target, "__call__", target)
-  out = []
-  positional = 0
-  for p in inspect.signature(target).parameters.values():
-    if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-      continue
-    if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-      positional += 1
-      if positional <= n_bound_pos:
-        continue
-    if p.name in bound_kw or p.default is not p.empty:
-      continue
-    out.append(p.name)
-  return tuple(out)
+  return tuple(p.name for p, bound in _parameters(fn)
+               if not bound and p.default is p.empty and
+               p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
 
 
 def call_with_available(fn: Callable, available: Mapping[str, Any]) -> Any:

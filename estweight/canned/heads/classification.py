@@ -108,6 +108,15 @@ class _ClassHead(base.Head):
     with tf.control_dependencies([check]):
       return tf.identity(ids)
 
+  def export_outputs(self, predictions):
+    """serving_default = classification (scores, class names), predict."""
+    classification = export_outputs_lib.ClassificationOutput(
+        scores=predictions[P.PROBABILITIES],
+        classes=predictions[P.ALL_CLASSES])
+    return {"serving_default": classification,
+            "classification": classification,
+            "predict": export_outputs_lib.PredictOutput(predictions)}
+
   def _all_class_ids(self, logits):
     batch = tf.shape(logits)[0]
     return tf.tile(tf.range(self._n_classes)[None, :], [batch, 1])
@@ -183,16 +192,10 @@ class BinaryClassHead(_ClassHead):
     return {k: v for k, v in out.items() if keys is None or k in keys}
 
   def export_outputs(self, predictions):
-    classification = export_outputs_lib.ClassificationOutput(
-        scores=predictions[P.PROBABILITIES],
-        classes=predictions[P.ALL_CLASSES])
-    return {
-        "serving_default": classification,
-        "classification": classification,
-        "regression": export_outputs_lib.RegressionOutput(
-            value=predictions[P.LOGISTIC]),
-        "predict": export_outputs_lib.PredictOutput(predictions),
-    }
+    outputs = super().export_outputs(predictions)
+    outputs["regression"] = export_outputs_lib.RegressionOutput(
+        value=predictions[P.LOGISTIC])
+    return outputs
 
   def eval_metric_ops(self, features, logits, labels, regularization_losses):
     preds = self.predictions(logits)
@@ -292,13 +295,6 @@ class MultiClassHead(_ClassHead):
       }
     return {k: v for k, v in out.items() if keys is None or k in keys}
 
-  def export_outputs(self, predictions):
-    classification = export_outputs_lib.ClassificationOutput(
-        scores=predictions[P.PROBABILITIES],
-        classes=predictions[P.ALL_CLASSES])
-    return {"serving_default": classification,
-            "classification": classification,
-            "predict": export_outputs_lib.PredictOutput(predictions)}
 
   def eval_metric_ops(self, features, logits, labels, regularization_losses):
     preds = self.predictions(logits)
