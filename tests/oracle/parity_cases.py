@@ -83,33 +83,58 @@ def data_fingerprint():
   return h.hexdigest()
 
 
-def _select(features, name):
-  return {k: features[k] for k in FEATURES[name]}
+# Weights estweight takes in forms tf.estimator 2.15 lacks (class_weight,
+# a third input element) are checked against 2.15 given the same weights by
+# hand as a weight_column: `cw` = CLASS_WEIGHT[label], `cww` = cw * w.
+CLASS_WEIGHT = {0: 1.0, 1: 3.0}
+TUPLE_WEIGHT_CASES = set()  # estweight side: w comes as (features, labels, w)
+
+
+def on_estweight():
+  """True when tf.estimator is estweight (after estweight.install())."""
+  return getattr(tf.estimator, "__name__", "").startswith("estweight")
+
+
+def _select(features, name, labels=None):
+  out = {k: features[k] for k in FEATURES[name] if k in features}
+  if labels is not None and ({"cw", "cww"} & set(FEATURES[name])):
+    ids = np.asarray(labels).reshape(-1)
+    cw = np.array([CLASS_WEIGHT[int(i)] for i in ids], np.float32)
+    if "cw" in FEATURES[name]:
+      out["cw"] = cw
+    if "cww" in FEATURES[name]:
+      out["cww"] = cw * features["w"]
+  return out
+
+
+def _dataset(name, features_all, labels_all):
+  labels = labels_all[LABELS[name]]
+  features = _select(features_all, name, labels)
+  if name in TUPLE_WEIGHT_CASES:
+    if on_estweight():
+      return tf.data.Dataset.from_tensor_slices(
+          (features, labels, features_all["w"]))
+    features = dict(features, w=features_all["w"])  # 2.15: weight_column
+  return tf.data.Dataset.from_tensor_slices((features, labels))
 
 
 def train_input_fn(name):
   """Repeats and batches by 16, in order (no shuffle)."""
-  features, labels = _select(TRAIN_X, name), TRAIN_Y[LABELS[name]]
-
   def input_fn():
-    ds = tf.data.Dataset.from_tensor_slices((features, labels))
-    return ds.repeat().batch(TRAIN_BATCH)
+    return _dataset(name, TRAIN_X, TRAIN_Y).repeat().batch(TRAIN_BATCH)
   return input_fn
 
 
 def eval_input_fn(name):
   """One epoch of the 20 evaluation examples in batches of 8 (8, 8, 4)."""
-  features, labels = _select(EVAL_X, name), EVAL_Y[LABELS[name]]
-
   def input_fn():
-    ds = tf.data.Dataset.from_tensor_slices((features, labels))
-    return ds.batch(EVAL_BATCH)
+    return _dataset(name, EVAL_X, EVAL_Y).batch(EVAL_BATCH)
   return input_fn
 
 
 def predict_input_fn(name):
-  """The evaluation features, without labels."""
-  features = _select(EVAL_X, name)
+  """The evaluation features, without labels (nor hand-made weights)."""
+  features = {k: v for k, v in _select(EVAL_X, name).items()}
 
   def input_fn():
     return tf.data.Dataset.from_tensor_slices(features).batch(EVAL_BATCH)
@@ -348,3 +373,46 @@ def _(model_dir, config):
   head = _est().RegressionHead(weight_column="w")
   return _est().LinearEstimator(head, _linear_columns(), model_dir=model_dir,
                                 config=config)
+
+
+# Weighting forms only estweight has, against 2.15 fed the same weights.
+@case("dnn_classifier_class_weight", "binary", ("x", "cat", "cw"))
+def _(model_dir, config):
+  if on_estweight():
+    return _est().DNNClassifier(HIDDEN, _dnn_columns(), model_dir=model_dir,
+                                class_weight=CLASS_WEIGHT, config=config)
+  return _est().DNNClassifier(HIDDEN, _dnn_columns(), model_dir=model_dir,
+                              weight_column="cw", config=config)
+
+
+@case("linear_classifier_class_times_example_weight", "binary",
+      ("x", "cat", "w", "cww"))
+def _(model_dir, config):
+  if on_estweight():
+    return _est().LinearClassifier(_linear_columns(), model_dir=model_dir,
+                                   weight_column="w",
+                                   class_weight=CLASS_WEIGHT, config=config)
+  return _est().LinearClassifier(_linear_columns(), model_dir=model_dir,
+                                 weight_column="cww", config=config)
+
+
+@case("linear_regressor_tuple_weights", "reg1", ("x", "cat"))
+def _(model_dir, config):
+  if on_estweight():
+    return _est().LinearRegressor(_linear_columns(), model_dir=model_dir,
+                                  config=config)
+  return _est().LinearRegressor(_linear_columns(), model_dir=model_dir,
+                                weight_column="w", config=config)
+
+
+@case("dnn_classifier_3class_tuple_weights", "multiclass", ("x", "cat"))
+def _(model_dir, config):
+  if on_estweight():
+    return _est().DNNClassifier(HIDDEN, _dnn_columns(), model_dir=model_dir,
+                                n_classes=3, config=config)
+  return _est().DNNClassifier(HIDDEN, _dnn_columns(), model_dir=model_dir,
+                              n_classes=3, weight_column="w", config=config)
+
+
+TUPLE_WEIGHT_CASES.update({"linear_regressor_tuple_weights",
+                           "dnn_classifier_3class_tuple_weights"})
