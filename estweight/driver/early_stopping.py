@@ -1,0 +1,111 @@
+"""EarlyStopping: the patience state machine of the iteration driver.
+
+Fed one evaluation result per iteration; decides when training stops. Its
+state is plain data (`state_dict()` / `load_state_dict()`), persisted by the
+driver in model_dir so a killed job resumes with the same patience count.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+_MODES = ("min", "max")
+
+
+class EarlyStopping:
+  """Stops when `metric` has not improved for `patience` evaluations.
+
+  Args:
+    metric: key of the evaluate() result to watch, e.g. 'loss', 'auc'.
+    mode: 'min' (lower is better) or 'max'.
+    patience: evaluations without improvement before stopping (>= 1).
+    min_delta: an improvement must beat the best by more than this.
+    baseline: if set, the metric must first beat this value; until then
+      every evaluation counts as one without improvement.
+  """
+
+  def __init__(self, metric: str = "loss", mode: str = "min",
+               patience: int = 3, min_delta: float = 0.0,
+               baseline: float | None = None):
+    if not isinstance(metric, str) or not metric:
+      raise ValueError("`metric` must be a non-empty metric name. Received: "
+                       f"metric={metric!r}.")
+    if mode not in _MODES:
+      raise ValueError(f"`mode` must be 'min' or 'max'. Received: "
+                       f"mode={mode!r}.")
+    if isinstance(patience, bool) or not isinstance(
+        patience, numbers.Integral) or patience < 1:
+      raise ValueError("`patience` must be a positive integer. Received: "
+                       f"patience={patience!r}.")
+    if not isinstance(min_delta, numbers.Real) or min_delta < 0:
+      raise ValueError("`min_delta` must be a number >= 0. Received: "
+                       f"min_delta={min_delta!r}.")
+    if baseline is not None and not isinstance(baseline, numbers.Real):
+      raise ValueError("`baseline` must be a number or None. Received: "
+                       f"baseline={baseline!r}.")
+    self.metric = metric
+    self.mode = mode
+    self.patience = int(patience)
+    self.min_delta = float(min_delta)
+    self.baseline = None if baseline is None else float(baseline)
+    self.reset()
+
+  def reset(self):
+    self.best = self.baseline
+    self.best_step = None
+    self.wait = 0
+    self.stopped = False
+
+  def is_improvement(self, value: float) -> bool:
+    if math.isnan(value):
+      return False
+    if self.best is None:
+      return True
+    if self.mode == "min":
+      return value < self.best - self.min_delta
+    return value > self.best + self.min_delta
+
+  def update(self, value, global_step: int | None = None) -> bool:
+    """Records one evaluation; returns True if training should stop now.
+
+    A NaN value never improves. Once stopped, further updates keep
+    returning True without changing the state.
+    """
+    if self.stopped:
+      return True
+    value = float(value)
+    if self.is_improvement(value):
+      self.best, self.best_step, self.wait = value, global_step, 0
+      return False
+    self.wait += 1
+    if self.wait >= self.patience:
+      self.stopped = True
+    return self.stopped
+
+  def metric_value(self, metrics: dict) -> float:
+    """The watched metric from an evaluate() result, or a clear error."""
+    if self.metric not in metrics:
+      raise ValueError(
+          f"EarlyStopping metric {self.metric!r} is not among the evaluation "
+          f"metrics {sorted(metrics)}. To fix, pass one of those.")
+    return float(metrics[self.metric])
+
+  # ------------------------------------------------------------- state
+  def config(self) -> dict:
+    return {"metric": self.metric, "mode": self.mode,
+            "patience": self.patience, "min_delta": self.min_delta,
+            "baseline": self.baseline}
+
+  def state_dict(self) -> dict:
+    return {"best": self.best, "best_step": self.best_step,
+            "wait": self.wait, "stopped": self.stopped}
+
+  def load_state_dict(self, state: dict) -> None:
+    self.best = state["best"]
+    self.best_step = state["best_step"]
+    self.wait = int(state["wait"])
+    self.stopped = bool(state["stopped"])
+
+  def __repr__(self):
+    args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+    return f"EarlyStopping({args})"
