@@ -95,3 +95,18 @@ def test_canned_rejects_negative_or_nan_weights(tmp_path, bad, pattern):
 
   with pytest.raises(tf.errors.InvalidArgumentError, match=pattern):
     est.train(input_fn, steps=1)
+
+
+def test_canned_all_zero_eval_weights_report_zero_like_tf_estimator(tmp_path):
+  # Documented behaviour (README): canned estimators keep tf.estimator 2.15's
+  # numbers, where Σw·l/Σw with Σw = 0 is reported as 0 (divide-no-nan);
+  # make_weighted_model_fn raises instead.
+  est = estweight.LinearRegressor([tf.feature_column.numeric_column("x")],
+                                  model_dir=str(tmp_path))
+
+  def input_fn():
+    return tf.data.Dataset.from_tensor_slices(
+        ({"x": X}, Y, np.zeros(4, np.float32))).batch(4)
+
+  result = est.evaluate(input_fn)
+  assert result["average_loss"] == 0.0 and result["loss"] == 0.0
