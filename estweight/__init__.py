@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-  if name in ("weights", "canned"):  # import tf_keras: loaded on first use
+  if name in ("weights", "canned", "driver"):  # loaded on first use
     import importlib  # pylint: disable=g-import-not-at-top
     return importlib.import_module(f"estweight.{name}")
   from estweight import _api  # pylint: disable=g-import-not-at-top

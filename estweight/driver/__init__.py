@@ -1,6 +1,10 @@
-"""The iteration driver: train/evaluate loops, early stopping, grid search.
+"""The iteration driver: train/evaluate loops with early stopping and resume.
 
-Available so far: `EarlyStopping` (the patience state machine). The loop,
-resume and grid search build on it.
+    result = estweight.driver.run_iterations(
+        est, train_input_fn, eval_input_fn, steps_per_iteration=100,
+        max_steps=2000, early_stopping=estweight.driver.EarlyStopping(
+            metric="loss", mode="min", patience=3))
 """
 from estweight.driver.early_stopping import EarlyStopping
+from estweight.driver.loop import IterationResult
+from estweight.driver.loop import run_iterations

@@ -1,0 +1,185 @@
+"""run_iterations: train(steps) / evaluate in a loop, resumable from model_dir.
+
+Each iteration trains `steps_per_iteration` steps in a warm session, saves a
+checkpoint, evaluates it in a warm eval session, records the metrics and
+updates early stopping and the best checkpoint. That state is written
+atomically to `model_dir/driver/state.json` after every evaluation, so
+rerunning the same call after a kill continues where the last finished
+evaluation left off; a run that already stopped early does not train again.
+"""
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import os
+import shutil
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from estweight.driver import state as state_lib
+from estweight.driver.early_stopping import EarlyStopping
+from estweight.estimator import Estimator
+from estweight.runtime import checkpoints
+from estweight.runtime import warm
+
+STATE_FILE = os.path.join("driver", "state.json")
+BEST_DIR = "best"
+
+
+@dataclasses.dataclass
+class IterationResult:
+  """What run_iterations returns.
+
+  Attributes:
+    history: one dict per evaluation: {'global_step': int, 'metrics': {...}}.
+    best: {'global_step', 'metrics', 'checkpoint'} of the best evaluation
+      (lowest loss, or the early-stopping metric and mode), or None.
+    stopped_early: whether early stopping ended the run.
+    global_step: the final global step.
+  """
+  history: list
+  best: dict | None
+  stopped_early: bool
+  global_step: int
+
+
+def _check_positive(name, value):
+  if isinstance(value, bool) or not isinstance(value, numbers.Integral) or (
+      value <= 0):
+    raise ValueError(f"`{name}` must be a positive integer. Received: "
+                     f"{name}={value!r}.")
+
+
+def _plain(metrics):
+  return {k: (int(v) if isinstance(v, (np.integer, int)) else float(v))
+          for k, v in metrics.items()}
+
+
+def run_iterations(estimator, train_input_fn, eval_input_fn, *,
+                   steps_per_iteration, max_steps, eval_steps=None,
+                   early_stopping=None, keep_best=True) -> IterationResult:
+  """Alternates training and evaluation until `max_steps` or early stop.
+
+  Args:
+    estimator: an `estweight.Estimator` (canned or custom).
+    train_input_fn: training input; should repeat (one pipeline serves all
+      iterations; a resumed run skips the batches already trained on).
+    eval_input_fn: evaluation input, read from the start at every
+      evaluation (`eval_steps=None`: until it ends).
+    steps_per_iteration: training steps between evaluations.
+    max_steps: absolute global step to stop at, like Estimator.train.
+    eval_steps: batches per evaluation; None = the whole input.
+    early_stopping: an `EarlyStopping`, or None.
+    keep_best: copy the best checkpoint to model_dir/best/, safe from
+      keep_checkpoint_max deletion.
+  """
+  if not isinstance(estimator, Estimator):
+    raise TypeError("`estimator` must be an estweight.Estimator. Received: "
+                    f"estimator={estimator!r}.")
+  _check_positive("steps_per_iteration", steps_per_iteration)
+  _check_positive("max_steps", max_steps)
+  if eval_steps is not None:
+    _check_positive("eval_steps", eval_steps)
+  if early_stopping is not None and not isinstance(early_stopping,
+                                                   EarlyStopping):
+    raise TypeError("`early_stopping` must be an estweight.driver."
+                    "EarlyStopping or None. Received: early_stopping="
+                    f"{early_stopping!r}.")
+  watch = early_stopping or EarlyStopping("loss", "min", patience=1)
+  model_dir = estimator.model_dir
+  state_path = os.path.join(model_dir, STATE_FILE)
+  state = state_lib.read_json(state_path) or {
+      "history": [], "best": None, "early_stopping": None,
+      "stopped_early": False}
+  if early_stopping is not None and state["early_stopping"]:
+    early_stopping.load_state_dict(state["early_stopping"])
+
+  def result(step):
+    return IterationResult(state["history"], state["best"],
+                           state["stopped_early"], step)
+
+  global_step = checkpoints.model_dir_global_step(model_dir)
+  if state["stopped_early"]:
+    logging.info("Stopped early before (best at step %s); not training.",
+                 (state["best"] or {}).get("global_step"))
+    return result(global_step)
+
+  evaluator = warm.WarmEvaluator(estimator, eval_input_fn)
+  if watch.metric not in evaluator.metric_names:
+    evaluator.close()
+    raise ValueError(
+        f"Metric {watch.metric!r} is not among the evaluation metrics "
+        f"{evaluator.metric_names}. To fix, pass one of those to "
+        "EarlyStopping(metric=...).")
+  trainer = None
+  try:
+    last_evaluated = (state["history"][-1]["global_step"]
+                      if state["history"] else None)
+    if global_step and global_step != last_evaluated and (
+        not state["history"] or global_step > last_evaluated):
+      # Killed between saving a checkpoint and recording its evaluation.
+      _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
+              keep_best, state_path)
+    while global_step < max_steps and not state["stopped_early"]:
+      if trainer is None:
+        trainer = warm.WarmTrainer(estimator, train_input_fn,
+                                   skip_batches=global_step)
+      trainer.train(min(steps_per_iteration, max_steps - global_step))
+      if trainer.global_step == global_step:
+        break  # the input ended before any step of this iteration
+      global_step = trainer.global_step
+      _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
+              keep_best, state_path)
+      if trainer.exhausted:
+        break
+  finally:
+    evaluator.close()
+    if trainer is not None:
+      trainer.close()
+  return result(global_step)
+
+
+def _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
+            keep_best, state_path):
+  """Evaluates the latest checkpoint and persists history/best/stop state."""
+  checkpoint = estimator.latest_checkpoint()
+  metrics = _plain(evaluator.evaluate(checkpoint, steps=eval_steps))
+  step = metrics["global_step"]
+  state["history"].append({"global_step": step, "metrics": metrics})
+  value = watch.metric_value(metrics)
+  best = state["best"]
+  improved = best is None or _better(value, best["metrics"][watch.metric],
+                                     watch.mode)
+  if improved:
+    kept = _keep(checkpoint, estimator.model_dir) if keep_best else checkpoint
+    state["best"] = {"global_step": step, "metrics": metrics,
+                     "checkpoint": kept}
+  if early_stopping is not None:
+    state["stopped_early"] = early_stopping.update(value, step)
+    state["early_stopping"] = early_stopping.state_dict()
+  logging.info("iteration at step %d: %s = %.4f%s", step, watch.metric,
+               value, " (stopping early)" if state["stopped_early"] else "")
+  state_lib.write_json(state_path, state)
+
+
+def _better(value, best, mode):
+  return value < best if mode == "min" else value > best
+
+
+def _keep(checkpoint, model_dir):
+  """Copies a checkpoint's files to model_dir/best/ (replacing the old best)."""
+  best_dir = os.path.join(model_dir, BEST_DIR)
+  tmp = best_dir + ".tmp"
+  shutil.rmtree(tmp, ignore_errors=True)
+  os.makedirs(tmp)
+  prefix = os.path.basename(checkpoint)
+  for path in tf.io.gfile.glob(checkpoint + ".*"):
+    shutil.copy2(path, os.path.join(tmp, os.path.basename(path)))
+  with open(os.path.join(tmp, "checkpoint"), "w") as f:
+    f.write(f'model_checkpoint_path: "{prefix}"\n'
+            f'all_model_checkpoint_paths: "{prefix}"\n')
+  shutil.rmtree(best_dir, ignore_errors=True)
+  os.replace(tmp, best_dir)
+  return os.path.join(best_dir, prefix)

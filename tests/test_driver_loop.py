@@ -1,0 +1,115 @@
+"""run_iterations: history, best checkpoint, early stopping, resume."""
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import estweight
+from estweight import driver
+from support import models
+
+X = np.linspace(-1, 1, 32).astype(np.float32)
+Y = 2.0 * X
+
+
+def train_input():
+  return tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).repeat().batch(8)
+
+
+def eval_input():
+  return tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(16)
+
+
+def make(tmp_path, lr=0.05):
+  return estweight.Estimator(
+      models.scalar_model_fn, model_dir=str(tmp_path),
+      params={"learning_rate": lr},
+      config=estweight.RunConfig(log_step_count_steps=None))
+
+
+def test_history_best_and_final_step(tmp_path):
+  est = make(tmp_path)
+  result = driver.run_iterations(est, train_input, eval_input,
+                                 steps_per_iteration=5, max_steps=20)
+  assert [h["global_step"] for h in result.history] == [5, 10, 15, 20]
+  losses = [h["metrics"]["loss"] for h in result.history]
+  assert losses == sorted(losses, reverse=True)  # w -> 2: loss falls
+  assert result.best["global_step"] == 20 and not result.stopped_early
+  assert result.global_step == 20 == est.get_variable_value("global_step")
+  # The best checkpoint is a copy outside keep_checkpoint_max's reach.
+  assert result.best["checkpoint"] == os.path.join(str(tmp_path), "best",
+                                                   "model.ckpt-20")
+  assert tf.train.load_variable(result.best["checkpoint"], "global_step") == 20
+  # Each evaluation is also an eval event, like Estimator.evaluate.
+  scalars, _ = models.event_scalars(est.eval_dir())
+  assert [s for s, _ in scalars["loss"]] == [5, 10, 15, 20]
+
+
+def test_rerun_continues_and_extends(tmp_path):
+  est = make(tmp_path)
+  driver.run_iterations(est, train_input, eval_input, steps_per_iteration=5,
+                        max_steps=10)
+  # Same call again: nothing left to do, history unchanged.
+  again = driver.run_iterations(make(tmp_path), train_input, eval_input,
+                                steps_per_iteration=5, max_steps=10)
+  assert [h["global_step"] for h in again.history] == [5, 10]
+  more = driver.run_iterations(make(tmp_path), train_input, eval_input,
+                               steps_per_iteration=5, max_steps=20)
+  assert [h["global_step"] for h in more.history] == [5, 10, 15, 20]
+
+
+def test_early_stopping_stops_and_stays_stopped(tmp_path):
+  # learning_rate 0: the loss never improves after the first evaluation.
+  est = make(tmp_path, lr=0.0)
+  es = driver.EarlyStopping(metric="loss", mode="min", patience=2)
+  result = driver.run_iterations(est, train_input, eval_input,
+                                 steps_per_iteration=5, max_steps=100,
+                                 early_stopping=es)
+  assert result.stopped_early
+  assert [h["global_step"] for h in result.history] == [5, 10, 15]
+  state = json.load(open(os.path.join(str(tmp_path), "driver",
+                                      "state.json")))
+  assert state["stopped_early"] and state["early_stopping"]["wait"] == 2
+  # A rerun after an early stop does not train further.
+  rerun = driver.run_iterations(
+      make(tmp_path, lr=0.0), train_input, eval_input, steps_per_iteration=5,
+      max_steps=100, early_stopping=driver.EarlyStopping(patience=2))
+  assert rerun.stopped_early and rerun.global_step == 15
+
+
+def test_checkpoint_without_recorded_evaluation_is_evaluated_first(tmp_path):
+  est = make(tmp_path)
+  est.train(train_input, steps=5)  # e.g. killed before its evaluation
+  result = driver.run_iterations(est, train_input, eval_input,
+                                 steps_per_iteration=5, max_steps=10)
+  assert [h["global_step"] for h in result.history] == [5, 10]
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    ({"steps_per_iteration": 0}, "steps_per_iteration=0"),
+    ({"max_steps": -1}, "max_steps=-1"),
+    ({"early_stopping": "loss"}, "early_stopping='loss'"),
+])
+def test_bad_arguments(tmp_path, kwargs, pattern):
+  args = {"steps_per_iteration": 5, "max_steps": 10, **kwargs}
+  with pytest.raises((ValueError, TypeError), match=pattern):
+    driver.run_iterations(make(tmp_path / "m"), train_input, eval_input,
+                          **args)
+  assert not (tmp_path / "m").exists()
+
+
+def test_unknown_metric_lists_metrics_before_training(tmp_path):
+  with pytest.raises(ValueError, match=r"'auc' is not among the evaluation "
+                     r"metrics \['global_step', 'loss', 'mean_prediction'\]"):
+    driver.run_iterations(make(tmp_path / "m"), train_input, eval_input,
+                          steps_per_iteration=5, max_steps=10,
+                          early_stopping=driver.EarlyStopping("auc", "max"))
+  assert not os.path.exists(os.path.join(str(tmp_path / "m"), "checkpoint"))
+
+
+def test_estimator_must_be_an_estimator(tmp_path):
+  with pytest.raises(TypeError, match="estweight.Estimator"):
+    driver.run_iterations(object(), train_input, eval_input,
+                          steps_per_iteration=5, max_steps=10)
