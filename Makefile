@@ -11,7 +11,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 ORACLE_PYTHON ?= python3.11
 ORACLE_VENV ?= .oracle-venv
 
-.PHONY: venv test test-fast demo oracle parity parity-written clean
+.PHONY: venv test test-fast demo oracle parity parity-written bench clean
 
 venv: $(STAMP)
 
@@ -56,6 +56,10 @@ parity-written: $(STAMP) $(ORACLE_VENV)/.installed
 	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/check_written.py $$out; c=$$?; \
 	if [ $$w -eq 0 ] && [ $$c -eq 0 ]; then rm -rf $$out; \
 	else echo "parity (d) failed; model_dirs kept in $$out"; exit 1; fi
+
+# Speed, measured side by side with the anchors in ../shared/bench.
+bench: $(STAMP) $(ORACLE_VENV)/.installed
+	$(PY) bench/compare.py $(ORACLE_VENV)/bin/python $(PY)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -13,6 +13,7 @@ import dataclasses
 import numbers
 import os
 import shutil
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -33,7 +34,8 @@ class IterationResult:
   """What run_iterations returns.
 
   Attributes:
-    history: one dict per evaluation: {'global_step': int, 'metrics': {...}}.
+    history: one dict per evaluation: {'global_step': int, 'metrics': {...},
+      'seconds': wall time of that iteration's train + evaluate}.
     best: {'global_step', 'metrics', 'checkpoint'} of the best evaluation
       (lowest loss, or the early-stopping metric and mode), or None.
     stopped_early: whether early stopping ended the run.
@@ -126,12 +128,13 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
       if trainer is None:
         trainer = warm.WarmTrainer(estimator, train_input_fn,
                                    skip_batches=global_step)
+      started = time.perf_counter()
       trainer.train(min(steps_per_iteration, max_steps - global_step))
       if trainer.global_step == global_step:
         break  # the input ended before any step of this iteration
       global_step = trainer.global_step
       _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
-              keep_best, state_path)
+              keep_best, state_path, seconds=time.perf_counter() - started)
       if trainer.exhausted:
         break
   finally:
@@ -142,12 +145,15 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
 
 
 def _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
-            keep_best, state_path):
+            keep_best, state_path, seconds=None):
   """Evaluates the latest checkpoint and persists history/best/stop state."""
   checkpoint = estimator.latest_checkpoint()
   metrics = _plain(evaluator.evaluate(checkpoint, steps=eval_steps))
   step = metrics["global_step"]
-  state["history"].append({"global_step": step, "metrics": metrics})
+  entry = {"global_step": step, "metrics": metrics}
+  if seconds is not None:
+    entry["seconds"] = seconds  # wall time of this train + evaluate
+  state["history"].append(entry)
   value = watch.metric_value(metrics)
   best = state["best"]
   improved = best is None or _better(value, best["metrics"][watch.metric],

@@ -71,6 +71,8 @@ class WarmTrainer:
                         self._model_dir, "graph.pbtxt")
     self.global_step = int(self._session.run(self._graph.global_step))
     self.exhausted = False
+    self._step_fn = self._summary_fn = None
+    self._meta_written = False
     if not latest:
       self.save()
 
@@ -82,28 +84,33 @@ class WarmTrainer:
     """Runs up to `num_steps` steps (fewer at end of input); saves a
     checkpoint; returns the last loss (None if no step ran)."""
     spec, config = self._graph.spec, self._config
-    fetches = {"loss": spec.loss, "train": spec.train_op,
-               "step": self._graph.global_step_read}
+    if self._step_fn is None:  # callables skip session.run's fetch parsing
+      self._step_fn = self._session.make_callable(
+          [spec.train_op, spec.loss])
+      if self._summary is not None:
+        self._summary_fn = self._session.make_callable(
+            [spec.train_op, spec.loss, self._summary])
     every = config.save_summary_steps
     loss, start, t0 = None, self.global_step, time.monotonic()
+    step = start
     for _ in range(num_steps):
-      run_fetches = dict(fetches)
-      step = self.global_step
-      if self._summary is not None and every and (
-          step == start or (step + 1) % every == 0):
-        run_fetches["summary"] = self._summary
+      summarize = self._summary_fn is not None and every and (
+          step == 0 or (step + 1) % every == 0)
       try:
-        out = self._session.run(run_fetches)
+        if summarize:
+          _, loss, summary = self._summary_fn()
+        else:
+          _, loss = self._step_fn()
       except (tf.errors.OutOfRangeError, StopIteration):
         self.exhausted = True
         break
-      loss = out["loss"]
       if not np.isfinite(loss):
         raise _v1.train.NanLossDuringTrainingError
-      self.global_step = int(out["step"]) + 1
-      if "summary" in out:
-        self._writer.add_summary(out["summary"], self.global_step)
+      step += 1
+      if summarize:
+        self._writer.add_summary(summary, step)
     elapsed = time.monotonic() - t0
+    self.global_step = int(self._session.run(self._graph.global_step))
     done = self.global_step - start
     if done and elapsed > 0:
       rate = _v1.Summary(value=[_v1.Summary.Value(
@@ -120,7 +127,10 @@ class WarmTrainer:
       path = self._saver.save(
           self._session, os.path.join(self._model_dir, "model.ckpt"),
           global_step=self.global_step,
-          write_meta_graph=self._config.checkpoint_save_graph_def)
+          # The graph never changes in this session: one .meta is enough.
+          write_meta_graph=(self._config.checkpoint_save_graph_def and
+                            not self._meta_written))
+      self._meta_written = True
     self._writer.flush()
     return path
 
