@@ -8,3 +8,5 @@
 from estweight.driver.early_stopping import EarlyStopping
 from estweight.driver.loop import IterationResult
 from estweight.driver.loop import run_iterations
+from estweight.driver.grid import GridResult
+from estweight.driver.grid import grid_search
