@@ -22,6 +22,9 @@ from estweight.hooks import SummarySaverHook
 from estweight.mode_keys import ModeKeys
 from estweight.run_config import RunConfig
 from estweight.spec import EstimatorSpec
+from estweight.training import EvalSpec
+from estweight.training import TrainSpec
+from estweight.training import train_and_evaluate
 from estweight.warm_start import VocabInfo
 from estweight.warm_start import WarmStartSettings
 
@@ -32,7 +35,8 @@ __all__ = [
     "NanTensorHook", "ProfilerHook", "RunConfig", "SecondOrStepTimer",
     "SessionRunArgs", "SessionRunContext", "SessionRunHook",
     "SessionRunValues", "StepCounterHook", "StopAtStepHook",
-    "SummarySaverHook", "VocabInfo", "WarmStartSettings", "add_metrics",
+    "SummarySaverHook", "TrainSpec", "EvalSpec", "VocabInfo",
+    "WarmStartSettings", "add_metrics", "train_and_evaluate",
 ]
 
 # Canned estimators and heads import tf_keras, so they load on first use.

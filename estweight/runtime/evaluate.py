@@ -1,6 +1,9 @@
 """The evaluation session loop and the eval summaries it writes."""
 from __future__ import annotations
 
+import json
+import os
+
 import numpy as np
 import tensorflow as tf
 from absl import logging
@@ -104,3 +107,37 @@ def write_eval_summary(eval_dir, results, global_step, checkpoint_path):
             plugin_data=_v1.SummaryMetadata.PluginData(plugin_name="text")))
     writer.add_summary(ckpt_summary, global_step)
   writer.flush()
+  append_eval_record(eval_dir, results, global_step)
+
+
+EVAL_LOG = "metrics.jsonl"
+
+
+def append_eval_record(eval_dir, results, global_step):
+  """One JSON line per evaluation, so early-stopping hooks and drivers read
+  results directly instead of parsing event files."""
+  record = {"global_step": int(global_step)}
+  for key, value in results.items():
+    if isinstance(value, (bool, int, float, np.integer, np.floating)):
+      record[key] = float(value) if key != GLOBAL_STEP_KEY else int(value)
+  with open(os.path.join(eval_dir, EVAL_LOG), "a") as f:
+    f.write(json.dumps(record) + "\n")
+
+
+def read_eval_records(eval_dir):
+  """{global_step: metrics} from an eval dir (later lines win)."""
+  path = os.path.join(eval_dir, EVAL_LOG)
+  out = {}
+  if not os.path.exists(path):
+    return out
+  with open(path) as f:
+    for line in f:
+      line = line.strip()
+      if not line:
+        continue
+      try:
+        record = json.loads(line)
+      except ValueError:
+        continue  # a line cut by a kill
+      out[int(record["global_step"])] = record
+  return dict(sorted(out.items()))

@@ -1,0 +1,181 @@
+"""TrainSpec, EvalSpec and train_and_evaluate (local mode), 2.15 semantics.
+
+One `train(max_steps=...)` call; after every checkpoint save except the one
+at session start, a saving listener evaluates (at most once per
+`throttle_secs`), and once more at the end if the last step was not
+evaluated. Fixed trap: when max_steps is already reached, tf.estimator
+returned (None, None); here the latest checkpoint is evaluated (or its
+recorded evaluation reused) and returned.
+"""
+from __future__ import annotations
+
+import collections
+import numbers
+import time
+
+import tensorflow as tf
+from absl import logging
+
+from estweight.estimator import Estimator
+from estweight.runtime import checkpoints
+from estweight.runtime import evaluate as evaluate_lib
+
+_v1 = tf.compat.v1
+
+
+def _check_hooks(name, hooks, cls):
+  hooks = tuple(hooks or ())
+  for hook in hooks:
+    if not isinstance(hook, cls):
+      raise TypeError(f"All entries of `{name}` must be {cls.__name__}. "
+                      f"Received: {hook!r}.")
+  return hooks
+
+
+class TrainSpec(collections.namedtuple(
+    "TrainSpec", ["input_fn", "max_steps", "hooks", "saving_listeners"])):
+  """Training part of train_and_evaluate: input, absolute max_steps, hooks."""
+
+  def __new__(cls, input_fn, max_steps=None, hooks=None,
+              saving_listeners=None):
+    if not callable(input_fn):
+      raise TypeError(f"`input_fn` must be callable. Received: "
+                      f"input_fn={input_fn!r}.")
+    if max_steps is not None and (isinstance(max_steps, bool) or not
+                                  isinstance(max_steps, numbers.Integral) or
+                                  max_steps <= 0):
+      raise ValueError(f"`max_steps` must be a positive integer or None. "
+                       f"Received: max_steps={max_steps!r}.")
+    return super().__new__(
+        cls, input_fn, max_steps,
+        _check_hooks("hooks", hooks, _v1.train.SessionRunHook),
+        _check_hooks("saving_listeners", saving_listeners,
+                     _v1.train.CheckpointSaverListener))
+
+
+class EvalSpec(collections.namedtuple(
+    "EvalSpec", ["input_fn", "steps", "name", "hooks", "exporters",
+                 "start_delay_secs", "throttle_secs"])):
+  """Evaluation part of train_and_evaluate (2.15 fields and defaults)."""
+
+  def __new__(cls, input_fn, steps=100, name=None, hooks=None,
+              exporters=None, start_delay_secs=120, throttle_secs=600):
+    if not callable(input_fn):
+      raise TypeError(f"`input_fn` must be callable. Received: "
+                      f"input_fn={input_fn!r}.")
+    if steps is not None and (isinstance(steps, bool) or not isinstance(
+        steps, numbers.Integral) or steps <= 0):
+      raise ValueError(f"`steps` must be a positive integer or None. "
+                       f"Received: steps={steps!r}.")
+    if name is not None and not isinstance(name, str):
+      raise TypeError(f"`name` must be a string or None. Received: "
+                      f"name={name!r}.")
+    for arg, value in (("start_delay_secs", start_delay_secs),
+                       ("throttle_secs", throttle_secs)):
+      if not isinstance(value, numbers.Real) or value < 0:
+        raise ValueError(f"`{arg}` must be >= 0. Received: {arg}={value!r}.")
+    if exporters is None:
+      exporters = ()
+    elif not isinstance(exporters, (list, tuple)):
+      exporters = (exporters,)
+    names = [getattr(e, "name", None) for e in exporters]
+    if any(not isinstance(n, str) or not n for n in names) or len(
+        set(names)) != len(names):
+      raise ValueError("`exporters` must have unique, non-empty string "
+                       f"names. Received names: {names}.")
+    return super().__new__(
+        cls, input_fn, steps, name,
+        _check_hooks("hooks", hooks, _v1.train.SessionRunHook),
+        tuple(exporters), start_delay_secs, throttle_secs)
+
+
+class _EvalListener(_v1.train.CheckpointSaverListener):
+  """Evaluates (and exports) after checkpoint saves, throttled."""
+
+  def __init__(self, estimator, eval_spec, max_steps):
+    self._est = estimator
+    self._spec = eval_spec
+    self._max_steps = max_steps
+    self.result = None
+    self.export_results = []
+    self._last_evaluated = None
+    self._last_time = None
+    self._skipped_first = False
+
+  def after_save(self, session, global_step_value):
+    del session
+    if not self._skipped_first:  # the save at session creation
+      self._skipped_first = True
+      self._last_evaluated = global_step_value
+      return False
+    now = time.monotonic()
+    if self._last_time is not None and (
+        now - self._last_time < self._spec.throttle_secs):
+      return False
+    self._evaluate(global_step_value)
+    self._last_time = now
+    return False
+
+  def end(self, session, global_step_value):
+    del session
+    if global_step_value != self._last_evaluated:
+      self._evaluate(global_step_value)
+
+  def _evaluate(self, step):
+    self.result = self._est.evaluate(self._spec.input_fn,
+                                     steps=self._spec.steps,
+                                     hooks=self._spec.hooks,
+                                     name=self._spec.name)
+    self._last_evaluated = step
+    final = self._max_steps is not None and step >= self._max_steps
+    self.export_results = [
+        exporter.export(self._est, _export_path(self._est, exporter),
+                        self._est.latest_checkpoint(), self.result, final)
+        for exporter in self._spec.exporters]
+
+
+def _export_path(estimator, exporter):
+  import os  # pylint: disable=g-import-not-at-top
+  return os.path.join(estimator.model_dir, "export", exporter.name)
+
+
+def train_and_evaluate(estimator, train_spec, eval_spec):
+  """Trains to `train_spec.max_steps`, evaluating at checkpoints.
+
+  Local mode only (no TF_CONFIG cluster). Returns `(eval_result,
+  export_results)` of the last evaluation.
+  """
+  if not isinstance(estimator, Estimator):
+    raise TypeError("`estimator` must be an estweight.Estimator. Received: "
+                    f"estimator={estimator!r}.")
+  if not isinstance(train_spec, TrainSpec):
+    raise TypeError(f"`train_spec` must be a TrainSpec. Received: "
+                    f"train_spec={train_spec!r}.")
+  if not isinstance(eval_spec, EvalSpec):
+    raise TypeError(f"`eval_spec` must be an EvalSpec. Received: "
+                    f"eval_spec={eval_spec!r}.")
+  config = estimator.config
+  if config.cluster_spec.jobs:
+    raise NotImplementedError(
+        "train_and_evaluate with a TF_CONFIG cluster is not supported by this "
+        "estweight version yet; run it locally (no TF_CONFIG).")
+  if not (config.save_checkpoints_steps or config.save_checkpoints_secs):
+    raise ValueError("train_and_evaluate evaluates at checkpoints; enable "
+                     "them with RunConfig(save_checkpoints_steps=...) or "
+                     "save_checkpoints_secs. Received: both None.")
+  max_steps = train_spec.max_steps
+  step = checkpoints.model_dir_global_step(estimator.model_dir)
+  if max_steps is not None and step >= max_steps:
+    records = evaluate_lib.read_eval_records(estimator.eval_dir(
+        eval_spec.name))
+    logging.info("max_steps=%d already reached (global step %d); returning "
+                 "the evaluation of the latest checkpoint.", max_steps, step)
+    if step in records:
+      return records[step], []
+    return estimator.evaluate(eval_spec.input_fn, steps=eval_spec.steps,
+                              hooks=eval_spec.hooks, name=eval_spec.name), []
+  listener = _EvalListener(estimator, eval_spec, max_steps)
+  estimator.train(train_spec.input_fn, max_steps=max_steps,
+                  hooks=train_spec.hooks,
+                  saving_listeners=train_spec.saving_listeners + (listener,))
+  return listener.result, listener.export_results
