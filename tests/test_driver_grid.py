@@ -99,3 +99,8 @@ def test_unknown_metric_fails_before_training(tmp_path):
   with pytest.raises(ValueError, match="'auc' is not among"):
     search(tmp_path, metric="auc", mode="max")
   assert not os.path.exists(tmp_path / "trial_0" / "checkpoint")
+
+
+def test_grid_summary_png_is_written(tmp_path):
+  search(tmp_path)
+  assert (tmp_path / "grid_summary.png").read_bytes()[:4] == b"\x89PNG"

@@ -113,3 +113,11 @@ def test_estimator_must_be_an_estimator(tmp_path):
   with pytest.raises(TypeError, match="estweight.Estimator"):
     driver.run_iterations(object(), train_input, eval_input,
                           steps_per_iteration=5, max_steps=10)
+
+
+def test_learning_curve_png_is_written(tmp_path):
+  est = make(tmp_path)
+  driver.run_iterations(est, train_input, eval_input, steps_per_iteration=5,
+                        max_steps=10)
+  png = tmp_path / "learning_curve.png"
+  assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -23,6 +23,7 @@ import os
 
 from absl import logging
 
+from estweight.driver import plots
 from estweight.driver import state as state_lib
 from estweight.driver.early_stopping import EarlyStopping
 from estweight.driver.loop import run_iterations
@@ -166,6 +167,7 @@ def grid_search(estimator_fn, param_grid, train_input_fn, eval_input_fn, *,
       for summary in pool.imap_unordered(_run_trial, jobs):
         record(summary)
   finished = [done[i] for i in sorted(done)]
+  plots.grid_summary(model_dir, finished, metric)
   pick = min if mode == "min" else max
   best = pick(finished, key=lambda r: r["score"]) if finished else None
   return GridResult(trials=finished,

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from estweight.driver import plots
 from estweight.driver import state as state_lib
 from estweight.driver.early_stopping import EarlyStopping
 from estweight.estimator import Estimator
@@ -35,7 +36,8 @@ class IterationResult:
 
   Attributes:
     history: one dict per evaluation: {'global_step': int, 'metrics': {...},
-      'seconds': wall time of that iteration's train + evaluate}.
+      'seconds': wall time of that iteration's train + evaluate,
+      'train_loss': loss of its last training step}.
     best: {'global_step', 'metrics', 'checkpoint'} of the best evaluation
       (lowest loss, or the early-stopping metric and mode), or None.
     stopped_early: whether early stopping ended the run.
@@ -129,23 +131,26 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
         trainer = warm.WarmTrainer(estimator, train_input_fn,
                                    skip_batches=global_step)
       started = time.perf_counter()
-      trainer.train(min(steps_per_iteration, max_steps - global_step))
+      train_loss = trainer.train(min(steps_per_iteration,
+                                     max_steps - global_step))
       if trainer.global_step == global_step:
         break  # the input ended before any step of this iteration
       global_step = trainer.global_step
       _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
-              keep_best, state_path, seconds=time.perf_counter() - started)
+              keep_best, state_path, seconds=time.perf_counter() - started,
+              train_loss=train_loss)
       if trainer.exhausted:
         break
   finally:
     evaluator.close()
     if trainer is not None:
       trainer.close()
+  plots.learning_curve(model_dir, state["history"], watch.metric)
   return result(global_step)
 
 
 def _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
-            keep_best, state_path, seconds=None):
+            keep_best, state_path, seconds=None, train_loss=None):
   """Evaluates the latest checkpoint and persists history/best/stop state."""
   checkpoint = estimator.latest_checkpoint()
   metrics = _plain(evaluator.evaluate(checkpoint, steps=eval_steps))
@@ -153,6 +158,8 @@ def _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
   entry = {"global_step": step, "metrics": metrics}
   if seconds is not None:
     entry["seconds"] = seconds  # wall time of this train + evaluate
+  if train_loss is not None:
+    entry["train_loss"] = float(train_loss)  # of the iteration's last step
   state["history"].append(entry)
   value = watch.metric_value(metrics)
   best = state["best"]
