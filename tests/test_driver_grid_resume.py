@@ -3,29 +3,19 @@ finished trials and ends with the uninterrupted run's results."""
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
-HERE = os.path.dirname(__file__)
+from support import jobs
 
 
 def _start(model_dir):
-  env = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get(
-      "PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="3")
-  return subprocess.Popen(
-      [sys.executable, os.path.join(HERE, "support", "grid_job.py"),
-       str(model_dir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-      text=True, env=env)
+  return jobs.start("grid_job.py", model_dir)
 
 
 def _finish(model_dir):
-  proc = _start(model_dir)
-  out, _ = proc.communicate(timeout=300)
-  assert proc.returncode == 0
-  return json.loads(out.strip().splitlines()[-1])
+  return jobs.finish("grid_job.py", model_dir)
 
 
 def _done_trials(model_dir):

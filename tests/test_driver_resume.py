@@ -3,30 +3,20 @@ exactly like an uninterrupted run (history, final step, early-stop)."""
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 import tensorflow as tf
 
-HERE = os.path.dirname(__file__)
+from support import jobs
 
 
 def _start(model_dir):
-  env = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get(
-      "PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="3")
-  return subprocess.Popen(
-      [sys.executable, os.path.join(HERE, "support", "driver_job.py"),
-       str(model_dir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-      text=True, env=env)
+  return jobs.start("driver_job.py", model_dir)
 
 
 def _finish(model_dir):
-  proc = _start(model_dir)
-  out, _ = proc.communicate(timeout=180)
-  assert proc.returncode == 0
-  return json.loads(out.strip().splitlines()[-1])
+  return jobs.finish("driver_job.py", model_dir, timeout=180)
 
 
 def _latest_step(model_dir):

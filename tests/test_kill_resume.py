@@ -1,23 +1,15 @@
 """A training process killed with SIGKILL resumes from its last checkpoint."""
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 import tensorflow as tf
 
-HERE = os.path.dirname(__file__)
+from support import jobs
 
 
 def _job(model_dir, max_steps):
-  env = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get(
-      "PYTHONPATH", ""))
-  return subprocess.Popen(
-      [sys.executable, os.path.join(HERE, "support", "train_job.py"),
-       str(model_dir), str(max_steps)],
-      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+  return jobs.start("train_job.py", model_dir, max_steps)
 
 
 def _latest_step(model_dir):
