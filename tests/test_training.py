@@ -90,3 +90,24 @@ def test_spec_validation():
   with pytest.raises(ValueError, match="Only one of"):
     estweight.experimental.make_early_stopping_hook(
         None, lambda: False, run_every_secs=1, run_every_steps=1)
+
+
+def test_in_memory_evaluator_hook_evaluates_live_variables(tmp_path):
+  # No checkpoints at all: the hook copies variables from the live session.
+  est = estweight.Estimator(
+      models.scalar_model_fn, model_dir=str(tmp_path),
+      params={"learning_rate": 0.05},
+      config=estweight.RunConfig(save_checkpoints_steps=None,
+                                 save_checkpoints_secs=None,
+                                 log_step_count_steps=None))
+  hook = estweight.experimental.InMemoryEvaluatorHook(
+      est, eval_input, every_n_iter=4)
+  est.train(train_input, steps=10, hooks=[hook])
+  steps = [int(r["global_step"]) for r in hook.results]
+  assert steps == [0, 4, 8, 10]  # start, every 4 iterations, end
+  losses = [float(r["loss"]) for r in hook.results]
+  assert losses == sorted(losses, reverse=True)
+  # w starts at 0: loss at step 0 is mean((2x)^2) over x in [-1, 1].
+  assert losses[0] == pytest.approx(float(np.mean((2 * X) ** 2)), rel=1e-5)
+  assert list(estweight.experimental.read_eval_metrics(est.eval_dir())) == [
+      0, 4, 8, 10]

@@ -6,3 +6,4 @@ from estweight.experimental.early_stopping import stop_if_higher_hook
 from estweight.experimental.early_stopping import stop_if_lower_hook
 from estweight.experimental.early_stopping import stop_if_no_decrease_hook
 from estweight.experimental.early_stopping import stop_if_no_increase_hook
+from estweight.experimental.in_memory import InMemoryEvaluatorHook

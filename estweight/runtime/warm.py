@@ -149,6 +149,11 @@ class WarmEvaluator:
     with self._graph.graph.as_default():
       self._values, self._update = evaluate_lib.add_default_metrics(
           spec, self._graph.global_step)
+      # Assign ops for evaluate_values (the graph is finalized below).
+      self._loaders = {}
+      for var in _v1.global_variables():
+        holder = _v1.placeholder(var.dtype.base_dtype, var.shape)
+        self._loaders[var.op.name] = (holder, var.assign(holder))
       scaffold = evaluate_lib._eval_scaffold(spec.scaffold)  # pylint: disable=protected-access
       scaffold.finalize()
       self._scaffold = scaffold
@@ -166,9 +171,24 @@ class WarmEvaluator:
     if not checkpoint_path:
       raise ValueError("No checkpoint to evaluate in "
                        f"{self._est.model_dir}.")
+    with self._graph.graph.as_default():
+      self._saver.restore(self._session, checkpoint_path)
+    return self._run(steps, checkpoint_path)
+
+  def evaluate_values(self, values, steps=None):
+    """Metrics with the variables set from `values` ({name: array}, e.g. read
+    from a live training session) instead of a checkpoint."""
+    with self._graph.graph.as_default():
+      missing = sorted(set(self._loaders) - set(values))
+      if missing:
+        raise ValueError(f"No values for evaluation variables {missing}.")
+      self._session.run([op for _, op in self._loaders.values()],
+                        {h: values[n] for n, (h, _) in self._loaders.items()})
+    return self._run(steps, None)
+
+  def _run(self, steps, checkpoint_path):
     session = self._session
     with self._graph.graph.as_default():
-      self._saver.restore(session, checkpoint_path)
       session.run(self._scaffold.local_init_op)
       for hook in self._graph.input_hooks:
         hook.begin()

@@ -1,0 +1,62 @@
+"""InMemoryEvaluatorHook: evaluate during training without a checkpoint."""
+from __future__ import annotations
+
+import numbers
+
+import tensorflow as tf
+
+from estweight.runtime import warm
+
+_v1 = tf.compat.v1
+
+
+class InMemoryEvaluatorHook(_v1.train.SessionRunHook):
+  """Evaluates the live training variables every `every_n_iter` steps.
+
+  Same arguments and moments as tf.estimator's: once when the training
+  session starts, every `every_n_iter` iterations, and at the end. The
+  variables are copied from the training session into a separate, warm
+  evaluation graph (no checkpoint is written or read); results go to the
+  eval dir like `Estimator.evaluate` and are kept in `.results`.
+  """
+
+  def __init__(self, estimator, input_fn, steps=None, hooks=None, name=None,
+               every_n_iter=100):
+    if isinstance(every_n_iter, bool) or not isinstance(
+        every_n_iter, numbers.Integral) or every_n_iter <= 0:
+      raise ValueError("`every_n_iter` must be a positive integer. Received: "
+                       f"every_n_iter={every_n_iter!r}.")
+    if hooks:
+      raise ValueError("`hooks` are not supported by the in-memory evaluator "
+                       f"yet. Received: hooks={hooks!r}.")
+    self._estimator = estimator
+    self._input_fn = input_fn
+    self._steps = steps
+    self._name = name
+    self._every = int(every_n_iter)
+    self._evaluator = None
+    self.results = []
+
+  def begin(self):
+    self._iter = 0
+    self._variables = {v.op.name: v for v in _v1.global_variables()}
+    if self._evaluator is None:
+      self._evaluator = warm.WarmEvaluator(self._estimator, self._input_fn,
+                                           name=self._name)
+
+  def _evaluate(self, session):
+    values = session.run(self._variables)
+    self.results.append(self._evaluator.evaluate_values(values, self._steps))
+
+  def after_create_session(self, session, coord):
+    del coord
+    self._evaluate(session)
+
+  def after_run(self, run_context, run_values):
+    self._iter += 1
+    if self._iter % self._every == 0:
+      self._evaluate(run_context.session)
+
+  def end(self, session):
+    if self._iter % self._every:
+      self._evaluate(session)
