@@ -110,3 +110,12 @@ def test_canned_all_zero_eval_weights_report_zero_like_tf_estimator(tmp_path):
 
   result = est.evaluate(input_fn)
   assert result["average_loss"] == 0.0 and result["loss"] == 0.0
+
+
+def test_canned_training_without_labels_says_so(tmp_path):
+  est = estweight.LinearRegressor([tf.feature_column.numeric_column("x")],
+                                  model_dir=str(tmp_path / "m"))
+  with pytest.raises(ValueError, match="You must provide a labels Tensor"):
+    est.train(lambda: tf.data.Dataset.from_tensor_slices({"x": X}).batch(2),
+              steps=1)
+  assert not (tmp_path / "m").exists()

@@ -55,6 +55,14 @@ def reduce_weighted_loss(unweighted_loss, weights, reduction):
       unweighted_loss, weights=weights, reduction=v1_name[reduction])
 
 
+def require_labels(labels):
+  """Raises the one clear error for a missing labels tensor."""
+  if labels is None:
+    raise ValueError("You must provide a labels Tensor. Given: None. "
+                     "Suggested troubleshooting steps: check that input_fn "
+                     "returns (features, labels) in TRAIN and EVAL.")
+
+
 def broadcast_weights(weights, values):
   if isinstance(weights, float):
     return None if weights == 1.0 else weights

@@ -62,10 +62,7 @@ class _ClassHead(base.Head):
 
   def _labels_as_ids(self, logits, labels):
     """[batch_size, 1] integer class ids, checked to be in range."""
-    if labels is None:
-      raise ValueError("You must provide a labels Tensor. Given: None. "
-                       "Suggested troubleshooting steps: check that "
-                       "input_fn returns (features, labels).")
+    base.require_labels(labels)
     if isinstance(labels, tf.SparseTensor):
       raise ValueError("SparseTensor labels are not supported; labels must be "
                        "a dense [batch_size] or [batch_size, 1] tensor.")

@@ -107,10 +107,7 @@ class MultiLabelHead(base.Head):
   # --------------------------------------------------------------- labels
   def _processed_labels(self, logits, labels):
     """Multi-hot labels [batch_size, n_classes], checked to be 0 or 1."""
-    if labels is None:
-      raise ValueError("You must provide a labels Tensor. Given: None. "
-                       "Suggested troubleshooting steps: check that "
-                       "input_fn returns (features, labels).")
+    base.require_labels(labels)
     with tf.name_scope("labels"):
       if isinstance(labels, tf.SparseTensor):
         labels = self._sparse_to_multi_hot(labels)

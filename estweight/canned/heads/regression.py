@@ -42,8 +42,7 @@ class RegressionHead(base.Head):
     return True
 
   def _processed_labels(self, logits, labels):
-    if labels is None:
-      raise ValueError("You must provide a labels Tensor. Given: None.")
+    base.require_labels(labels)
     if isinstance(labels, tf.SparseTensor):
       raise ValueError("SparseTensor labels are not supported.")
     labels = tf.convert_to_tensor(labels)
