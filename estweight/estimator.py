@@ -14,7 +14,9 @@ from estweight import run_config as run_config_lib
 from estweight import warm_start as warm_start_lib
 from estweight.mode_keys import ModeKeys
 from estweight.runtime import checkpoints
+from estweight.export import receivers as receivers_lib
 from estweight.runtime import evaluate as evaluate_lib
+from estweight.runtime import export as export_lib
 from estweight.runtime import fn_args as fn_args_lib
 from estweight.runtime import graph as graph_lib
 from estweight.runtime import inputs as inputs_lib
@@ -375,3 +377,136 @@ class Estimator:
         hooks=hooks, master=self._config.master,
         session_config=self._config.session_config,
         yield_single_examples=yield_single_examples)
+
+  # ---------------------------------------------------------------- export
+  def export_saved_model(self, export_dir_base: str | os.PathLike,
+                         serving_input_receiver_fn: Callable,
+                         assets_extra: dict[str, str] | None = None,
+                         as_text: bool = False,
+                         checkpoint_path: str | None = None,
+                         experimental_mode: str = ModeKeys.PREDICT) -> bytes:
+    """Exports the model as a SavedModel for serving.
+
+    Args:
+      export_dir_base: the export goes to `export_dir_base/<unix seconds>`.
+      serving_input_receiver_fn: `() -> ServingInputReceiver` (or
+        `TensorServingInputReceiver`; a `SupervisedInputReceiver` for
+        `experimental_mode` TRAIN or EVAL), e.g. from
+        `estweight.export.build_parsing_serving_input_receiver_fn`.
+      assets_extra: `{destination under assets.extra/: source file}`.
+      as_text: write `saved_model.pbtxt` instead of `saved_model.pb`.
+      checkpoint_path: the checkpoint to export; None: the latest one (else
+        the warm-start checkpoint).
+      experimental_mode: the mode whose graph is exported (PREDICT: tag
+        `serve` and the model_fn's `export_outputs` as signatures).
+
+    Returns:
+      The export directory, as bytes (as tf.estimator returned it).
+    """
+    if experimental_mode not in (ModeKeys.TRAIN, ModeKeys.EVAL,
+                                 ModeKeys.PREDICT):
+      raise ValueError(
+          f"`experimental_mode` must be one of {list(export_lib.MODE_ORDER)}."
+          f" Received: experimental_mode={experimental_mode!r}.")
+    return self.experimental_export_all_saved_models(
+        export_dir_base, {experimental_mode: serving_input_receiver_fn},
+        assets_extra=assets_extra, as_text=as_text,
+        checkpoint_path=checkpoint_path)
+
+  def experimental_export_all_saved_models(
+      self, export_dir_base: str | os.PathLike,
+      input_receiver_fn_map: dict[str, Callable],
+      assets_extra: dict[str, str] | None = None, as_text: bool = False,
+      checkpoint_path: str | None = None) -> bytes:
+    """Exports one SavedModel holding a MetaGraph per mode in the map.
+
+    Args:
+      export_dir_base: as in `export_saved_model`.
+      input_receiver_fn_map: `{ModeKeys.TRAIN/EVAL/PREDICT: receiver_fn}`;
+        TRAIN and EVAL receivers return `SupervisedInputReceiver`s (see
+        `estweight.experimental.build_raw_supervised_input_receiver_fn`).
+        Tags: TRAIN `train`, EVAL `eval`, PREDICT `serve`.
+      assets_extra, as_text, checkpoint_path: as in `export_saved_model`.
+
+    Returns:
+      The export directory, as bytes.
+    """
+    return self._export(export_dir_base, input_receiver_fn_map,
+                        assets_extra=assets_extra, as_text=as_text,
+                        checkpoint_path=checkpoint_path)
+
+  def export_savedmodel(self, export_dir_base, serving_input_receiver_fn,
+                        assets_extra=None, as_text=False,
+                        checkpoint_path=None, strip_default_attrs=False):
+    """tf.compat.v1's name for `export_saved_model` (PREDICT only)."""
+    return self._export(export_dir_base,
+                        {ModeKeys.PREDICT: serving_input_receiver_fn},
+                        assets_extra=assets_extra, as_text=as_text,
+                        checkpoint_path=checkpoint_path,
+                        strip_default_attrs=strip_default_attrs)
+
+  def _export(self, export_dir_base, input_receiver_fn_map, *, assets_extra,
+              as_text, checkpoint_path, strip_default_attrs=True):
+    if export_dir_base is None or not os.fspath(export_dir_base):
+      raise ValueError("`export_dir_base` must be a directory path. Received: "
+                       f"export_dir_base={export_dir_base!r}.")
+    if not isinstance(input_receiver_fn_map, dict):
+      raise ValueError("`input_receiver_fn_map` must be a dict of mode to "
+                       "receiver fn. Received: "
+                       f"input_receiver_fn_map={input_receiver_fn_map!r}.")
+    unknown = set(input_receiver_fn_map) - set(export_lib.MODE_ORDER)
+    modes = [m for m in export_lib.MODE_ORDER if input_receiver_fn_map.get(m)]
+    if unknown or not modes:
+      raise ValueError(
+          "`input_receiver_fn_map` must map some of "
+          f"{list(export_lib.MODE_ORDER)} to receiver fns. Received: "
+          f"input_receiver_fn_map={input_receiver_fn_map!r}.")
+    for mode in modes:
+      if not callable(input_receiver_fn_map[mode]):
+        raise TypeError(
+            f"The receiver fn for mode {mode!r} must be callable. Received: "
+            f"{input_receiver_fn_map[mode]!r}.")
+    export_lib.check_assets_extra(assets_extra)
+    checkpoint_path = self._checkpoint_for_export(checkpoint_path)
+    export_graphs = [self._build_export_graph(input_receiver_fn_map[mode],
+                                              mode) for mode in modes]
+    return export_lib.write_saved_model(
+        export_graphs, export_dir_base=export_dir_base,
+        checkpoint_path=checkpoint_path,
+        session_config=self._config.session_config,
+        assets_extra=assets_extra, as_text=as_text,
+        strip_default_attrs=strip_default_attrs)
+
+  def _checkpoint_for_export(self, checkpoint_path):
+    if checkpoint_path:
+      checkpoint_path, _ = self._checkpoint_for_inference(checkpoint_path,
+                                                          "export")
+      return checkpoint_path
+    prepare = getattr(self._model_fn, "prepare_for_inference", None)
+    if prepare is not None:
+      prepare(model_dir=self._model_dir)
+    latest = self.latest_checkpoint()
+    if latest:
+      return latest
+    if self._warm_start_settings is not None:
+      return checkpoints.resolve_checkpoint_path(
+          self._warm_start_settings.ckpt_to_initialize_from)
+    raise ValueError(
+        f"Couldn't find trained model at {self._model_dir}: export needs a "
+        "checkpoint. To fix, train first, or pass `checkpoint_path`.")
+
+  def _build_export_graph(self, receiver_fn, mode):
+    def check_receiver(receiver):
+      expected = (receivers_lib.SERVING_RECEIVERS if mode == ModeKeys.PREDICT
+                  else receivers_lib.ALL_RECEIVERS)
+      if not isinstance(receiver, expected):
+        names = " or ".join(cls.__name__ for cls in expected)
+        raise TypeError(
+            f"The receiver fn for mode {mode!r} must return {names} (see "
+            f"estweight.export). Received: {type(receiver).__name__}: "
+            f"{receiver!r}.")
+    return graph_lib.build_export_graph(
+        receiver_fn=receiver_fn,
+        call_model_fn=lambda f, l, m, w: self._call_model_fn(
+            f, l, m, self._config, weights=w),
+        mode=mode, config=self._config, check_receiver=check_receiver)

@@ -109,6 +109,14 @@ def device_fn_for(config) -> Callable | None:
   return None
 
 
+def _start_graph(graph, config):
+  """Seed and global step: the first things in every graph, in this order."""
+  if config.tf_random_seed is not None:
+    tf.compat.v1.set_random_seed(config.tf_random_seed)
+  global_step = tf.compat.v1.train.create_global_step(graph)
+  return global_step, global_step_read(graph, global_step)
+
+
 def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
                      use_labels=True, after_model_fn=None) -> ModeGraph:
   """Builds a fresh graph for `mode`.
@@ -128,10 +136,7 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
   with graph.as_default(), graph.device(device_fn_for(config)), (
       seeded_legacy_initializers(config.tf_random_seed)), (
           fresh_keras_names()):
-    if config.tf_random_seed is not None:
-      tf.compat.v1.set_random_seed(config.tf_random_seed)
-    global_step = tf.compat.v1.train.create_global_step(graph)
-    step_read = global_step_read(graph, global_step)
+    global_step, step_read = _start_graph(graph, config)
     parsed = inputs_lib.call_input_fn(input_fn, mode, params, config)
     labels = parsed.labels if use_labels else None
     weights = parsed.weights if use_labels else None
@@ -145,3 +150,36 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
                    global_step_read=step_read,
                    input_hooks=parsed.hooks, features=parsed.features,
                    labels=labels)
+
+
+@dataclasses.dataclass
+class ExportGraph:
+  """A graph built from a receiver fn, ready to be added to a SavedModel."""
+  graph: tf.Graph
+  mode: str
+  spec: Any  # EstimatorSpec
+  receiver: Any
+
+
+def build_export_graph(*, receiver_fn, call_model_fn, mode, config,
+                       check_receiver) -> ExportGraph:
+  """Builds a fresh graph for `mode` fed by `receiver_fn` instead of input_fn.
+
+  Args:
+    receiver_fn: `() -> receiver` (estweight.export receivers).
+    call_model_fn: as in `build_mode_graph`.
+    mode: a ModeKeys value.
+    config: the RunConfig (its seed is used; devices are not: a SavedModel
+      is placed by whoever serves it).
+    check_receiver: `(receiver) -> None`, raises when the receiver fn returned
+      the wrong type for `mode`.
+  """
+  graph = tf.Graph()
+  with graph.as_default(), seeded_legacy_initializers(
+      config.tf_random_seed), fresh_keras_names():
+    _start_graph(graph, config)
+    receiver = receiver_fn()
+    check_receiver(receiver)
+    spec = call_model_fn(receiver.features, getattr(receiver, "labels", None),
+                         mode, None)
+  return ExportGraph(graph=graph, mode=mode, spec=spec, receiver=receiver)

@@ -1,0 +1,241 @@
+"""Exporters: SavedModel exports made after evaluations.
+
+`train_and_evaluate` (EvalSpec.exporters) and `estweight.driver.
+run_iterations(exporters=...)` call `exporter.export(estimator, export_path,
+checkpoint_path, eval_result, is_the_final_export)` after each evaluation,
+with `export_path = model_dir/export/<exporter.name>`.
+"""
+from __future__ import annotations
+
+import abc
+import os
+
+import tensorflow as tf
+from absl import logging
+
+from estweight.runtime import fn_args as fn_args_lib
+
+_v1 = tf.compat.v1
+
+
+class Exporter(abc.ABC):
+  """Exports a model after an evaluation; subclasses decide when."""
+
+  @property
+  @abc.abstractmethod
+  def name(self) -> str:
+    """Directory name under model_dir/export/."""
+
+  @abc.abstractmethod
+  def export(self, estimator, export_path, checkpoint_path, eval_result,
+             is_the_final_export):
+    """Exports (or not); returns the export directory or None."""
+
+
+def _check_exports_to_keep(exports_to_keep):
+  if exports_to_keep is None:
+    return
+  if (isinstance(exports_to_keep, bool) or
+      not isinstance(exports_to_keep, int) or exports_to_keep <= 0):
+    raise ValueError("`exports_to_keep` must be a positive integer or None. "
+                     f"Received: exports_to_keep={exports_to_keep!r}.")
+
+
+class _SavedModelExporter(Exporter):
+  """Exports every time it is called."""
+
+  def __init__(self, name, serving_input_receiver_fn, assets_extra=None,
+               as_text=False):
+    if not isinstance(name, str) or not name:
+      raise ValueError("`name` must be a non-empty string. Received: "
+                       f"name={name!r}.")
+    if not callable(serving_input_receiver_fn):
+      raise TypeError("`serving_input_receiver_fn` must be callable. "
+                      "Received: serving_input_receiver_fn="
+                      f"{serving_input_receiver_fn!r}.")
+    self._name = name
+    self._serving_input_receiver_fn = serving_input_receiver_fn
+    self._assets_extra = assets_extra
+    self._as_text = as_text
+
+  @property
+  def name(self):
+    return self._name
+
+  def export(self, estimator, export_path, checkpoint_path, eval_result,
+             is_the_final_export):
+    del eval_result, is_the_final_export
+    return estimator.export_saved_model(
+        export_path, self._serving_input_receiver_fn,
+        assets_extra=self._assets_extra, as_text=self._as_text,
+        checkpoint_path=checkpoint_path)
+
+
+def export_versions(export_path):
+  """The 10-digit timestamp export directories under `export_path`, sorted."""
+  if not tf.io.gfile.isdir(export_path):
+    return []
+  return sorted(int(name.rstrip("/")) for name in
+                tf.io.gfile.listdir(export_path)
+                if len(name.rstrip("/")) == 10 and name.rstrip("/").isdigit())
+
+
+def garbage_collect_exports(export_path, exports_to_keep):
+  """Deletes all but the `exports_to_keep` newest timestamped exports."""
+  if exports_to_keep is None:
+    return
+  versions = export_versions(export_path)
+  for version in versions[:-exports_to_keep]:
+    path = os.path.join(os.fspath(export_path), str(version))
+    try:
+      tf.io.gfile.rmtree(path)
+    except tf.errors.NotFoundError as e:
+      logging.warning("Can not delete %s recursively: %s", path, e)
+
+
+class LatestExporter(Exporter):
+  """Exports after every evaluation, keeping the `exports_to_keep` newest.
+
+  Args:
+    name: directory name under model_dir/export/.
+    serving_input_receiver_fn: as in `Estimator.export_saved_model`.
+    assets_extra: as in `Estimator.export_saved_model`.
+    as_text: as in `Estimator.export_saved_model`.
+    exports_to_keep: how many exports to keep; None keeps all.
+  """
+
+  def __init__(self, name, serving_input_receiver_fn, assets_extra=None,
+               as_text=False, exports_to_keep=5):
+    self._exporter = _SavedModelExporter(name, serving_input_receiver_fn,
+                                         assets_extra, as_text)
+    _check_exports_to_keep(exports_to_keep)
+    self._exports_to_keep = exports_to_keep
+
+  @property
+  def name(self):
+    return self._exporter.name
+
+  def export(self, estimator, export_path, checkpoint_path, eval_result,
+             is_the_final_export):
+    result = self._exporter.export(estimator, export_path, checkpoint_path,
+                                   eval_result, is_the_final_export)
+    garbage_collect_exports(export_path, self._exports_to_keep)
+    return result
+
+
+class FinalExporter(Exporter):
+  """Exports once, after the final evaluation (`is_the_final_export`)."""
+
+  def __init__(self, name, serving_input_receiver_fn, assets_extra=None,
+               as_text=False):
+    self._exporter = _SavedModelExporter(name, serving_input_receiver_fn,
+                                         assets_extra, as_text)
+
+  @property
+  def name(self):
+    return self._exporter.name
+
+  def export(self, estimator, export_path, checkpoint_path, eval_result,
+             is_the_final_export):
+    if not is_the_final_export:
+      return None
+    return self._exporter.export(estimator, export_path, checkpoint_path,
+                                 eval_result, is_the_final_export)
+
+
+def _loss_smaller(best_eval_result, current_eval_result):
+  """The default BestExporter comparison: True when the current loss is lower."""
+  for arg, result in (("best_eval_result", best_eval_result),
+                      ("current_eval_result", current_eval_result)):
+    if not result or "loss" not in result:
+      raise ValueError(f"`{arg}` must be an evaluation result with a 'loss'. "
+                       f"Received: {arg}={result!r}.")
+  return best_eval_result["loss"] > current_eval_result["loss"]
+
+
+def _check_compare_fn(compare_fn):
+  if not callable(compare_fn):
+    raise TypeError("`compare_fn` must be callable. Received: "
+                    f"compare_fn={compare_fn!r}.")
+  args = set(fn_args_lib.fn_args(compare_fn))
+  expected = {"best_eval_result", "current_eval_result"}
+  if args != expected:
+    raise ValueError(
+        "`compare_fn` must take exactly the arguments best_eval_result and "
+        f"current_eval_result. Received: compare_fn="
+        f"{fn_args_lib.describe(compare_fn)} with arguments {sorted(args)}.")
+
+
+class BestExporter(Exporter):
+  """Exports when an evaluation beats every earlier one.
+
+  Unlike tf.estimator 2.15, a restarted job does not export its first
+  evaluation unconditionally: the best result is seeded from the evaluations
+  recorded in the event files (`event_file_pattern`) before the current one,
+  and the current evaluation is exported only if `compare_fn` says it is
+  better, or if `export_path` holds no export yet.
+
+  Args:
+    name: directory name under model_dir/export/.
+    serving_input_receiver_fn: as in `Estimator.export_saved_model`.
+    event_file_pattern: glob, relative to model_dir, of the event files whose
+      evaluations seed the best result; None: start with no best.
+    compare_fn: `(best_eval_result, current_eval_result) -> bool`, True when
+      current is better. Default: lower 'loss'.
+    assets_extra: as in `Estimator.export_saved_model`.
+    as_text: as in `Estimator.export_saved_model`.
+    exports_to_keep: how many exports to keep; None keeps all.
+  """
+
+  def __init__(self, name="best_exporter", serving_input_receiver_fn=None,
+               event_file_pattern="eval/*.tfevents.*",
+               compare_fn=_loss_smaller, assets_extra=None, as_text=False,
+               exports_to_keep=5):
+    _check_compare_fn(compare_fn)
+    self._exporter = _SavedModelExporter(name, serving_input_receiver_fn,
+                                         assets_extra, as_text)
+    _check_exports_to_keep(exports_to_keep)
+    self._event_file_pattern = event_file_pattern
+    self._compare_fn = compare_fn
+    self._exports_to_keep = exports_to_keep
+    self._model_dir = None
+    self._best_eval_result = None
+
+  @property
+  def name(self):
+    return self._exporter.name
+
+  def export(self, estimator, export_path, checkpoint_path, eval_result,
+             is_the_final_export):
+    if self._model_dir != estimator.model_dir:
+      self._model_dir = estimator.model_dir
+      self._best_eval_result = self._best_from_events(
+          eval_result.get("global_step"))
+    first = not export_versions(export_path)
+    if not (first or self._best_eval_result is None or self._compare_fn(
+        best_eval_result=self._best_eval_result,
+        current_eval_result=eval_result)):
+      return None
+    logging.info("Performing best model export.")
+    self._best_eval_result = eval_result
+    result = self._exporter.export(estimator, export_path, checkpoint_path,
+                                   eval_result, is_the_final_export)
+    garbage_collect_exports(export_path, self._exports_to_keep)
+    return result
+
+  def _best_from_events(self, before_step):
+    """The best evaluation in the event files, before global step `before_step`."""
+    if not self._event_file_pattern:
+      return None
+    best = None
+    pattern = os.path.join(self._model_dir, self._event_file_pattern)
+    for path in sorted(tf.io.gfile.glob(pattern)):
+      for event in _v1.train.summary_iterator(path):
+        if before_step is not None and event.step >= before_step:
+          continue
+        result = {v.tag: v.simple_value for v in event.summary.value
+                  if v.HasField("simple_value")}
+        if result and (best is None or self._compare_fn(
+            best_eval_result=best, current_eval_result=result)):
+          best = result
+    return best

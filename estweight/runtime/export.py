@@ -1,0 +1,134 @@
+"""Writes SavedModels: one MetaGraph per mode, variables from a checkpoint.
+
+The layout is tf.estimator's: `export_dir_base/<unix seconds>/` with
+`saved_model.pb` (or `.pbtxt`), `variables/`, `assets/` (vocabulary files
+the graphs use) and `assets.extra/` (files the caller adds). The export is
+written under a `temp-<seconds>` directory first and renamed at the end, so
+a reader (TF Serving polling export_dir_base) never sees half an export,
+and a failed export leaves nothing behind.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+import tensorflow as tf
+from absl import logging
+from tensorflow.python.saved_model.model_utils import export_utils
+
+from estweight.mode_keys import ModeKeys
+
+_v1 = tf.compat.v1
+
+# TRAIN first: its graph holds every variable a checkpoint has (slots too),
+# and the first MetaGraph added saves the variables for all of them.
+MODE_ORDER = (ModeKeys.TRAIN, ModeKeys.EVAL, ModeKeys.PREDICT)
+# TF's own map: TRAIN 'train', EVAL 'eval', PREDICT 'serve'.
+TAGS = {mode: list(export_utils.EXPORT_TAG_MAP[mode]) for mode in MODE_ORDER}
+
+
+def signature_defs(export_graph):
+  """The SignatureDefs of one built export graph."""
+  spec, receiver = export_graph.spec, export_graph.receiver
+  with export_graph.graph.as_default():
+    outputs = export_utils.export_outputs_for_mode(
+        mode=spec.mode, serving_export_outputs=spec.export_outputs,
+        predictions=spec.predictions, loss=spec.loss,
+        metrics=spec.eval_metric_ops)
+    return export_utils.build_all_signature_defs(
+        receiver.receiver_tensors, outputs,
+        getattr(receiver, "receiver_tensors_alternatives", None),
+        serving_only=spec.mode == ModeKeys.PREDICT)
+
+
+def _add_meta_graph(builder, export_graph, *, checkpoint_path, save_variables,
+                    session_config, strip_default_attrs):
+  spec = export_graph.spec
+  signatures = signature_defs(export_graph)
+  if not signatures:
+    raise ValueError(
+        f"The {export_graph.mode} export has no signature: model_fn's "
+        "predictions/export_outputs give no output the receiver's inputs "
+        "can feed.")
+  with export_graph.graph.as_default():
+    local_init_op = (spec.scaffold.local_init_op or
+                     _v1.train.Scaffold.default_local_init_op())
+    saver = spec.scaffold.saver or _v1.train.Saver(sharded=True)
+    with _v1.Session(graph=export_graph.graph,
+                     config=session_config) as session:
+      try:
+        saver.restore(session, checkpoint_path)
+      except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
+        raise ValueError(
+            f"Could not restore the {export_graph.mode} graph's variables from "
+            f"checkpoint {checkpoint_path}: the model_fn builds variables (or "
+            "shapes) the checkpoint does not have. Check that the export uses "
+            "the model_fn and params that trained it.\n"
+            f"{type(e).__name__}: {e.message}") from None
+      # The train op goes in as an extra collection, as tf.estimator did;
+      # a no-op for PREDICT and EVAL where it is None.
+      builder._add_train_op(spec.train_op)  # pylint: disable=protected-access
+      kwargs = dict(
+          tags=TAGS[export_graph.mode], signature_def_map=signatures,
+          assets_collection=_v1.get_collection(_v1.GraphKeys.ASSET_FILEPATHS),
+          main_op=local_init_op, saver=saver,
+          strip_default_attrs=strip_default_attrs)
+      if save_variables:
+        builder.add_meta_graph_and_variables(session, **kwargs)
+      else:
+        builder.add_meta_graph(**kwargs)
+
+
+def _copy_assets_extra(assets_extra, export_dir):
+  for dest, source in assets_extra.items():
+    target = os.path.join(export_dir, "assets.extra", dest)
+    tf.io.gfile.makedirs(os.path.dirname(target))
+    tf.io.gfile.copy(source, target)
+
+
+def check_assets_extra(assets_extra):
+  """Raises before any graph is built when an assets_extra entry is bad."""
+  if assets_extra is None:
+    return
+  if not isinstance(assets_extra, dict):
+    raise ValueError("`assets_extra` must be a dict of destination path "
+                     "(relative, under assets.extra/) to source file. "
+                     f"Received: assets_extra={assets_extra!r}.")
+  for dest, source in assets_extra.items():
+    if not isinstance(dest, str) or os.path.isabs(dest) or ".." in dest.split(
+        "/"):
+      raise ValueError(
+          "`assets_extra` keys must be relative paths inside assets.extra/. "
+          f"Received: key {dest!r} in assets_extra={assets_extra!r}.")
+    if not tf.io.gfile.exists(source):
+      raise ValueError(f"`assets_extra[{dest!r}]` names a file that does not "
+                       f"exist. Received: {source!r}.")
+
+
+def write_saved_model(export_graphs, *, export_dir_base, checkpoint_path,
+                      session_config, assets_extra=None, as_text=False,
+                      strip_default_attrs=True) -> bytes:
+  """Writes the built graphs (in MODE_ORDER) as one SavedModel.
+
+  Returns:
+    The final export directory, as bytes (tf.estimator's return type).
+  """
+  export_dir_base = os.fspath(export_dir_base)
+  export_dir = export_utils.get_timestamped_export_dir(export_dir_base)
+  temp_dir = export_utils.get_temp_export_dir(export_dir)
+  builder = _v1.saved_model.Builder(temp_dir)
+  try:
+    for i, export_graph in enumerate(export_graphs):
+      _add_meta_graph(builder, export_graph, checkpoint_path=checkpoint_path,
+                      save_variables=i == 0, session_config=session_config,
+                      strip_default_attrs=strip_default_attrs)
+    builder.save(as_text)
+    if assets_extra:
+      _copy_assets_extra(assets_extra, tf.compat.as_str(temp_dir))
+    tf.io.gfile.rename(tf.compat.as_str(temp_dir),
+                       tf.compat.as_str(export_dir))
+  except BaseException:
+    shutil.rmtree(tf.compat.as_str(temp_dir), ignore_errors=True)
+    raise
+  logging.info("SavedModel written to: %s", tf.compat.as_str(export_dir))
+  return export_dir
