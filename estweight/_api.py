@@ -1,6 +1,10 @@
 """The tf.estimator public names, shared by `estweight` and its v1 namespace."""
 # pylint: disable=g-importing-member,unused-import
 from estweight.estimator import Estimator
+from estweight.export.exporters import BestExporter
+from estweight.export.exporters import Exporter
+from estweight.export.exporters import FinalExporter
+from estweight.export.exporters import LatestExporter
 from estweight.extenders import add_metrics
 from estweight.hooks import CheckpointSaverHook
 from estweight.hooks import CheckpointSaverListener
@@ -29,8 +33,9 @@ from estweight.warm_start import VocabInfo
 from estweight.warm_start import WarmStartSettings
 
 __all__ = [
-    "CheckpointSaverHook", "CheckpointSaverListener", "Estimator",
-    "EstimatorSpec", "FeedFnHook", "FinalOpsHook", "GlobalStepWaiterHook",
+    "BestExporter", "CheckpointSaverHook", "CheckpointSaverListener",
+    "Estimator", "EstimatorSpec", "Exporter", "FeedFnHook", "FinalExporter",
+    "LatestExporter", "FinalOpsHook", "GlobalStepWaiterHook",
     "LoggingTensorHook", "ModeKeys", "NanLossDuringTrainingError",
     "NanTensorHook", "ProfilerHook", "RunConfig", "SecondOrStepTimer",
     "SessionRunArgs", "SessionRunContext", "SessionRunHook",

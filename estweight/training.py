@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import numbers
+import os
 import time
 
 import tensorflow as tf
@@ -74,19 +75,35 @@ class EvalSpec(collections.namedtuple(
                        ("throttle_secs", throttle_secs)):
       if not isinstance(value, numbers.Real) or value < 0:
         raise ValueError(f"`{arg}` must be >= 0. Received: {arg}={value!r}.")
-    if exporters is None:
-      exporters = ()
-    elif not isinstance(exporters, (list, tuple)):
-      exporters = (exporters,)
-    names = [getattr(e, "name", None) for e in exporters]
-    if any(not isinstance(n, str) or not n for n in names) or len(
-        set(names)) != len(names):
-      raise ValueError("`exporters` must have unique, non-empty string "
-                       f"names. Received names: {names}.")
+    exporters = check_exporters(exporters)
     return super().__new__(
         cls, input_fn, steps, name,
         _check_hooks("hooks", hooks, _v1.train.SessionRunHook),
-        tuple(exporters), start_delay_secs, throttle_secs)
+        exporters, start_delay_secs, throttle_secs)
+
+
+def check_exporters(exporters):
+  """`exporters` (None, one, or a list) as a tuple; names must be unique."""
+  if exporters is None:
+    return ()
+  if not isinstance(exporters, (list, tuple)):
+    exporters = (exporters,)
+  for exporter in exporters:
+    if not callable(getattr(exporter, "export", None)):
+      raise TypeError("`exporters` must be Exporter instances (e.g. "
+                      "estweight.LatestExporter). Received: "
+                      f"{exporter!r} in exporters={list(exporters)!r}.")
+  names = [getattr(e, "name", None) for e in exporters]
+  if any(not isinstance(n, str) or not n for n in names) or len(
+      set(names)) != len(names):
+    raise ValueError("`exporters` must have unique, non-empty string "
+                     f"names. Received names: {names}.")
+  return tuple(exporters)
+
+
+def export_path(estimator, exporter):
+  """Where an exporter writes: model_dir/export/<name>."""
+  return os.path.join(estimator.model_dir, "export", exporter.name)
 
 
 class _EvalListener(_v1.train.CheckpointSaverListener):
@@ -129,14 +146,9 @@ class _EvalListener(_v1.train.CheckpointSaverListener):
     self._last_evaluated = step
     final = self._max_steps is not None and step >= self._max_steps
     self.export_results = [
-        exporter.export(self._est, _export_path(self._est, exporter),
+        exporter.export(self._est, export_path(self._est, exporter),
                         self._est.latest_checkpoint(), self.result, final)
         for exporter in self._spec.exporters]
-
-
-def _export_path(estimator, exporter):
-  import os  # pylint: disable=g-import-not-at-top
-  return os.path.join(estimator.model_dir, "export", exporter.name)
 
 
 def train_and_evaluate(estimator, train_spec, eval_spec):

@@ -22,6 +22,7 @@ from absl import logging
 from estweight.driver import plots
 from estweight.driver import state as state_lib
 from estweight.driver.early_stopping import EarlyStopping
+from estweight import training
 from estweight.estimator import Estimator
 from estweight.runtime import checkpoints
 from estweight.runtime import warm
@@ -63,7 +64,8 @@ def _plain(metrics):
 
 def run_iterations(estimator, train_input_fn, eval_input_fn, *,
                    steps_per_iteration, max_steps, eval_steps=None,
-                   early_stopping=None, keep_best=True) -> IterationResult:
+                   early_stopping=None, keep_best=True,
+                   exporters=None) -> IterationResult:
   """Alternates training and evaluation until `max_steps` or early stop.
 
   Args:
@@ -78,6 +80,10 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
     early_stopping: an `EarlyStopping`, or None.
     keep_best: copy the best checkpoint to model_dir/best/, safe from
       keep_checkpoint_max deletion.
+    exporters: `Exporter`s (e.g. `estweight.BestExporter` to export each new
+      best model) called after every evaluation, as train_and_evaluate does:
+      into model_dir/export/<name>, `is_the_final_export` True at
+      `max_steps` or when early stopping ends the run.
   """
   if not isinstance(estimator, Estimator):
     raise TypeError("`estimator` must be an estweight.Estimator. Received: "
@@ -91,6 +97,7 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
     raise TypeError("`early_stopping` must be an estweight.driver."
                     "EarlyStopping or None. Received: early_stopping="
                     f"{early_stopping!r}.")
+  exporters = training.check_exporters(exporters)
   watch = early_stopping or EarlyStopping("loss", "min", patience=1)
   model_dir = estimator.model_dir
   state_path = os.path.join(model_dir, STATE_FILE)
@@ -125,7 +132,7 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
         not state["history"] or global_step > last_evaluated):
       # Killed between saving a checkpoint and recording its evaluation.
       _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
-              keep_best, state_path)
+              keep_best, state_path, exporters=exporters, max_steps=max_steps)
     while global_step < max_steps and not state["stopped_early"]:
       if trainer is None:
         trainer = warm.WarmTrainer(estimator, train_input_fn,
@@ -138,7 +145,7 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
       global_step = trainer.global_step
       _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
               keep_best, state_path, seconds=time.perf_counter() - started,
-              train_loss=train_loss)
+              train_loss=train_loss, exporters=exporters, max_steps=max_steps)
       if trainer.exhausted:
         break
   finally:
@@ -150,7 +157,8 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
 
 
 def _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
-            keep_best, state_path, seconds=None, train_loss=None):
+            keep_best, state_path, seconds=None, train_loss=None,
+            exporters=(), max_steps=None):
   """Evaluates the latest checkpoint and persists history/best/stop state."""
   checkpoint = estimator.latest_checkpoint()
   metrics = _plain(evaluator.evaluate(checkpoint, steps=eval_steps))
@@ -174,6 +182,13 @@ def _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
     state["early_stopping"] = early_stopping.state_dict()
   logging.info("iteration at step %d: %s = %.4f%s", step, watch.metric,
                value, " (stopping early)" if state["stopped_early"] else "")
+  # Exports go before the state: a kill in between re-evaluates and re-exports
+  # this checkpoint on rerun instead of losing the export.
+  final = state["stopped_early"] or (max_steps is not None and
+                                     step >= max_steps)
+  for exporter in exporters:
+    exporter.export(estimator, training.export_path(estimator, exporter),
+                    checkpoint, metrics, final)
   state_lib.write_json(state_path, state)
 
 
