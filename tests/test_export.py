@@ -280,3 +280,32 @@ def test_model_fn_variables_missing_from_checkpoint(trained, tmp_path):
   with pytest.raises(ValueError, match="Could not restore the infer graph"):
     est.export_saved_model(str(tmp_path / "e"), RAW)
   assert os.listdir(tmp_path / "e") == []  # the temp dir was removed
+
+
+@pytest.mark.parametrize("head_fn, labels", [
+    (lambda: estweight.MultiLabelHead(3),
+     np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]], np.int64)),
+    (estweight.PoissonRegressionHead, np.array([[1.0], [0.0], [3.0]])),
+    (estweight.LogisticRegressionHead, np.array([[0.2], [0.9], [0.5]])),
+])
+def test_heads_outside_the_parity_matrix_serve_what_predict_gives(
+    head_fn, labels, tmp_path):
+  est = estweight.DNNEstimator(
+      head_fn(), [4], [tf.feature_column.numeric_column("x", shape=(3,))],
+      model_dir=str(tmp_path / "m"),
+      config=estweight.RunConfig(tf_random_seed=3))
+  est.train(lambda: tf.data.Dataset.from_tensor_slices(
+      ({"x": X}, labels.astype(np.float32) if labels.dtype != np.int64
+       else labels)).repeat().batch(3), steps=3)
+  path = est.export_saved_model(str(tmp_path / "e"), PARSING).decode()
+  served = tf.saved_model.load(path).signatures["predict"](
+      examples=tf.constant(serialized(X)))
+  predicted = next(est.predict(
+      lambda: tf.data.Dataset.from_tensor_slices({"x": X}).batch(3),
+      yield_single_examples=False))
+  assert sorted(served) == sorted(predicted)
+  for key, value in predicted.items():
+    if value.dtype.kind in "OS":  # class names
+      np.testing.assert_array_equal(served[key].numpy(), value)
+    else:
+      np.testing.assert_allclose(served[key].numpy(), value, rtol=1e-6)
