@@ -74,3 +74,15 @@ def test_predict_without_checkpoint_uses_initial_values(tmp_path):
   out = list(est.predict(models.xy_input_fn([4.0])))
   assert float(out[0]["prediction"]) == 2.0
   np.testing.assert_array_equal(out[0]["x"], np.float32(4.0))
+
+
+def test_an_unfinished_predict_generator_leaves_no_default_graph(tmp_path):
+  est = models.make_estimator(tmp_path)
+  est.train(models.xy_input_fn([1.0, 2.0], [2.0, 4.0], repeat=True), steps=1)
+  outer = tf.compat.v1.get_default_graph()
+  predictions = est.predict(models.xy_input_fn([1.0, 2.0, 3.0]))
+  first = next(predictions)
+  assert "prediction" in first
+  # Still iterating: the caller's default graph is its own, not predict's.
+  assert tf.compat.v1.get_default_graph() is outer
+  assert len(list(predictions)) == 2

@@ -35,22 +35,38 @@ def _batch_length(values):
 
 def run_prediction(mode_graph, *, predictions, checkpoint_path, hooks, master,
                    session_config, yield_single_examples):
-  """Yields predictions batch by batch, or example by example."""
+  """Yields predictions batch by batch, or example by example.
+
+  The graph is the default graph only while the session is created, run and
+  closed, never across a `yield`: a caller that takes a few predictions and
+  goes on building models must not find itself inside this graph.
+  """
   spec = mode_graph.spec
-  with mode_graph.graph.as_default():
+  graph = mode_graph.graph
+  with graph.as_default():
     all_hooks = (list(mode_graph.input_hooks) + list(hooks) +
                  list(spec.prediction_hooks))
     creator = _v1.train.ChiefSessionCreator(
         scaffold=spec.scaffold, checkpoint_filename_with_path=checkpoint_path,
         master=master, config=session_config)
-    with _v1.train.MonitoredSession(session_creator=creator,
-                                    hooks=all_hooks) as session:
-      while not session.should_stop():
-        batch = session.run(predictions)
-        if not yield_single_examples:
-          yield batch
-        elif not isinstance(batch, dict):
-          yield from batch
-        else:
-          for i in range(_batch_length(batch)):
-            yield {key: value[i] for key, value in batch.items()}
+    session = _v1.train.MonitoredSession(session_creator=creator,
+                                         hooks=all_hooks)
+  try:
+    while True:
+      with graph.as_default():
+        if session.should_stop():
+          break
+        try:
+          batch = session.run(predictions)
+        except (tf.errors.OutOfRangeError, StopIteration):
+          break  # end of input (MonitoredSession's `with` swallowed it)
+      if not yield_single_examples:
+        yield batch
+      elif not isinstance(batch, dict):
+        yield from batch
+      else:
+        for i in range(_batch_length(batch)):
+          yield {key: value[i] for key, value in batch.items()}
+  finally:
+    with graph.as_default():
+      session.close()
