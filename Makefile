@@ -42,6 +42,7 @@ oracle: $(ORACLE_VENV)/.installed
 	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/gen_iris.py
 	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/gen_parity.py
 	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/gen_export.py
+	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/gen_keras.py
 
 # Canned estimators against tf.estimator 2.15: the golden runs (a-c), then
 # model_dirs written by estweight, read back by tf.estimator 2.15 (d). The

@@ -25,11 +25,13 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-  if name in ("weights", "canned", "driver"):  # loaded on first use
+  if name in ("weights", "canned", "driver", "keras"):  # loaded on first use
     import importlib  # pylint: disable=g-import-not-at-top
     return importlib.import_module(f"estweight.{name}")
   from estweight import _api  # pylint: disable=g-import-not-at-top
   value = _api.lazy_canned(name)
+  if value is None:
+    value = _api.lazy_keras(name)
   if value is None:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
   return value

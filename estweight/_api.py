@@ -55,10 +55,21 @@ CANNED_NAMES = (
     "PoissonRegressionHead", "RegressionHead",
 )
 
+# The Keras bridge imports Keras, so it loads on first use too.
+KERAS_NAMES = ("model_to_estimator",)
+
 
 def lazy_canned(name):
   """Module `__getattr__` body for namespaces that offer the canned names."""
   if name in CANNED_NAMES:
     import estweight.canned  # pylint: disable=g-import-not-at-top
     return getattr(estweight.canned, name)
+  return None
+
+
+def lazy_keras(name):
+  """Module `__getattr__` body for the Keras bridge names."""
+  if name in KERAS_NAMES:
+    import estweight.keras  # pylint: disable=g-import-not-at-top
+    return getattr(estweight.keras, name)
   return None
