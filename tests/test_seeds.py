@@ -265,3 +265,28 @@ def test_seed002_dynamic_weights_favour_minority_seed_scheme_collapses(
                                            num_epochs=30, learning_rate=1.0)
   assert (sample_weights == 0.0).sum() >= 90
   assert sample_weights.max() < 1.0
+
+
+def test_seed004_premade_linear_classifier_four_steps(tmp_path):
+  import seed004_keras_to_estimator as seed  # pylint: disable=g-import-not-at-top
+  _, metrics = seed.premade(str(tmp_path), steps=200)
+  assert metrics["global_step"] == 200
+  # Three measurements of 30 already separate most tumours.
+  assert metrics["accuracy"] > 0.85
+
+
+def test_seed004_keras_model_to_estimator_trains_and_evaluates(tmp_path):
+  import seed004_keras_to_estimator as seed  # pylint: disable=g-import-not-at-top
+  est, keras_model, metrics = seed.from_keras(str(tmp_path), steps=300)
+  # The keys the seed's evaluate printed: {'accuracy', 'loss', 'global_step'}.
+  assert set(metrics) == {"accuracy", "loss", "global_step"}
+  assert metrics["global_step"] == 300
+  assert metrics["accuracy"] > 0.9
+  # "The initial model state of the Keras model is preserved": the warm-start
+  # checkpoint holds the compiled model's first kernel as it was.
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  reader = tf.train.load_checkpoint(os.path.join(est.model_dir, "keras"))
+  [name] = [n for n, shape in reader.get_variable_to_shape_map().items()
+            if shape == [30, 16]]
+  np.testing.assert_array_equal(reader.get_tensor(name),
+                                keras_model.layers[0].kernel.numpy())
