@@ -114,7 +114,7 @@ class Estimator:
     self._params = copy.deepcopy(params or {})
     self._warm_start_settings = warm_start_lib.normalize_warm_start(
         warm_start_from)
-    logging.info("Using config: %s", self._config)
+    logging.debug("Using config: %s", self._config)
 
   @staticmethod
   def _resolve_model_dir(model_dir, config) -> str:
@@ -205,9 +205,9 @@ class Estimator:
       kwargs["params"] = self.params
     if "config" in args or takes_all:
       kwargs["config"] = copy.deepcopy(config)
-    logging.info("Calling model_fn.")
+    logging.debug("Calling model_fn.")
     spec = self._model_fn(features=features, **kwargs)
-    logging.info("Done calling model_fn.")
+    logging.debug("Done calling model_fn.")
     if not isinstance(spec, EstimatorSpec):
       raise ValueError("model_fn should return an EstimatorSpec. Received: "
                        f"{type(spec).__name__}: {spec!r}.")

@@ -1,6 +1,6 @@
 """Class imbalance on real data: unweighted vs class-weighted vs focal.
 
-Settings: configs/imbalanced_breast_cancer.py. Each variant trains the same
+Settings: imbalanced_breast_cancer_settings.py. Each variant trains the same
 network with estweight.weights.make_weighted_model_fn and is evaluated on
 the same held-out set; the table shows minority (malignant) recall and AUC.
 
@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def load_config():
-  path = os.path.join(HERE, "..", "configs", "imbalanced_breast_cancer.py")
+  path = os.path.join(HERE, "imbalanced_breast_cancer_settings.py")
   spec = importlib.util.spec_from_file_location("imbalance_config", path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)

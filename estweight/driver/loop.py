@@ -126,6 +126,7 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
         "EarlyStopping(metric=...).")
   trainer = None
   try:
+    recorded = len(state["history"])
     last_evaluated = (state["history"][-1]["global_step"]
                       if state["history"] else None)
     if global_step and global_step != last_evaluated and (
@@ -137,6 +138,7 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
       if trainer is None:
         trainer = warm.WarmTrainer(estimator, train_input_fn,
                                    skip_batches=global_step)
+        trainer.target_step = max_steps
       started = time.perf_counter()
       train_loss = trainer.train(min(steps_per_iteration,
                                      max_steps - global_step))
@@ -152,7 +154,8 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
     evaluator.close()
     if trainer is not None:
       trainer.close()
-  plots.learning_curve(model_dir, state["history"], watch.metric)
+  if len(state["history"]) != recorded:  # redraw only what changed
+    plots.learning_curve(model_dir, state["history"], watch.metric)
   return result(global_step)
 
 

@@ -10,6 +10,7 @@ checkpoint into it.
 """
 from __future__ import annotations
 
+import datetime
 import os
 import time
 
@@ -70,6 +71,7 @@ class WarmTrainer:
       tf.io.write_graph(self._graph.graph.as_graph_def(add_shapes=True),
                         self._model_dir, "graph.pbtxt")
     self.global_step = int(self._session.run(self._graph.global_step))
+    self.target_step = None  # for the ETA in progress lines, if known
     self.exhausted = False
     self._step_fn = self._summary_fn = None
     self._meta_written = False
@@ -93,6 +95,7 @@ class WarmTrainer:
     every = config.save_summary_steps
     loss, start, t0 = None, self.global_step, time.monotonic()
     step = start
+    progress = _Progress(config.log_step_count_steps, self.target_step)
     for _ in range(num_steps):
       summarize = self._summary_fn is not None and every and (
           step == 0 or (step + 1) % every == 0)
@@ -109,6 +112,7 @@ class WarmTrainer:
       step += 1
       if summarize:
         self._writer.add_summary(summary, step)
+      progress.maybe_log(step, loss)
     elapsed = time.monotonic() - t0
     self.global_step = int(self._session.run(self._graph.global_step))
     done = self.global_step - start
@@ -118,8 +122,6 @@ class WarmTrainer:
       self._writer.add_summary(rate, self.global_step)
     if done:
       self.save()
-      logging.info("step %d | loss %.4f | %.1f steps/s", self.global_step,
-                   loss, done / max(elapsed, 1e-9))
     return loss
 
   def save(self):
@@ -136,6 +138,35 @@ class WarmTrainer:
 
   def close(self):
     self._session.close()
+
+
+class _Progress:
+  """`step N | loss L | S steps/s | eta H:MM:SS` every `every` steps."""
+
+  def __init__(self, every, target_step):
+    self._every = every
+    self._target = target_step
+    self._last = None  # (time, step) of the previous line or the start
+
+  def maybe_log(self, step, loss):
+    if not self._every:
+      return
+    now = time.monotonic()
+    if self._last is None:
+      self._last = (now, step - 1)
+    if step % self._every:
+      return
+    parts = [f"step {step}", f"loss {loss:.4f}"]
+    seconds, steps = now - self._last[0], step - self._last[1]
+    if seconds > 0 and steps > 0:
+      rate = steps / seconds
+      parts.append(f"{rate:.1f} steps/s")
+      if self._target is not None:
+        eta = datetime.timedelta(seconds=round(max(self._target - step, 0)
+                                               / rate))
+        parts.append(f"eta {eta}")
+    logging.info(" | ".join(parts))
+    self._last = (now, step)
 
 
 class WarmEvaluator:

@@ -1,0 +1,1 @@
+"""The estweight command line (absl) and what it builds from configs."""

@@ -1,0 +1,621 @@
+"""`config.data` -> a Table: input_fns, feature columns and serving specs.
+
+    table = data.load(config.data)        # DataError (one line) if unusable
+    est = estweight.DNNClassifier([16], table.feature_columns("dnn"),
+                                  n_classes=table.n_classes,
+                                  label_vocabulary=table.label_vocabulary,
+                                  weight_column=table.weight_column)
+    est.train(table.input_fn("train", repeat=True), steps=100)
+
+Fields of `config.data` (`default_data_config()`); other fields, such as the
+CLI's own `class_weight`, are ignored here:
+
+- `train=''` (required): a file (`.csv`, `.csv.gz`, `.tfrecord`,
+  `.tfrecords`, `.npz`; see `estweight.cli.schema` for each format) or a
+  built-in `'sklearn:<name>'`, name in breast_cancer, diabetes, iris, wine.
+  Built-in columns are scikit-learn's feature names made identifiers
+  ('mean radius' -> 'mean_radius') and the label `target`; for
+  breast_cancer `target` is 1 = malignant (scikit-learn codes malignant 0).
+- `eval=''`: the evaluation source; `''` splits it off `train`.
+- `eval_fraction=0.2`, `split_seed=0`: the split when `eval=''`. Each class
+  gives round(eval_fraction * its count) rows (half up) to eval, stratified, for
+  classification; regression gives round(eval_fraction * rows). Both splits
+  keep the source's row order.
+- `format='auto'`: 'auto' (from the extension), 'csv', 'tfrecord', 'npz'.
+- `label='target'`: the label column.
+- `features=[]`: feature columns; `[]` = every column but label and weight.
+- `schema={}`: column -> 'float' | 'int' | 'string', overriding inference.
+  CSV inference: 'int' when every value is an integer and none is missing;
+  'float' when every non-empty value parses as a float (empty and 'nan' are
+  missing: NaN, filled with the training mean by the feature column);
+  'string' otherwise. Numbers become numeric features, strings categorical
+  features with the training data's values as vocabulary ('' and unseen
+  values encode as all zeros). An int column to treat as categories needs
+  `schema={'col': 'string'}`.
+- `weight_column=''`: a numeric column of example weights (finite, >= 0),
+  fed as `features[weight_column]` as canned estimators expect.
+- `balance_weights_by=''`: a column whose groups should count equally:
+  each row gets the weight n / (groups * group size) computed on the
+  training rows (multiplying `weight_column`, if any), fed as the weight
+  column 'balance_weight'.
+- `task='auto'`: 'classification' | 'regression' | 'auto' (string labels,
+  and int labels with at most 20 distinct values, are classification;
+  other numbers regression).
+- `label_vocabulary=[]`: class names in class-id order; `[]` = string labels
+  sorted. Int labels 0..n-1 are class ids and need none; other int labels
+  (e.g. 1..3, or -1/1) become the strings of their values, sorted
+  numerically. Classes come from train and eval together.
+- `minority_keep_fraction=1.0`: in (0, 1]; keeps only this fraction
+  (rounded, at least 1 row) of the training rows of the least frequent
+  class, drawn with `split_seed`, to make imbalanced demos. Eval untouched.
+- `normalize=True`: numeric feature columns standardise with the training
+  mean and std (`normalizer_fn`), for 'dnn' and 'linear' columns alike.
+- `batch_size=32`, `eval_batch_size=256`: batch sizes of the train and eval
+  input_fns.
+- `shuffle_buffer=1000` (0 = never shuffle), `shuffle_seed=0`.
+
+Everything is held in memory as numpy arrays and fed with
+`tf.data.Dataset.from_tensor_slices`, which stores the arrays in the graph:
+meant for data of up to a few hundred MB (graphs are limited to 2 GB).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Mapping
+from typing import Callable
+
+import ml_collections
+import numpy as np
+import tensorflow as tf
+
+from estweight.cli import rows as rows_lib
+from estweight.cli import schema as schema_lib
+from estweight.cli.schema import DataError  # noqa: F401  (public here)
+
+SPLITS = ("train", "eval")
+TASKS = ("auto", "classification", "regression")
+MAX_AUTO_CLASSES = 20  # int labels with more distinct values: regression
+_DEFAULTS = {
+    "train": "", "eval": "", "format": "auto", "label": "target",
+    "features": [], "schema": {}, "weight_column": "", "task": "auto",
+    "label_vocabulary": [], "eval_fraction": 0.2, "split_seed": 0,
+    "minority_keep_fraction": 1.0, "normalize": True, "batch_size": 32,
+    "eval_batch_size": 256, "shuffle_buffer": 1000, "shuffle_seed": 0,
+    "balance_weights_by": "",
+}
+BALANCE_WEIGHT = "balance_weight"  # the weight column balance_weights_by adds
+# Feature names become placeholder names in raw serving exports.
+_TF_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-]*$")
+
+
+def default_data_config() -> ml_collections.ConfigDict:
+  """`config.data` with every field at its default (see module docstring)."""
+  return ml_collections.ConfigDict(copy.deepcopy(_DEFAULTS))
+
+
+class _Normalizer:
+  """normalizer_fn: NaN -> `fill`, then (x - shift) / scale. A class, not a
+  closure, so feature columns pickle (grid search workers)."""
+
+  def __init__(self, fill, shift, scale):
+    self.fill, self.shift, self.scale = float(fill), float(shift), float(scale)
+
+  def __call__(self, x):
+    x = tf.cast(x, tf.float32)
+    x = tf.where(tf.math.is_nan(x), tf.fill(tf.shape(x), self.fill), x)
+    return (x - self.shift) / self.scale
+
+  def __repr__(self):
+    return (f"_Normalizer(fill={self.fill:g}, shift={self.shift:g}, "
+            f"scale={self.scale:g})")
+
+
+class Table:
+  """Loaded data: both splits in memory plus what models need to read them.
+
+  Built by `load()`. Attributes:
+    config: the resolved `config.data` fields (a plain dict).
+    task: 'classification' or 'regression'.
+    label: the label column.
+    weight_column: the weight column, or None.
+    feature_names: the feature columns, in order.
+    schema: column -> 'float' | 'int' | 'string', every column.
+    n_classes: number of classes (classification), else None.
+    label_vocabulary: class names in class-id order when labels are fed as
+      strings, else None (int class ids 0..n_classes-1, or regression).
+    class_counts: training rows per class, keyed by class name (with a
+      label_vocabulary) or class id, in class-id order; None for regression.
+    vocabularies: categorical feature -> sorted training values.
+  """
+
+  def __init__(self, *, config, task, label, weight_column, feature_names,
+               schema, n_classes, label_vocabulary, class_counts,
+               vocabularies, stats, columns, labels, notes):
+    self.config = config
+    self.task = task
+    self.label = label
+    self.weight_column = weight_column
+    self.feature_names = feature_names
+    self.schema = schema
+    self.n_classes = n_classes
+    self.label_vocabulary = label_vocabulary
+    self.class_counts = class_counts
+    self.vocabularies = vocabularies
+    self._stats = stats  # numeric feature -> (training mean, std)
+    self._columns = columns  # split -> {column: array}, as loaded
+    self._labels = labels  # split -> labels as fed to models
+    self._notes = notes  # describe() lines about split and minority
+
+  def num_rows(self, split: str) -> int:
+    return len(self._labels[_check_split(split)])
+
+  def rows(self, split: str) -> dict[str, np.ndarray]:
+    """Every column of `split` (copies): float64 (NaN = missing), int64, or
+    object arrays of str; the label as in the source (breast_cancer's
+    already 1 = malignant)."""
+    return {k: v.copy() for k, v in self._columns[_check_split(split)].items()}
+
+  def input_fn(self, split: str, *, repeat: bool = False,
+               shuffle: bool | None = None, batch_size: int | None = None,
+               with_labels: bool = True, with_weights: bool = True
+               ) -> Callable[..., tf.data.Dataset]:
+    """An input_fn over `split`.
+
+    Args:
+      split: 'train' or 'eval'.
+      repeat: repeat forever (for `train(steps=...)`); False = one pass.
+      shuffle: None = shuffle when training (split 'train' with labels);
+        the buffer is data.shuffle_buffer, and a buffer of 0 never
+        shuffles. Order is reshuffled every pass, reproducibly from
+        data.shuffle_seed (and the graph seed).
+      batch_size: None = `params['batch_size']` for split 'train' when the
+        Estimator passes params holding it (grid search), else
+        data.batch_size ('train') or data.eval_batch_size ('eval').
+      with_labels: False gives features only (prediction).
+      with_weights: put the weight column in the features.
+
+    Returns:
+      `input_fn(params=None)` returning a Dataset of `(features, labels)`
+      (or features): features a dict of `[batch_size]` tensors (float32,
+      int64 or string), labels `[batch_size]` int64 class ids, strings
+      (with a label_vocabulary) or float32 (regression).
+    """
+    split = _check_split(split)
+    if batch_size is not None and not _is_positive_int(batch_size):
+      raise ValueError("`batch_size` must be a positive integer or None. "
+                       f"Received: batch_size={batch_size!r}.")
+    columns = self._columns[split]
+    features = {n: _model_array(columns[n]) for n in self.feature_names}
+    if with_weights and self.weight_column:
+      features[self.weight_column] = columns[self.weight_column].astype(
+          np.float32)
+    labels = self._labels[split] if with_labels else None
+    if shuffle is None:
+      shuffle = split == "train" and with_labels
+    buffer = self.config["shuffle_buffer"]
+    seed = self.config["shuffle_seed"]
+    default_batch = self.config["batch_size" if split == "train" else
+                                "eval_batch_size"]
+
+    def input_fn(params=None):
+      size = batch_size
+      if (size is None and split == "train" and isinstance(params, Mapping)
+          and params.get("batch_size")):
+        size = int(params["batch_size"])
+      dataset = tf.data.Dataset.from_tensor_slices(
+          features if labels is None else (features, labels))
+      if shuffle and buffer > 0:
+        dataset = dataset.shuffle(buffer, seed=seed,
+                                  reshuffle_each_iteration=True)
+      if repeat:
+        dataset = dataset.repeat()
+      return dataset.batch(size or default_batch)
+
+    input_fn.__name__ = f"{split}_input_fn"
+    return input_fn
+
+  def feature_columns(self, kind: str = "dnn", *,
+                      normalize: bool | None = None) -> list:
+    """tf.feature_column columns for every feature (never label or weight).
+
+    Args:
+      kind: 'dnn' (categorical features as indicator_column) or 'linear'
+        (the categorical columns themselves).
+      normalize: None = data.normalize. True standardises numeric features
+        with the training mean and std; missing floats (NaN) become the
+        training mean either way.
+
+    Returns:
+      numeric_column (float32 or int64) per number,
+      categorical_column_with_vocabulary_list per string feature.
+    """
+    if kind not in ("dnn", "linear"):
+      raise ValueError("`kind` must be 'dnn' or 'linear'. Received: "
+                       f"kind={kind!r}.")
+    normalize = self.config["normalize"] if normalize is None else normalize
+    out = []
+    for name in self.feature_names:
+      type_ = self.schema[name]
+      if type_ == "string":
+        column = tf.feature_column.categorical_column_with_vocabulary_list(
+            name, self.vocabularies[name], dtype=tf.string, default_value=-1)
+        if kind == "dnn":
+          column = tf.feature_column.indicator_column(column)
+      else:
+        mean, std = self._stats[name]
+        normalizer = (_Normalizer(mean, mean, std) if normalize else
+                      _Normalizer(mean, 0.0, 1.0) if type_ == "float" else
+                      None)
+        column = tf.feature_column.numeric_column(
+            name, dtype=tf.float32 if type_ == "float" else tf.int64,
+            normalizer_fn=normalizer)
+      out.append(column)
+    return out
+
+  def parse_spec(self) -> dict:
+    """The tf.Example parsing spec of the features (serving)."""
+    return tf.feature_column.make_parse_example_spec(
+        self.feature_columns("linear"))
+
+  def raw_serving_features(self) -> dict[str, tf.TensorSpec]:
+    """`{feature: tf.TensorSpec([None], dtype)}`, as input_fn feeds them."""
+    dtypes = {"float": tf.float32, "int": tf.int64, "string": tf.string}
+    return {n: tf.TensorSpec([None], dtypes[self.schema[n]], name=n)
+            for n in self.feature_names}
+
+  def describe(self) -> str:
+    """A multi-line summary: rows, label and classes, weights, features."""
+    lines = [f"rows: train {self.num_rows('train')}, eval "
+             f"{self.num_rows('eval')}"] + self._notes
+    if self.task == "classification":
+      lines.append(f"label: {self.label!r}, classification, {self.n_classes}"
+                   " classes (train rows per class):")
+      for i, (name, count) in enumerate(self.class_counts.items()):
+        shown = f"{name!r} (id {i})" if self.label_vocabulary else f"{name}"
+        lines.append(f"  {shown}: {count}")
+    else:
+      values = self._labels["train"]
+      lines.append(f"label: {self.label!r}, regression (train mean "
+                   f"{values.mean():.4g}, std {values.std():.4g})")
+    if self.weight_column:
+      w = self._columns["train"][self.weight_column]
+      lines.append(f"weight column: {self.weight_column!r} (train sum "
+                   f"{w.sum():.4g}, mean {w.mean():.4g}, min {w.min():.4g}, "
+                   f"max {w.max():.4g})")
+    else:
+      lines.append("weight column: none")
+    by_type = {t: [n for n in self.feature_names if self.schema[n] == t]
+               for t in schema_lib.TYPES}
+    lines.append(f"features: {len(self.feature_names)} (" + ", ".join(
+        f"{len(v)} {t}" for t, v in by_type.items() if v) + ")")
+    for type_, names in by_type.items():
+      if not names:
+        continue
+      if type_ == "string":
+        shown = ", ".join(f"{n} [{len(self.vocabularies[n])} values]"
+                          for n in names)
+      else:
+        shown = ", ".join(names)
+      lines.append(f"  {type_:<7} {shown}")
+    return "\n".join(lines)
+
+
+def _check_split(split):
+  if split not in SPLITS:
+    raise ValueError(f"`split` must be 'train' or 'eval'. Received: "
+                     f"split={split!r}.")
+  return split
+
+
+def _is_positive_int(value):
+  return isinstance(value, (int, np.integer)) and not isinstance(
+      value, bool) and value > 0
+
+
+def _model_array(values):
+  """A column as fed to models: float32, int64 or str."""
+  return values.astype(np.float32) if values.dtype.kind == "f" else values
+
+
+# ----------------------------------------------------------------- config
+def _resolve(data_config) -> dict:
+  """The config as a plain dict over the defaults, field types checked."""
+  if isinstance(data_config, ml_collections.ConfigDict):
+    given = data_config.to_dict()
+  elif isinstance(data_config, Mapping):
+    given = dict(data_config)
+  else:
+    raise DataError("`config.data` must be a ConfigDict or dict. Received: "
+                    f"config.data={data_config!r}.")
+  cfg = {k: given.get(k, v) for k, v in _DEFAULTS.items()}
+  for key in ("train", "eval", "format", "label", "weight_column", "task",
+              "balance_weights_by"):
+    if cfg[key] is None and key in ("eval", "weight_column",
+                                    "balance_weights_by"):
+      cfg[key] = ""
+    if not isinstance(cfg[key], str):
+      _bad(key, cfg[key], "a string")
+  for key in ("features", "label_vocabulary"):
+    value = cfg[key]
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(v, str) for v in value):
+      _bad(key, value, "a list of strings")
+    cfg[key] = list(value)
+  if not isinstance(cfg["schema"], Mapping):
+    _bad("schema", cfg["schema"], "a dict of column -> 'float'|'int'|'string'")
+  cfg["schema"] = dict(cfg["schema"])
+  for column, type_ in cfg["schema"].items():
+    if type_ not in schema_lib.TYPES:
+      raise DataError(f"`data.schema[{column!r}]` must be one of "
+                      f"{list(schema_lib.TYPES)}. Received: "
+                      f"data.schema[{column!r}]={type_!r}.")
+  if cfg["task"] not in TASKS:
+    _bad("task", cfg["task"], f"one of {list(TASKS)}")
+  for key in ("split_seed", "shuffle_seed"):
+    if isinstance(cfg[key], bool) or not isinstance(cfg[key], int):
+      _bad(key, cfg[key], "an integer")
+  for key in ("batch_size", "eval_batch_size"):
+    if not _is_positive_int(cfg[key]):
+      _bad(key, cfg[key], "a positive integer")
+  if not _is_positive_int(cfg["shuffle_buffer"]) and cfg[
+      "shuffle_buffer"] != 0:
+    _bad("shuffle_buffer", cfg["shuffle_buffer"],
+         "an integer >= 0 (0 = no shuffling)")
+  if not isinstance(cfg["normalize"], bool):
+    _bad("normalize", cfg["normalize"], "True or False")
+  if not _is_fraction(cfg["minority_keep_fraction"], upper_ok=True):
+    _bad("minority_keep_fraction", cfg["minority_keep_fraction"],
+         "a number in (0, 1] (1 = keep every row)")
+  if not cfg["train"]:
+    raise DataError("`data.train` is required: a .csv, .csv.gz, .tfrecord or "
+                    ".npz file, or 'sklearn:<name>'. Received: data.train=''.")
+  if not cfg["eval"] and not _is_fraction(cfg["eval_fraction"]):
+    _bad("eval_fraction", cfg["eval_fraction"],
+         "a number in (0, 1) when data.eval is ''")
+  return cfg
+
+
+def _is_fraction(value, upper_ok=False):
+  return (isinstance(value, (int, float)) and not isinstance(value, bool) and
+          0 < value and (value <= 1 if upper_ok else value < 1))
+
+
+def _bad(key, value, expectation):
+  raise DataError(f"`data.{key}` must be {expectation}. Received: "
+                  f"data.{key}={value!r}.")
+
+
+# ------------------------------------------------------------------- load
+def load(data_config) -> Table:
+  """Reads, types, splits and checks the data `data_config` describes.
+
+  Args:
+    data_config: `config.data`, a ConfigDict or dict (missing fields take
+      their defaults).
+
+  Returns:
+    A Table.
+
+  Raises:
+    DataError: (a ValueError) with a one-line message naming the config
+      field and its value; raised before any graph is built.
+  """
+  cfg = _resolve(data_config)
+  train, evals, features, types, columns = _read(cfg)
+  label, weight = cfg["label"], cfg["weight_column"] or None
+  task, vocab, ids, n_classes = _classes(cfg, types[label], columns,
+                                         train.where)
+  notes = [f"train: {train.where}"]
+  if evals is not None:
+    notes.append(f"eval: {evals.where}")
+  rng = np.random.RandomState(cfg["split_seed"])
+  if evals is None:
+    columns, ids, note = rows_lib.split(cfg, columns["train"], ids, n_classes, rng,
+                                train.where)
+    notes.append(note)
+  if cfg["minority_keep_fraction"] != 1:
+    if task != "classification":
+      raise DataError("`data.minority_keep_fraction` needs a classification "
+                      f"label; data.label={label!r} is regression. Received:"
+                      f" data.minority_keep_fraction="
+                      f"{cfg['minority_keep_fraction']!r}.")
+    keep, note = rows_lib.minority_rows(ids["train"], n_classes,
+                                cfg["minority_keep_fraction"], rng,
+                                vocab or list(range(n_classes)))
+    columns["train"] = rows_lib.take(columns["train"], keep)
+    ids["train"] = ids["train"][keep]
+    notes.append(note)
+
+  group = cfg["balance_weights_by"]
+  if group:
+    if group not in columns["train"]:
+      schema_lib.not_a_column(f"data.balance_weights_by={group!r}", group,
+                              train)
+    if BALANCE_WEIGHT in columns["train"]:
+      raise DataError(f"data.balance_weights_by adds the weight column "
+                      f"{BALANCE_WEIGHT!r}, but {train.where} already has "
+                      "a column of that name.")
+    weights, note = rows_lib.balance_weights(columns, group, train.where,
+                                             weight)
+    for split, w in weights.items():
+      columns[split][BALANCE_WEIGHT] = w
+    weight = BALANCE_WEIGHT
+    types = dict(types, **{BALANCE_WEIGHT: "float"})
+    notes.append(note)
+  stats, vocabularies = _feature_stats(features, types, columns["train"],
+                                       train.where)
+  if task == "classification":
+    labels = {s: (np.asarray(vocab, dtype=object)[i] if vocab else i)
+              for s, i in ids.items()}
+    counts = np.bincount(ids["train"], minlength=n_classes)
+    class_counts = {(vocab[i] if vocab else i): int(c)
+                    for i, c in enumerate(counts)}
+  else:
+    labels = {s: c[label].astype(np.float32) for s, c in columns.items()}
+    class_counts = None
+  return Table(config=cfg, task=task, label=label, weight_column=weight,
+               feature_names=features, schema=types, n_classes=n_classes,
+               label_vocabulary=vocab, class_counts=class_counts,
+               vocabularies=vocabularies, stats=stats, columns=columns,
+               labels=labels, notes=notes)
+
+
+def _read(cfg):
+  """(train source, eval source or None, features, types, typed columns by
+  split), with label and weights checked."""
+  train = schema_lib.read("data.train", cfg["train"], cfg["format"])
+  evals = (schema_lib.read("data.eval", cfg["eval"], cfg["format"])
+           if cfg["eval"] else None)
+  label, weight = cfg["label"], cfg["weight_column"] or None
+  if label not in train.columns:
+    schema_lib.not_a_column(f"data.label={label!r}", label, train)
+  if weight and weight not in train.columns:
+    schema_lib.not_a_column(f"data.weight_column={weight!r}", weight, train)
+  features = _feature_names(cfg, train, label, weight)
+  if evals is not None:
+    for name in [label] + ([weight] if weight else []) + features:
+      if name not in evals.columns:
+        raise DataError(f"{evals.where} has no column {name!r}, which "
+                        f"{train.where} has. Columns: {list(evals.columns)}.")
+  types = schema_lib.column_types(cfg["schema"], train, evals)
+  columns = {"train": schema_lib.typed_columns(train, types, cfg["schema"])}
+  if evals is not None:
+    columns["eval"] = schema_lib.typed_columns(evals, types, cfg["schema"])
+  for split, cols in columns.items():
+    _check_label(cols[label], label, types[label], split, cfg)
+    if weight:
+      _check_weights(cols[weight], weight, types[weight], split, cfg)
+  return train, evals, features, types, columns
+
+
+def _feature_names(cfg, train, label, weight):
+  names = cfg["features"] or [c for c in train.columns
+                              if c not in (label, weight)]
+  for name in names:
+    if name not in train.columns:
+      schema_lib.not_a_column(f"data.features entry {name!r}", name, train)
+    if name in (label, weight):
+      field = "data.label" if name == label else "data.weight_column"
+      raise DataError(f"data.features lists {name!r}, which is {field}; "
+                      "remove it from data.features.")
+    if not _TF_NAME.match(name):
+      raise DataError(f"Feature {name!r} of {train.where} cannot name a "
+                      "TensorFlow input (letters, digits, '_', '.', '-'; not "
+                      f"starting with '_'); rename the column, e.g. to "
+                      f"{schema_lib.sanitize(name)!r}, or leave it out of "
+                      "data.features.")
+  dupes = sorted({n for n in names if names.count(n) > 1})
+  if dupes:
+    raise DataError(f"data.features repeats {dupes}.")
+  if not names:
+    raise DataError(f"{train.where} has no feature columns besides the label"
+                    " and weight column.")
+  return names
+
+
+def _where(cfg, split):
+  return f"data.{split}={cfg[split]!r}"
+
+
+def _check_label(values, label, type_, split, cfg):
+  missing = (np.flatnonzero(values == "") if type_ == "string" else
+             np.flatnonzero(np.isnan(values)) if type_ == "float" else [])
+  if len(missing):
+    raise DataError(f"data.label={label!r} has no value in row "
+                    f"{missing[0] + 1} of {_where(cfg, split)}; every row "
+                    "needs a label.")
+
+
+def _check_weights(values, weight, type_, split, cfg):
+  where = _where(cfg, split)
+  if type_ == "string":
+    raise DataError(f"data.weight_column={weight!r} must be numeric, but it "
+                    f"holds strings in {where} (e.g. {values[0]!r}).")
+  bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+  if len(bad):
+    row = bad[0]
+    raise DataError(f"data.weight_column={weight!r} has the weight "
+                    f"{values[row].item()!r} in row {row + 1} of {where}; "
+                    "weights must be finite and >= 0.")
+
+
+def _classes(cfg, label_type, columns, where):
+  """(task, label_vocabulary, {split: class ids}, n_classes); the last three
+  None for regression."""
+  task = _task(cfg, label_type, columns, cfg["label"])
+  if task == "regression":
+    return task, None, None, None
+  vocab, ids = _class_ids(cfg, columns, cfg["label"], label_type)
+  n_classes = len(vocab) if vocab else int(
+      max(i.max() for i in ids.values())) + 1
+  if n_classes < 2:
+    raise DataError(f"data.label={cfg['label']!r} has a single class in "
+                    f"{where}; classification needs at least 2 (or set "
+                    "data.task='regression').")
+  return task, vocab, ids, n_classes
+
+
+def _task(cfg, label_type, columns, label):
+  task = cfg["task"]
+  values = np.concatenate([c[label] for c in columns.values()])
+  if task == "auto":
+    if label_type == "string":
+      return "classification"
+    if label_type == "int" and len(np.unique(values)) <= MAX_AUTO_CLASSES:
+      return "classification"
+    return "regression"
+  if task == "regression" and label_type == "string":
+    raise DataError(f"data.task='regression' needs a numeric label, but "
+                    f"data.label={label!r} holds strings (e.g. "
+                    f"{values[0]!r}).")
+  if task == "classification" and label_type == "float" and np.any(
+      np.round(values) != values):
+    bad = values[np.round(values) != values][0].item()
+    raise DataError(f"data.task='classification' needs integer or string "
+                    f"labels, but data.label={label!r} has {bad!r}.")
+  return task
+
+
+def _class_ids(cfg, columns, label, label_type):
+  """(label_vocabulary or None, {split: int64 class ids})."""
+  raw = {s: c[label] for s, c in columns.items()}
+  if label_type != "string":
+    raw = {s: v.astype(np.int64) for s, v in raw.items()}
+  distinct = np.unique(np.concatenate(list(raw.values())))
+  vocab = list(cfg["label_vocabulary"])
+  if not vocab:
+    if label_type != "string" and np.array_equal(
+        distinct, np.arange(len(distinct))):
+      return None, raw  # already ids 0..n-1
+    vocab = [str(v) for v in distinct]  # np.unique sorts numbers numerically
+  if len(set(vocab)) != len(vocab):
+    _bad("label_vocabulary", vocab, "a list of distinct class names")
+  index = {name: i for i, name in enumerate(vocab)}
+  unknown = sorted({str(v) for v in distinct} - set(index))
+  if unknown:
+    raise DataError(f"data.label={label!r} has values {unknown[:10]} missing "
+                    f"from data.label_vocabulary={vocab!r}.")
+  return vocab, {s: np.asarray([index[str(v)] for v in values], np.int64)
+                 for s, values in raw.items()}
+
+
+def _feature_stats(features, types, train_columns, where):
+  """({numeric feature: (mean, std)}, {string feature: vocabulary})."""
+  stats, vocabularies = {}, {}
+  for name in features:
+    values = train_columns[name]
+    if types[name] == "string":
+      vocabularies[name] = sorted(set(values.tolist()) - {""})
+      if not vocabularies[name]:
+        raise DataError(f"Feature {name!r} has no value in the training rows"
+                        f" of {where}; leave it out of data.features.")
+      continue
+    values = values.astype(np.float64)
+    if np.all(np.isnan(values)):
+      raise DataError(f"Feature {name!r} has no value in the training rows of"
+                      f" {where}; leave it out of data.features.")
+    mean, std = float(np.nanmean(values)), float(np.nanstd(values))
+    stats[name] = (mean, std if std > 0 and np.isfinite(std) else 1.0)
+  return stats, vocabularies
