@@ -29,8 +29,15 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
+# The flagship config end to end: train (early stopping), evaluate the best
+# checkpoint, export it. Starts afresh in $(DEMO_DIR) each time.
+DEMO_DIR ?= runs/demo
+DEMO_CONFIG ?= configs/breast_cancer_weighted_dnn.py
 demo: $(STAMP)
-	$(PY) examples/demo.py
+	rm -rf $(DEMO_DIR)
+	$(VENV)/bin/estweight train --config=$(DEMO_CONFIG) --model_dir=$(DEMO_DIR)
+	$(VENV)/bin/estweight evaluate --model_dir=$(DEMO_DIR) --checkpoint=$(DEMO_DIR)/best
+	$(VENV)/bin/estweight export --model_dir=$(DEMO_DIR)
 
 $(ORACLE_VENV)/.installed:
 	test -x $(ORACLE_VENV)/bin/python || $(ORACLE_PYTHON) -m venv $(ORACLE_VENV)

@@ -9,6 +9,7 @@ import difflib
 import logging as std_logging
 import sys
 import traceback
+import warnings
 
 from absl import flags
 from absl import logging
@@ -145,6 +146,9 @@ def run(argv) -> int:
   logging.set_verbosity(logging.DEBUG if verbose else logging.INFO)
   std_logging.getLogger("tensorflow").setLevel(
       std_logging.WARNING if verbose else std_logging.ERROR)
+  if not verbose:  # TensorFlow's and Keras's deprecation notices
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
   try:
     overrides = [config_lib.parse_override(a) for a in overrides_args]
     config, model_dir = _resolve(command, overrides)

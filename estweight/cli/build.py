@@ -196,7 +196,7 @@ def _factory_estimator(config, table, run_cfg):
       learning_rate=model.learning_rate, metrics=list(model.metrics) or None,
       loss_options=dict(model.loss_options) or None,
       n_classes=k if classification else None)
-  return estweight.Estimator(model_fn, config=run_cfg)
+  return estweight.Estimator(model_fn, config=run_cfg, params={})
 
 
 def early_stopping(config):

@@ -224,7 +224,10 @@ def _read_sklearn(name, where):
     known = [SKLEARN_PREFIX + s for s in SKLEARN_SOURCES]
     raise DataError(f"{where} is not a built-in source; known: {known}.")
   from sklearn import datasets  # pylint: disable=g-import-not-at-top
-  bunch = getattr(datasets, f"load_{name}")()
+  # diabetes in its original units (age in years, sex 1/2, ...), not
+  # scikit-learn's pre-scaled copy: the feature columns normalise anyway.
+  kwargs = {"scaled": False} if name == "diabetes" else {}
+  bunch = getattr(datasets, f"load_{name}")(**kwargs)
   columns = {sanitize(n): bunch.data[:, j].astype(np.float64)
              for j, n in enumerate(bunch.feature_names)}
   target = bunch.target
