@@ -60,6 +60,29 @@ def verify_model_fn_args(model_fn: Callable, params) -> None:
         f"{fn_args_lib.describe(model_fn)}.")
 
 
+def checked_model_dir(model_dir, config) -> str | None:
+  """`model_dir`, else `config.model_dir` (None if neither), validated.
+
+  Raises:
+    ValueError: an empty path, a path that is a file, or two different
+      model_dirs in the argument and the config.
+  """
+  if model_dir is not None:
+    model_dir = os.fspath(model_dir)
+    if not model_dir:
+      raise ValueError("`model_dir` must be a non-empty path or None. "
+                       f"Received: model_dir={model_dir!r}.")
+    if config.model_dir and config.model_dir != model_dir:
+      raise ValueError(
+          "`model_dir` are set both in constructor and `RunConfig`, but "
+          f"with different values. Received: model_dir={model_dir!r}, "
+          f"config.model_dir={config.model_dir!r}.")
+  model_dir = model_dir or config.model_dir
+  if model_dir is not None:
+    checkpoints.check_model_dir(model_dir)
+  return model_dir
+
+
 def _check_positive_int(name, value):
   if value is None:
     return
@@ -118,22 +141,11 @@ class Estimator:
 
   @staticmethod
   def _resolve_model_dir(model_dir, config) -> str:
-    if model_dir is not None:
-      model_dir = os.fspath(model_dir)
-      if not model_dir:
-        raise ValueError("`model_dir` must be a non-empty path or None. "
-                         f"Received: model_dir={model_dir!r}.")
-      if config.model_dir and config.model_dir != model_dir:
-        raise ValueError(
-            "`model_dir` are set both in constructor and `RunConfig`, but "
-            f"with different values. Received: model_dir={model_dir!r}, "
-            f"config.model_dir={config.model_dir!r}.")
-    model_dir = model_dir or config.model_dir
+    model_dir = checked_model_dir(model_dir, config)
     if model_dir is None:
       model_dir = tempfile.mkdtemp()
       logging.warning("Using temporary folder as model directory: %s",
                       model_dir)
-    checkpoints.check_model_dir(model_dir)
     return model_dir
 
   # ------------------------------------------------------------ properties

@@ -315,7 +315,7 @@ def test_uncompiled_model_raises_before_writing(tmp_path):
     ({"checkpoint_format": "h5"}, r"`checkpoint_format` must be one of "
      r"\['checkpoint', 'saver'\]. Received: checkpoint_format='h5'"),
     ({"config": estweight.RunConfig(model_dir="/elsewhere")},
-     "`model_dir` must equal `config.model_dir`"),
+     "`model_dir` are set both in constructor and `RunConfig`"),
     ({"metric_names_map": {"accuracy": "acc"}},
      r"must map exactly the compiled metric names \['mae'\]"),
     ({"export_outputs": {"logits": estweight.export.PredictOutput}},

@@ -103,7 +103,7 @@ def model_to_estimator(
     raise ValueError("`config` must be an estweight.RunConfig. Received: "
                      f"config={config!r}.")
   _check_dicts(custom_objects, metric_names_map, export_outputs)
-  model_dir = _resolve_model_dir(model_dir, config)
+  model_dir = estimator_lib.checked_model_dir(model_dir, config)
 
   if keras_model_path is not None:
     keras_model = load_keras_model(keras_model_path, custom_objects)
@@ -180,23 +180,6 @@ def _check_dicts(custom_objects, metric_names_map, export_outputs):
           f"{key!r}]={value!r}.")
 
 
-def _resolve_model_dir(model_dir, config):
-  """The model_dir to use, or None for a temporary one (not created yet)."""
-  if model_dir is not None:
-    model_dir = os.fspath(model_dir)
-    if not model_dir:
-      raise ValueError("`model_dir` must be a non-empty path or None. "
-                       f"Received: model_dir={model_dir!r}.")
-    if config.model_dir and config.model_dir != model_dir:
-      raise ValueError(
-          "`model_dir` must equal `config.model_dir` when both are set. "
-          f"Received: model_dir={model_dir!r}, config.model_dir="
-          f"{config.model_dir!r}.")
-  model_dir = model_dir or config.model_dir
-  if model_dir is not None and os.path.isfile(model_dir):
-    raise ValueError("`model_dir` must be a directory, but it is a file. "
-                     f"Received: model_dir={model_dir!r}.")
-  return model_dir
 
 
 def load_keras_model(path, custom_objects=None):
