@@ -79,6 +79,7 @@ def test_train_saves_the_config_resumes_and_prints_metrics(setup, capsys):
   with open(os.path.join(model_dir, "driver", "state.json")) as f:
     steps = [h["global_step"] for h in json.load(f)["history"]]
   assert steps == [10, 20, 30]
+  assert os.path.exists(os.path.join(model_dir, "learning_curve.png"))
   before = models.snapshot(model_dir)
   # The same command again: nothing left to train, nothing rewritten.
   assert run("train", f"--config={config_path}",
@@ -150,6 +151,7 @@ def test_search_runs_every_grid_point(setup, capsys):
     results = json.load(f)
   assert [r["params"] for r in results] == [{"model.learning_rate": 0.01},
                                             {"model.learning_rate": 0.1}]
+  assert os.path.exists(os.path.join(model_dir, "grid_summary.png"))
 
 
 @pytest.mark.parametrize("args, message", [

@@ -1,0 +1,236 @@
+"""Table: loaded data as input_fns, feature columns and serving specs."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from estweight.cli import schema as schema_lib
+
+SPLITS = ("train", "eval")
+
+
+class _Normalizer:
+  """normalizer_fn: NaN -> `fill`, then (x - shift) / scale. A class, not a
+  closure, so feature columns pickle (grid search workers)."""
+
+  def __init__(self, fill, shift, scale):
+    self.fill, self.shift, self.scale = float(fill), float(shift), float(scale)
+
+  def __call__(self, x):
+    x = tf.cast(x, tf.float32)
+    x = tf.where(tf.math.is_nan(x), tf.fill(tf.shape(x), self.fill), x)
+    return (x - self.shift) / self.scale
+
+  def __repr__(self):
+    return (f"_Normalizer(fill={self.fill:g}, shift={self.shift:g}, "
+            f"scale={self.scale:g})")
+
+
+class Table:
+  """Loaded data: both splits in memory plus what models need to read them.
+
+  Built by `load()`. Attributes:
+    config: the resolved `config.data` fields (a plain dict).
+    task: 'classification' or 'regression'.
+    label: the label column.
+    weight_column: the weight column, or None.
+    feature_names: the feature columns, in order.
+    schema: column -> 'float' | 'int' | 'string', every column.
+    n_classes: number of classes (classification), else None.
+    label_vocabulary: class names in class-id order when labels are fed as
+      strings, else None (int class ids 0..n_classes-1, or regression).
+    class_counts: training rows per class, keyed by class name (with a
+      label_vocabulary) or class id, in class-id order; None for regression.
+    vocabularies: categorical feature -> sorted training values.
+  """
+
+  def __init__(self, *, config, task, label, weight_column, feature_names,
+               schema, n_classes, label_vocabulary, class_counts,
+               vocabularies, stats, columns, labels, notes):
+    self.config = config
+    self.task = task
+    self.label = label
+    self.weight_column = weight_column
+    self.feature_names = feature_names
+    self.schema = schema
+    self.n_classes = n_classes
+    self.label_vocabulary = label_vocabulary
+    self.class_counts = class_counts
+    self.vocabularies = vocabularies
+    self._stats = stats  # numeric feature -> (training mean, std)
+    self._columns = columns  # split -> {column: array}, as loaded
+    self._labels = labels  # split -> labels as fed to models
+    self._notes = notes  # describe() lines about split and minority
+
+  def num_rows(self, split: str) -> int:
+    return len(self._labels[_check_split(split)])
+
+  def rows(self, split: str) -> dict[str, np.ndarray]:
+    """Every column of `split` (copies): float64 (NaN = missing), int64, or
+    object arrays of str; the label as in the source (breast_cancer's
+    already 1 = malignant)."""
+    return {k: v.copy() for k, v in self._columns[_check_split(split)].items()}
+
+  def input_fn(self, split: str, *, repeat: bool = False,
+               shuffle: bool | None = None, batch_size: int | None = None,
+               with_labels: bool = True, with_weights: bool = True
+               ) -> Callable[..., tf.data.Dataset]:
+    """An input_fn over `split`.
+
+    Args:
+      split: 'train' or 'eval'.
+      repeat: repeat forever (for `train(steps=...)`); False = one pass.
+      shuffle: None = shuffle when training (split 'train' with labels);
+        the buffer is data.shuffle_buffer, and a buffer of 0 never
+        shuffles. Order is reshuffled every pass, reproducibly from
+        data.shuffle_seed (and the graph seed).
+      batch_size: None = `params['batch_size']` for split 'train' when the
+        Estimator passes params holding it (grid search), else
+        data.batch_size ('train') or data.eval_batch_size ('eval').
+      with_labels: False gives features only (prediction).
+      with_weights: put the weight column in the features.
+
+    Returns:
+      `input_fn(params=None)` returning a Dataset of `(features, labels)`
+      (or features): features a dict of `[batch_size]` tensors (float32,
+      int64 or string), labels `[batch_size]` int64 class ids, strings
+      (with a label_vocabulary) or float32 (regression).
+    """
+    split = _check_split(split)
+    if batch_size is not None and not is_positive_int(batch_size):
+      raise ValueError("`batch_size` must be a positive integer or None. "
+                       f"Received: batch_size={batch_size!r}.")
+    columns = self._columns[split]
+    features = {n: _model_array(columns[n]) for n in self.feature_names}
+    if with_weights and self.weight_column:
+      features[self.weight_column] = columns[self.weight_column].astype(
+          np.float32)
+    labels = self._labels[split] if with_labels else None
+    if shuffle is None:
+      shuffle = split == "train" and with_labels
+    buffer = self.config["shuffle_buffer"]
+    seed = self.config["shuffle_seed"]
+    default_batch = self.config["batch_size" if split == "train" else
+                                "eval_batch_size"]
+
+    def input_fn(params=None):
+      size = batch_size
+      if (size is None and split == "train" and isinstance(params, Mapping)
+          and params.get("batch_size")):
+        size = int(params["batch_size"])
+      dataset = tf.data.Dataset.from_tensor_slices(
+          features if labels is None else (features, labels))
+      if shuffle and buffer > 0:
+        dataset = dataset.shuffle(buffer, seed=seed,
+                                  reshuffle_each_iteration=True)
+      if repeat:
+        dataset = dataset.repeat()
+      return dataset.batch(size or default_batch)
+
+    input_fn.__name__ = f"{split}_input_fn"
+    return input_fn
+
+  def feature_columns(self, kind: str = "dnn", *,
+                      normalize: bool | None = None) -> list:
+    """tf.feature_column columns for every feature (never label or weight).
+
+    Args:
+      kind: 'dnn' (categorical features as indicator_column) or 'linear'
+        (the categorical columns themselves).
+      normalize: None = data.normalize. True standardises numeric features
+        with the training mean and std; missing floats (NaN) become the
+        training mean either way.
+
+    Returns:
+      numeric_column (float32 or int64) per number,
+      categorical_column_with_vocabulary_list per string feature.
+    """
+    if kind not in ("dnn", "linear"):
+      raise ValueError("`kind` must be 'dnn' or 'linear'. Received: "
+                       f"kind={kind!r}.")
+    normalize = self.config["normalize"] if normalize is None else normalize
+    out = []
+    for name in self.feature_names:
+      type_ = self.schema[name]
+      if type_ == "string":
+        column = tf.feature_column.categorical_column_with_vocabulary_list(
+            name, self.vocabularies[name], dtype=tf.string, default_value=-1)
+        if kind == "dnn":
+          column = tf.feature_column.indicator_column(column)
+      else:
+        mean, std = self._stats[name]
+        normalizer = (_Normalizer(mean, mean, std) if normalize else
+                      _Normalizer(mean, 0.0, 1.0) if type_ == "float" else
+                      None)
+        column = tf.feature_column.numeric_column(
+            name, dtype=tf.float32 if type_ == "float" else tf.int64,
+            normalizer_fn=normalizer)
+      out.append(column)
+    return out
+
+  def parse_spec(self) -> dict:
+    """The tf.Example parsing spec of the features (serving)."""
+    return tf.feature_column.make_parse_example_spec(
+        self.feature_columns("linear"))
+
+  def raw_serving_features(self) -> dict[str, tf.TensorSpec]:
+    """`{feature: tf.TensorSpec([None], dtype)}`, as input_fn feeds them."""
+    dtypes = {"float": tf.float32, "int": tf.int64, "string": tf.string}
+    return {n: tf.TensorSpec([None], dtypes[self.schema[n]], name=n)
+            for n in self.feature_names}
+
+  def describe(self) -> str:
+    """A multi-line summary: rows, label and classes, weights, features."""
+    lines = [f"rows: train {self.num_rows('train')}, eval "
+             f"{self.num_rows('eval')}"] + self._notes
+    if self.task == "classification":
+      lines.append(f"label: {self.label!r}, classification, {self.n_classes}"
+                   " classes (train rows per class):")
+      for i, (name, count) in enumerate(self.class_counts.items()):
+        shown = f"{name!r} (id {i})" if self.label_vocabulary else f"{name}"
+        lines.append(f"  {shown}: {count}")
+    else:
+      values = self._labels["train"]
+      lines.append(f"label: {self.label!r}, regression (train mean "
+                   f"{values.mean():.4g}, std {values.std():.4g})")
+    if self.weight_column:
+      w = self._columns["train"][self.weight_column]
+      lines.append(f"weight column: {self.weight_column!r} (train sum "
+                   f"{w.sum():.4g}, mean {w.mean():.4g}, min {w.min():.4g}, "
+                   f"max {w.max():.4g})")
+    else:
+      lines.append("weight column: none")
+    by_type = {t: [n for n in self.feature_names if self.schema[n] == t]
+               for t in schema_lib.TYPES}
+    lines.append(f"features: {len(self.feature_names)} (" + ", ".join(
+        f"{len(v)} {t}" for t, v in by_type.items() if v) + ")")
+    for type_, names in by_type.items():
+      if not names:
+        continue
+      if type_ == "string":
+        shown = ", ".join(f"{n} [{len(self.vocabularies[n])} values]"
+                          for n in names)
+      else:
+        shown = ", ".join(names)
+      lines.append(f"  {type_:<7} {shown}")
+    return "\n".join(lines)
+
+
+def _check_split(split):
+  if split not in SPLITS:
+    raise ValueError(f"`split` must be 'train' or 'eval'. Received: "
+                     f"split={split!r}.")
+  return split
+
+
+def _model_array(values):
+  """A column as fed to models: float32, int64 or str."""
+  return values.astype(np.float32) if values.dtype.kind == "f" else values
+
+
+def is_positive_int(value):
+  return isinstance(value, (int, np.integer)) and not isinstance(
+      value, bool) and value > 0
