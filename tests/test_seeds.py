@@ -290,3 +290,39 @@ def test_seed004_keras_model_to_estimator_trains_and_evaluates(tmp_path):
             if shape == [30, 16]]
   np.testing.assert_array_equal(reader.get_tensor(name),
                                 keras_model.layers[0].kernel.numpy())
+
+
+def test_seed003_example1_basic_loop(tmp_path):
+  import seed003_iterative as seed  # pylint: disable=g-import-not-at-top
+  losses = seed.example1(str(tmp_path), epochs=3, steps=20)
+  assert len(losses) == 3 and losses[2] < losses[1] < losses[0]
+
+
+def test_seed003_example2_early_stopping_loop(tmp_path):
+  import seed003_iterative as seed  # pylint: disable=g-import-not-at-top
+  losses = seed.example2(str(tmp_path), max_epochs=30, learning_rate=0.05)
+  # It stopped before 30 epochs, and by its own rule: none of the last 3
+  # evaluations beat the best before them, every earlier stretch did.
+  assert len(losses) < 30
+  assert min(losses[-3:]) >= min(losses[:-3])
+
+
+def test_seed003_example3_grid_loop(tmp_path):
+  import seed003_iterative as seed  # pylint: disable=g-import-not-at-top
+  best_params, best_loss = seed.example3(
+      str(tmp_path), steps=20, learning_rates=(0.001, 0.1),
+      batch_sizes=(32, 128))
+  assert best_params["learning_rate"] in (0.001, 0.1)
+  assert best_params["batch_size"] in (32, 128)
+  assert best_loss < 0.2  # the lr=0.1 runs; lr=0.001 stays near 0.5
+
+
+def test_seed003_driver_does_the_same_jobs(tmp_path):
+  import seed003_iterative as seed  # pylint: disable=g-import-not-at-top
+  loop, grid = seed.driver_versions(str(tmp_path), steps=50, max_steps=500)
+  losses = [h["metrics"]["loss"] for h in loop.history]
+  if loop.stopped_early:  # patience 3, as the seed's loop
+    assert min(losses[-3:]) >= min(losses[:-3])
+  assert loop.best["metrics"]["loss"] == min(losses)
+  scores = [t["score"] for t in grid.trials]
+  assert len(scores) == 4 and grid.best_metrics["loss"] == min(scores)
