@@ -380,3 +380,24 @@ def test_keras_loads_only_on_first_use():
           "assert 'estweight.keras' in sys.modules\n")
   subprocess.run([sys.executable, "-c", code], check=True,
                  env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+@pytest.mark.parametrize("km", [keras, tf_keras], ids=["keras3", "tf_keras"])
+def test_exported_keras_estimator_serves_what_predict_gives(km, tmp_path):
+  km.utils.set_random_seed(3)
+  model = km.Sequential([km.Input((3,), name="x"),
+                         km.layers.Dense(4, activation="relu"),
+                         km.layers.Dense(1, name="score")])
+  model.compile(optimizer="sgd", loss="mse")
+  est = estweight.model_to_estimator(keras_model=model,
+                                     model_dir=str(tmp_path / "m"))
+  x = np.random.RandomState(0).normal(size=(5, 3)).astype(np.float32)
+  est.train(xy_input(x, x[:, :1], repeat=True), steps=2)
+  path = est.export_saved_model(
+      str(tmp_path / "e"), estweight.export.build_raw_serving_input_receiver_fn(
+          {"x": tf.TensorSpec([None, 3])}))
+  served = tf.saved_model.load(path.decode()).signatures["serving_default"]
+  out = served(x=tf.constant(x))
+  predicted = predictions_of(
+      est, lambda: tf.data.Dataset.from_tensor_slices(x).batch(5), "score")
+  np.testing.assert_allclose(out["score"].numpy(), predicted, rtol=1e-6)
