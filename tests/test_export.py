@@ -309,3 +309,12 @@ def test_heads_outside_the_parity_matrix_serve_what_predict_gives(
       np.testing.assert_array_equal(served[key].numpy(), value)
     else:
       np.testing.assert_allclose(served[key].numpy(), value, rtol=1e-6)
+
+
+def test_a_raw_export_says_why_classify_signatures_are_missing(
+    trained, tmp_path, caplog):
+  trained.export_saved_model(str(tmp_path / "e"), RAW)
+  [message] = [r.getMessage() for r in caplog.records
+               if "are not exported" in r.getMessage()]
+  assert "['scores', 'value']" in message
+  assert "build_parsing_serving_input_receiver_fn" in message

@@ -35,10 +35,28 @@ def signature_defs(export_graph):
         mode=spec.mode, serving_export_outputs=spec.export_outputs,
         predictions=spec.predictions, loss=spec.loss,
         metrics=spec.eval_metric_ops)
-    return export_utils.build_all_signature_defs(
+    signatures = export_utils.build_all_signature_defs(
         receiver.receiver_tensors, outputs,
         getattr(receiver, "receiver_tensors_alternatives", None),
         serving_only=spec.mode == ModeKeys.PREDICT)
+  _explain_dropped(outputs, signatures, receiver.receiver_tensors)
+  return signatures
+
+
+def _explain_dropped(outputs, signatures, receiver_tensors):
+  """Says why Classify/Regress signatures are missing (a common surprise)."""
+  dropped = sorted(set(outputs) - set(signatures))
+  if not dropped:
+    return
+  logging.warning(
+      "Signatures %s are not exported: TF Serving's Classify and Regress "
+      "APIs take a single input of serialized tf.Examples, and this "
+      "receiver has inputs %s. For them, export with "
+      "build_parsing_serving_input_receiver_fn; the Predict signatures "
+      "(%s) are exported.%s", dropped, sorted(receiver_tensors),
+      sorted(signatures),
+      "" if "serving_default" in signatures else
+      " There is no 'serving_default', so clients must name a signature.")
 
 
 def _add_meta_graph(builder, export_graph, *, checkpoint_path, save_variables,
