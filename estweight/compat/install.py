@@ -82,6 +82,14 @@ def install() -> list[str]:
         setattr(module, name, value)
       _alias(f"tensorflow.compat.v1.{name}", value)
       done.append(f"tf.compat.v1.{name}")
+  # Keras 3 has no estimator module; give `tf.keras.estimator.
+  # model_to_estimator` (seed 004's spelling) to estweight's.
+  keras_ns = getattr(tf, "keras", None)
+  if keras_ns is not None and (_is_ours(keras_ns, "estimator") or not hasattr(
+      keras_ns, "estimator")):
+    setattr(keras_ns, "estimator", importlib.import_module(
+        "estweight.compat.keras_estimator"))
+    done.append("tf.keras.estimator")
   if done:
     logging.info("estweight.install(): %s now resolve to estweight.",
                  ", ".join(done))

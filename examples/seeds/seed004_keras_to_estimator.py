@@ -7,8 +7,9 @@ marked `# estweight:`:
   scikit-learn's breast-cancer set (ships with the package, standardised,
   label 1 = malignant) stands in, with a small dense network in place of
   MobileNetV2, compiled exactly as the seed compiles its model;
-- `tf.keras.estimator.model_to_estimator` is `estweight.model_to_estimator`
-  (Keras 3 has no estimator module);
+- `tf.keras.estimator.model_to_estimator` runs as written: Keras 3 has no
+  estimator module, and `estweight.install()` provides this one name
+  (`estweight.model_to_estimator` is the same function);
 - the pre-made example's feature columns (population, crime_rate,
   median_education with a normaliser) get three breast-cancer measurements
   under those names, so the seed's column code runs as written.
@@ -87,8 +88,8 @@ def keras_model(seed=0):
 def from_keras(model_dir, steps=500):
   (x, y), (x_test, y_test) = load_data()
   estimator_model = keras_model()
-  est = estweight.model_to_estimator(keras_model=estimator_model,
-                                     model_dir=model_dir)
+  est = tf.keras.estimator.model_to_estimator(keras_model=estimator_model,
+                                             model_dir=model_dir)
 
   def train_input_fn(batch_size):
     data = tf.data.Dataset.from_tensor_slices((x, y[:, None]))
