@@ -42,8 +42,8 @@ def _unique(objs):
 
 
 def install() -> list[str]:
-  """Points `tf.estimator`, `tf.compat.v1.estimator` and `tf.compat.v1.layers`
-  at estweight.
+  """Points `tf.estimator`, `tf.compat.v1.estimator`, `tf.compat.v1.layers`
+  and `tf.keras.estimator` (model_to_estimator) at estweight.
 
   After it, legacy code runs unchanged: `tf.estimator.Estimator(...)`,
   `tf.compat.v1.estimator.inputs.numpy_input_fn(...)`,
