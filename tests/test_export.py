@@ -318,3 +318,14 @@ def test_a_raw_export_says_why_classify_signatures_are_missing(
                if "are not exported" in r.getMessage()]
   assert "['scores', 'value']" in message
   assert "build_parsing_serving_input_receiver_fn" in message
+
+
+def test_v1_export_savedmodel_name(trained, tmp_path):
+  # tf.compat.v1.estimator.Estimator's spelling: PREDICT only, same layout.
+  path = trained.export_savedmodel(str(tmp_path / "e"), RAW).decode()
+  [meta] = meta_graph_tags(path)
+  assert list(meta.meta_info_def.tags) == ["serve"]
+  out = tf.saved_model.load(path).signatures["serving_default"](
+      x=tf.constant(X))
+  np.testing.assert_allclose(out["probability"].numpy(),
+                             1 / (1 + np.exp(-LOGITS)), rtol=1e-6)
