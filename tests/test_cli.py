@@ -221,3 +221,25 @@ def test_example_configs_resolve():
   for name in names:
     config = config_lib.resolve(os.path.join(root, name))
     assert config.data.train, name
+
+
+def test_factory_model_fn_with_string_labels_and_named_class_weights(
+    tmp_path, capsys):
+  rng = np.random.RandomState(1)
+  path = tmp_path / "d.csv"
+  rows = ["x,label"] + ["%.4f,%s" % (v, "yes" if v > 0.5 else "no")
+                        for v in rng.normal(size=48)]
+  path.write_text("\n".join(rows) + "\n")
+  config = tmp_path / "c.py"
+  config.write_text(
+      "def get_config():\n"
+      f"  return {{'data': {{'train': {str(path)!r}, 'label': 'label',\n"
+      "                   'class_weight': {'yes': 3.0, 'no': 1.0}},\n"
+      "          'model': {'name': 'weighted_model_fn', 'hidden_units': [4]},\n"
+      "          'driver': {'steps_per_iteration': 10, 'max_steps': 20}}\n")
+  model_dir = str(tmp_path / "run")
+  assert run("train", f"--config={config}", f"--model_dir={model_dir}") == 0
+  assert "Evaluation at step 20:" in capsys.readouterr().out
+  assert run("train", f"--config={config}", f"--model_dir={tmp_path / 'r2'}",
+             "--config.data.class_weight={'maybe': 2.0}") == 1
+  assert "names classes ['maybe']" in capsys.readouterr().err

@@ -103,7 +103,8 @@ def _class_weight(config, table):
     # The data are in memory: count here instead of a pass over the input.
     return estweight.weights.balanced_class_weight(
         list(table.class_counts.values()))
-  if isinstance(cw, dict):
+  if hasattr(cw, "items"):  # a dict, or the ConfigDict the config made of it
+    cw = dict(cw.items())
     vocab = table.label_vocabulary
     # JSON and command lines give keys as strings: '1' means class id 1
     # unless the labels themselves are strings.
@@ -187,10 +188,19 @@ def _factory_estimator(config, table, run_cfg):
                         if classification else "mse")
   units = 1 if (not classification or k == 2) and loss != (
       "sparse_softmax_cross_entropy") else k
+  class_weight = _class_weight(config, table)
+  if isinstance(class_weight, dict) and table.label_vocabulary:
+    # The factory is fed class ids (see commands._InputFn): name -> id.
+    index = {name: i for i, name in enumerate(table.label_vocabulary)}
+    unknown = sorted(set(class_weight) - set(index))
+    if unknown:
+      raise ConfigError(f"data.class_weight names classes {unknown} that the "
+                        f"labels lack; classes: {table.label_vocabulary}.")
+    class_weight = {index[k]: w for k, w in class_weight.items()}
   model_fn = estweight.weights.make_weighted_model_fn(
       _network_fn(model.network, list(model.hidden_units),
                   table.feature_columns("dnn"), units),
-      loss=loss, class_weight=_class_weight(config, table),
+      loss=loss, class_weight=class_weight,
       weight_key=table.weight_column or None, reduction=model.reduction,
       optimizer=model.optimizer or "Adam",
       learning_rate=model.learning_rate, metrics=list(model.metrics) or None,

@@ -56,8 +56,10 @@ def metrics_table(metrics) -> str:
 class _InputFn:
   """A picklable input_fn over a config's data (grid workers need that)."""
 
-  def __init__(self, data_config, split, *, train):
-    self._data_config = data_config
+  def __init__(self, config, split, *, train):
+    self._data_config = config.data
+    # The weighted factory's losses take class ids, not label strings.
+    self._label_ids = config.model.name == build.FACTORY
     self._split = split
     self._train = train
 
@@ -65,7 +67,8 @@ class _InputFn:
     table = _table(self._data_config)
     batch_size = (params or {}).get("data.batch_size")
     return table.input_fn(self._split, repeat=self._train,
-                          shuffle=self._train, batch_size=batch_size)()
+                          shuffle=self._train, batch_size=batch_size,
+                          label_ids=self._label_ids)()
 
 
 _TABLES = {}
@@ -114,8 +117,8 @@ def train(config, model_dir, *, force=False):
   changes = config_lib.check_against_saved(config, model_dir, force=force)
   table, est = prepare(config, model_dir)
   logging.info("Data:\n%s", table.describe())
-  train_fn = _InputFn(config.data, "train", train=True)
-  eval_fn = _InputFn(config.data, "eval", train=False)
+  train_fn = _InputFn(config, "train", train=True)
+  eval_fn = _InputFn(config, "eval", train=False)
   early = build.early_stopping(config)
   if early is not None:
     _check_metric(est, eval_fn, early.metric, "driver.early_stopping.metric")
@@ -139,7 +142,7 @@ def train(config, model_dir, *, force=False):
 def evaluate(config, model_dir, *, checkpoint=None):
   _require_checkpoint(model_dir)
   _, est = prepare(config, model_dir)
-  metrics = est.evaluate(_InputFn(config.data, "eval", train=False),
+  metrics = est.evaluate(_InputFn(config, "eval", train=False),
                          steps=config.driver.eval_steps,
                          checkpoint_path=checkpoint or None)
   print(metrics_table(metrics))
@@ -280,12 +283,12 @@ def search(config, model_dir, *, force=False):
   changes = config_lib.check_against_saved(config, model_dir, force=force)
   table, est = prepare(config, os.path.join(model_dir, "trial_0"))
   logging.info("Data:\n%s", table.describe())
-  eval_fn = _InputFn(config.data, "eval", train=False)
+  eval_fn = _InputFn(config, "eval", train=False)
   _check_metric(est, eval_fn, config.search.metric, "search.metric")
   _save(config, model_dir, changes)
   result = estweight.driver.grid_search(
       _TrialEstimatorFn(config), grid,
-      _InputFn(config.data, "train", train=True), eval_fn,
+      _InputFn(config, "train", train=True), eval_fn,
       model_dir=model_dir, metric=config.search.metric,
       mode=config.search.mode,
       steps_per_iteration=config.driver.steps_per_iteration,

@@ -76,8 +76,8 @@ class Table:
 
   def input_fn(self, split: str, *, repeat: bool = False,
                shuffle: bool | None = None, batch_size: int | None = None,
-               with_labels: bool = True, with_weights: bool = True
-               ) -> Callable[..., tf.data.Dataset]:
+               with_labels: bool = True, with_weights: bool = True,
+               label_ids: bool = False) -> Callable[..., tf.data.Dataset]:
     """An input_fn over `split`.
 
     Args:
@@ -92,6 +92,8 @@ class Table:
         data.batch_size ('train') or data.eval_batch_size ('eval').
       with_labels: False gives features only (prediction).
       with_weights: put the weight column in the features.
+      label_ids: give class ids (int64) even when the labels are strings
+        (for model_fns that take ids, such as the weighted factory's).
 
     Returns:
       `input_fn(params=None)` returning a Dataset of `(features, labels)`
@@ -109,6 +111,9 @@ class Table:
       features[self.weight_column] = columns[self.weight_column].astype(
           np.float32)
     labels = self._labels[split] if with_labels else None
+    if labels is not None and label_ids and self.label_vocabulary:
+      index = {name: i for i, name in enumerate(self.label_vocabulary)}
+      labels = np.asarray([index[v] for v in labels], np.int64)
     if shuffle is None:
       shuffle = split == "train" and with_labels
     buffer = self.config["shuffle_buffer"]
