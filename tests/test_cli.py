@@ -243,3 +243,14 @@ def test_factory_model_fn_with_string_labels_and_named_class_weights(
   assert run("train", f"--config={config}", f"--model_dir={tmp_path / 'r2'}",
              "--config.data.class_weight={'maybe': 2.0}") == 1
   assert "names classes ['maybe']" in capsys.readouterr().err
+
+
+def test_flags_do_not_leak_from_one_run_to_the_next(setup, capsys):
+  # run() parses into its own FlagValues, reset at every call: an in-process
+  # caller needs no flag saver, and --force given once is not kept.
+  config_path, model_dir = setup
+  assert run("train", f"--config={config_path}", f"--model_dir={model_dir}",
+             "--force", "--config.driver.max_steps=10") == 0
+  assert run("train", f"--config={config_path}",
+             f"--model_dir={model_dir}") == 1
+  assert "--force" in capsys.readouterr().err
