@@ -254,3 +254,13 @@ def test_flags_do_not_leak_from_one_run_to_the_next(setup, capsys):
   assert run("train", f"--config={config_path}",
              f"--model_dir={model_dir}") == 1
   assert "--force" in capsys.readouterr().err
+
+
+def test_in_process_runs_restore_the_callers_logging(setup):
+  import logging as std_logging  # pylint: disable=g-import-not-at-top
+  tf_logger = std_logging.getLogger("tensorflow")
+  tf_logger.setLevel(std_logging.INFO)
+  config_path, model_dir = setup
+  assert run("train", f"--config={config_path}", f"--model_dir={model_dir}",
+             "--config.driver.max_steps=10") == 0
+  assert tf_logger.level == std_logging.INFO

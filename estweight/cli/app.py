@@ -5,6 +5,7 @@ Rerunning the same command resumes from --model_dir.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging as std_logging
 import sys
@@ -138,29 +139,44 @@ def run(argv) -> int:
   except flags.Error as e:
     return _error(command, e, 2)
   verbose = FLAGS.verbosity >= 1
-  logging.use_absl_handler()
-  # Short lines for a terminal: "I 20:15:55 step 200 | loss 0.31 | ...".
-  logging.get_absl_handler().python_handler.setFormatter(
-      std_logging.Formatter("%(levelname).1s %(asctime)s %(message)s",
-                            datefmt="%H:%M:%S"))
-  logging.set_verbosity(logging.DEBUG if verbose else logging.INFO)
-  std_logging.getLogger("tensorflow").setLevel(
-      std_logging.WARNING if verbose else std_logging.ERROR)
-  if not verbose:  # TensorFlow's and Keras's deprecation notices
-    warnings.filterwarnings("ignore", category=UserWarning)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-  try:
-    overrides = [config_lib.parse_override(a) for a in overrides_args]
-    config, model_dir = _resolve(command, overrides)
-    _dispatch(command, config, model_dir)
-  except KeyboardInterrupt:
-    return _error(command, "interrupted; rerun the same command to resume.",
-                  130)
-  except Exception as e:  # pylint: disable=broad-except
-    if verbose:
-      traceback.print_exc()
-    return _error(command, e, 1)
+  with _quiet_logs(verbose):
+    try:
+      overrides = [config_lib.parse_override(a) for a in overrides_args]
+      config, model_dir = _resolve(command, overrides)
+      _dispatch(command, config, model_dir)
+    except KeyboardInterrupt:
+      return _error(command, "interrupted; rerun the same command to "
+                    "resume.", 130)
+    except Exception as e:  # pylint: disable=broad-except
+      if verbose:
+        traceback.print_exc()
+      return _error(command, e, 1)
   return 0
+
+
+@contextlib.contextmanager
+def _quiet_logs(verbose):
+  """Terminal-friendly logging for one run; the caller's setup comes back
+  afterwards (run() is also called in process, e.g. by tests)."""
+  logging.use_absl_handler()
+  handler = logging.get_absl_handler().python_handler
+  tf_logger = std_logging.getLogger("tensorflow")
+  saved = (handler.formatter, tf_logger.level, logging.get_verbosity())
+  # Short lines for a terminal: "I 20:15:55 step 200 | loss 0.31 | ...".
+  handler.setFormatter(std_logging.Formatter(
+      "%(levelname).1s %(asctime)s %(message)s", datefmt="%H:%M:%S"))
+  logging.set_verbosity(logging.DEBUG if verbose else logging.INFO)
+  tf_logger.setLevel(std_logging.WARNING if verbose else std_logging.ERROR)
+  try:
+    with warnings.catch_warnings():
+      if not verbose:  # TensorFlow's and Keras's deprecation notices
+        warnings.filterwarnings("ignore", category=UserWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+      yield
+  finally:
+    handler.setFormatter(saved[0])
+    tf_logger.setLevel(saved[1])
+    logging.set_verbosity(saved[2])
 
 
 def console_main():
