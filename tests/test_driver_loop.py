@@ -121,3 +121,22 @@ def test_learning_curve_png_is_written(tmp_path):
                         max_steps=10)
   png = tmp_path / "learning_curve.png"
   assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_progress_lines_every_log_step_count_steps(tmp_path, caplog):
+  import re  # pylint: disable=g-import-not-at-top
+  est = estweight.Estimator(
+      models.scalar_model_fn, model_dir=str(tmp_path),
+      params={"learning_rate": 0.05},
+      config=estweight.RunConfig(log_step_count_steps=4))
+  caplog.set_level("INFO")
+  driver.run_iterations(est, train_input, eval_input, steps_per_iteration=6,
+                        max_steps=12)
+  lines = [r.getMessage() for r in caplog.records
+           if r.getMessage().startswith("step ")]
+  # Steps 4, 8 and 12 (every 4, across the two iterations of 6), with the
+  # rate since the previous line and the time left to max_steps=12.
+  assert [int(l.split()[1]) for l in lines] == [4, 8, 12]
+  pattern = r"step \d+ \| loss \d+\.\d{4} \| [\d.]+ steps/s \| eta \d:\d\d:\d\d"
+  assert all(re.fullmatch(pattern, l) for l in lines), lines
+  assert lines[-1].endswith("eta 0:00:00")

@@ -8,6 +8,17 @@ import tensorflow as tf
 from absl import logging
 
 
+def log_progress(step, loss, rate=None, last_step=None):
+  """Logs `step N | loss L | S steps/s | eta H:MM:SS` (rate/eta if known)."""
+  parts = [f"step {step}", f"loss {loss:.4f}"]
+  if rate:
+    parts.append(f"{rate:.1f} steps/s")
+    if last_step is not None:
+      eta = max(last_step - step, 0) / rate
+      parts.append(f"eta {datetime.timedelta(seconds=round(eta))}")
+  logging.info(" | ".join(parts))
+
+
 class ProgressLoggingHook(tf.compat.v1.train.SessionRunHook):
   """Logs `step N | loss L | S steps/s | eta H:MM:SS` every N iterations.
 
@@ -38,15 +49,11 @@ class ProgressLoggingHook(tf.compat.v1.train.SessionRunHook):
     if self._iter % self._every == 0:
       loss, step = run_values.results
       now = time.monotonic()
-      parts = [f"step {step}", f"loss {loss:.4f}"]
+      rate = None
       if self._last_time is not None and step > self._last_logged_step:
         rate = (step - self._last_logged_step) / max(now - self._last_time,
                                                      1e-9)
-        parts.append(f"{rate:.1f} steps/s")
-        if self._last_step is not None and rate > 0:
-          eta = max(self._last_step - step, 0) / rate
-          parts.append(f"eta {datetime.timedelta(seconds=round(eta))}")
-      logging.info(" | ".join(parts))
+      log_progress(step, loss, rate, self._last_step)
       self._last_time, self._last_logged_step = now, step
     self._iter += 1
 

@@ -10,16 +10,15 @@ checkpoint into it.
 """
 from __future__ import annotations
 
-import datetime
 import os
 import time
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
 
 from estweight.mode_keys import ModeKeys
 from estweight.runtime import evaluate as evaluate_lib
+from estweight.runtime import hooks as hooks_lib
 from estweight.runtime import train as train_lib
 
 _v1 = tf.compat.v1
@@ -95,7 +94,7 @@ class WarmTrainer:
     every = config.save_summary_steps
     loss, start, t0 = None, self.global_step, time.monotonic()
     step = start
-    progress = _Progress(config.log_step_count_steps, self.target_step)
+    progress = _Progress(config.log_step_count_steps, self.target_step, start)
     for _ in range(num_steps):
       summarize = self._summary_fn is not None and every and (
           step == 0 or (step + 1) % every == 0)
@@ -141,31 +140,21 @@ class WarmTrainer:
 
 
 class _Progress:
-  """`step N | loss L | S steps/s | eta H:MM:SS` every `every` steps."""
+  """Calls hooks.log_progress every `every` steps (the clock is read only
+  then, not per step)."""
 
-  def __init__(self, every, target_step):
+  def __init__(self, every, target_step, start_step):
     self._every = every
     self._target = target_step
-    self._last = None  # (time, step) of the previous line or the start
+    self._last = (time.monotonic(), start_step)  # previous line, or start
 
   def maybe_log(self, step, loss):
-    if not self._every:
+    if not self._every or step % self._every:
       return
     now = time.monotonic()
-    if self._last is None:
-      self._last = (now, step - 1)
-    if step % self._every:
-      return
-    parts = [f"step {step}", f"loss {loss:.4f}"]
     seconds, steps = now - self._last[0], step - self._last[1]
-    if seconds > 0 and steps > 0:
-      rate = steps / seconds
-      parts.append(f"{rate:.1f} steps/s")
-      if self._target is not None:
-        eta = datetime.timedelta(seconds=round(max(self._target - step, 0)
-                                               / rate))
-        parts.append(f"eta {eta}")
-    logging.info(" | ".join(parts))
+    rate = steps / seconds if seconds > 0 and steps > 0 else None
+    hooks_lib.log_progress(step, loss, rate, self._target)
     self._last = (now, step)
 
 
