@@ -21,7 +21,8 @@ from estweight.runtime import fn_args as fn_args_lib
 from estweight.runtime import graph as graph_lib
 from estweight.runtime import inputs as inputs_lib
 from estweight.runtime import predict as predict_lib
-from estweight.runtime import train as train_lib
+from estweight.runtime import preparation
+from estweight.runtime import runner as runner_lib
 from estweight.spec import EstimatorSpec
 
 _v1 = tf.compat.v1
@@ -137,6 +138,10 @@ class Estimator:
     self._params = copy.deepcopy(params or {})
     self._warm_start_settings = warm_start_lib.normalize_warm_start(
         warm_start_from)
+    self._runner = runner_lib.Runner(
+        self._build, config=self._config, model_dir=self._model_dir,
+        params=self._params,
+        can_warm_start=self._warm_start_settings is not None)
     logging.debug("Using config: %s", self._config)
 
   @staticmethod
@@ -228,16 +233,29 @@ class Estimator:
                        f"when called with mode={mode!r}.")
     return spec
 
-  def _build(self, input_fn, mode, *, warm_start=False):
+  def _build_context(self, mode, train_input_fn=None):
+    return preparation.building(preparation.BuildContext(
+        mode=mode, model_dir=self._model_dir, train_input_fn=train_input_fn,
+        params=self.params, config=self.config))
+
+  def _build(self, input_fn, mode, warm_start=False, train_input_fn=None):
+    """The graph of `mode` over `input_fn`'s data (see runtime/graph.py).
+
+    `train_input_fn` is the training input when known (it is `input_fn` in
+    TRAIN); models resolve facts such as 'balanced' class weights from it.
+    """
     def after_model_fn(_):
       if warm_start:
         checkpoints.apply_warm_start(self._warm_start_settings)
-    return graph_lib.build_mode_graph(
-        input_fn=input_fn,
-        call_model_fn=lambda f, l, m, w: self._call_model_fn(
-            f, l, m, self._config, weights=w),
-        mode=mode, config=self._config, params=self._params,
-        use_labels=mode != ModeKeys.PREDICT, after_model_fn=after_model_fn)
+    if mode == ModeKeys.TRAIN:
+      train_input_fn = input_fn
+    with self._build_context(mode, train_input_fn):
+      return graph_lib.build_mode_graph(
+          input_fn=input_fn,
+          call_model_fn=lambda f, l, m, w: self._call_model_fn(
+              f, l, m, self._config, weights=w),
+          mode=mode, config=self._config, params=self._params,
+          use_labels=mode != ModeKeys.PREDICT, after_model_fn=after_model_fn)
 
   # ----------------------------------------------------------------- train
   def train(self, input_fn: Callable, hooks: Iterable | None = None,
@@ -281,34 +299,15 @@ class Estimator:
           "version yet. Received: train_distribute="
           f"{self._config.train_distribute!r}.")
 
-    start_step = None
     if max_steps is not None:
       start_step = checkpoints.model_dir_global_step(self._model_dir)
       if max_steps <= start_step:
         logging.info("Skipping training since max_steps has already saved.")
         return self
-
-    prepare = getattr(self._model_fn, "prepare_for_training", None)
-    if prepare is not None:  # e.g. class_weight='balanced' counts classes
-      prepare(input_fn=input_fn, model_dir=self._model_dir,
-              params=self.params, config=self.config)
-    warm = self._warm_start_settings is not None and not self.latest_checkpoint()
-    mode_graph = self._build(input_fn, ModeKeys.TRAIN, warm_start=warm)
-    with mode_graph.graph.as_default():
-      if steps is not None:
-        step_hook = _v1.train.StopAtStepHook(num_steps=int(steps))
-        last_step = checkpoints.model_dir_global_step(self._model_dir) + int(
-            steps)
-      elif max_steps is not None:
-        step_hook = _v1.train.StopAtStepHook(last_step=int(max_steps))
-        last_step = int(max_steps)
-      else:
-        step_hook, last_step = None, None
-    all_hooks = ([step_hook] if step_hook else []) + hooks
-    train_lib.run_training(
-        mode_graph, config=self._config, model_dir=self._model_dir,
-        session_config=self._config.session_config, hooks=all_hooks,
-        saving_listeners=saving_listeners, last_step=last_step)
+    self._runner.train(
+        input_fn, num_steps=None if steps is None else int(steps),
+        last_step=None if max_steps is None else int(max_steps),
+        hooks=hooks, saving_listeners=saving_listeners)
     return self
 
   # -------------------------------------------------------------- evaluate
@@ -328,27 +327,20 @@ class Estimator:
     if name is not None and not isinstance(name, str):
       raise TypeError(f"`name` must be a string or None. Received: "
                       f"name={name!r}.")
-    checkpoint_path, warm = self._checkpoint_for_inference(checkpoint_path,
-                                                           "evaluate")
-    mode_graph = self._build(input_fn, ModeKeys.EVAL, warm_start=warm)
+    checkpoint_path, _ = self._checkpoint_for_inference(checkpoint_path,
+                                                        "evaluate")
     logging.info("Starting evaluation.")
-    results = evaluate_lib.run_evaluation(
-        mode_graph, checkpoint_path=checkpoint_path, steps=steps, hooks=hooks,
-        master=self._config.evaluation_master,
-        session_config=self._config.session_config)
+    results = self._runner.evaluate(input_fn, checkpoint_path=checkpoint_path,
+                                    steps=steps, hooks=hooks)
     global_step = int(results[evaluate_lib.GLOBAL_STEP_KEY])
     logging.info("Saving dict for global step %d: %s", global_step,
                  ", ".join(f"{k} = {v}" for k, v in sorted(results.items())))
-    with mode_graph.graph.as_default():
-      evaluate_lib.write_eval_summary(self.eval_dir(name), results,
-                                      global_step, checkpoint_path)
+    evaluate_lib.write_eval_summary(self.eval_dir(name), results, global_step,
+                                    checkpoint_path)
     return results
 
   def _checkpoint_for_inference(self, checkpoint_path, what):
     """(checkpoint to restore or None, whether to warm start)."""
-    prepare = getattr(self._model_fn, "prepare_for_inference", None)
-    if prepare is not None:
-      prepare(model_dir=self._model_dir)
     if checkpoint_path:
       checkpoint_path = os.fspath(checkpoint_path)
       if tf.io.gfile.isdir(checkpoint_path):
@@ -378,7 +370,7 @@ class Estimator:
     inputs_lib.validate_input_fn(input_fn)
     checkpoint_path, warm = self._checkpoint_for_inference(checkpoint_path,
                                                            "predict")
-    mode_graph = self._build(input_fn, ModeKeys.PREDICT, warm_start=warm)
+    mode_graph = self._build(input_fn, ModeKeys.PREDICT, warm)
     if not mode_graph.input_hooks:
       logging.warning("Input graph does not use tf.data.Dataset; predict "
                       "yields forever unless input_fn raises end-of-input.")
@@ -494,9 +486,6 @@ class Estimator:
       checkpoint_path, _ = self._checkpoint_for_inference(checkpoint_path,
                                                           "export")
       return checkpoint_path
-    prepare = getattr(self._model_fn, "prepare_for_inference", None)
-    if prepare is not None:
-      prepare(model_dir=self._model_dir)
     latest = self.latest_checkpoint()
     if latest:
       return latest
@@ -517,8 +506,9 @@ class Estimator:
             f"The receiver fn for mode {mode!r} must return {names} (see "
             f"estweight.export). Received: {type(receiver).__name__}: "
             f"{receiver!r}.")
-    return graph_lib.build_export_graph(
-        receiver_fn=receiver_fn,
-        call_model_fn=lambda f, l, m, w: self._call_model_fn(
-            f, l, m, self._config, weights=w),
-        mode=mode, config=self._config, check_receiver=check_receiver)
+    with self._build_context(mode):
+      return graph_lib.build_export_graph(
+          receiver_fn=receiver_fn,
+          call_model_fn=lambda f, l, m, w: self._call_model_fn(
+              f, l, m, self._config, weights=w),
+          mode=mode, config=self._config, check_receiver=check_receiver)

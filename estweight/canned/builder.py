@@ -83,15 +83,6 @@ def make_model_fn(head, towers, *, v1=False):
         features=features, mode=mode, logits=total, labels=labels,
         train_op_fn=train_op_fn, update_ops=updates)
 
-  return with_class_weight_preparation(model_fn, head)
-
-
-def with_class_weight_preparation(model_fn, head):
-  """Lets Estimator resolve the head's class_weight='balanced' in time."""
-  class_weight = getattr(head, "class_weight", None)
-  if class_weight is not None and class_weight.balanced:
-    model_fn.prepare_for_training = class_weight.prepare_for_training
-    model_fn.prepare_for_inference = class_weight.prepare_for_inference
   return model_fn
 
 

@@ -92,12 +92,7 @@ def prepare(config, model_dir):
 
 
 def _check_metric(est, eval_input_fn, metric, where):
-  from estweight.runtime import warm  # pylint: disable=g-import-not-at-top
-  evaluator = warm.WarmEvaluator(est, eval_input_fn)
-  try:
-    names = evaluator.metric_names
-  finally:
-    evaluator.close()
+  names = est._runner.eval_metric_names(eval_input_fn)  # pylint: disable=protected-access
   if metric not in names:
     raise ConfigError(f"{where}={metric!r} is not an evaluation metric of "
                       f"this model; it has {sorted(names)}.")

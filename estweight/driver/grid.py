@@ -75,8 +75,12 @@ def _run_trial(job):
   if not isinstance(estimator, Estimator):
     raise TypeError("`estimator_fn` must return an estweight.Estimator. "
                     f"Received: {estimator!r} for params {params}.")
-  result = run_iterations(estimator, _with_params(train_input_fn, params),
-                          _with_params(eval_input_fn, params), **loop_kwargs)
+  try:
+    result = run_iterations(estimator, _with_params(train_input_fn, params),
+                            _with_params(eval_input_fn, params),
+                            **loop_kwargs)
+  finally:
+    estimator._runner.close()  # pylint: disable=protected-access
   scored = [h for h in result.history if metric in h["metrics"]]
   if not scored:
     raise ValueError(f"Metric {metric!r} is not among the evaluation metrics "

@@ -1,7 +1,9 @@
 """run_iterations: train(steps) / evaluate in a loop, resumable from model_dir.
 
-Each iteration trains `steps_per_iteration` steps in a warm session, saves a
-checkpoint, evaluates it in a warm eval session, records the metrics and
+Each iteration runs what `Estimator.train(steps=...)` and
+`Estimator.evaluate` run (the same kept loops, hooks, checkpoint and summary
+cadence), except that the training input goes on across iterations instead
+of restarting; it records the metrics and
 updates early stopping and the best checkpoint. That state is written
 atomically to `model_dir/driver/state.json` after every evaluation, so
 rerunning the same call after a kill continues where the last finished
@@ -10,6 +12,7 @@ evaluation left off; a run that already stopped early does not train again.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import numbers
 import os
 import shutil
@@ -25,7 +28,6 @@ from estweight.driver.early_stopping import EarlyStopping
 from estweight import training
 from estweight.estimator import Estimator
 from estweight.runtime import checkpoints
-from estweight.runtime import warm
 
 STATE_FILE = os.path.join("driver", "state.json")
 BEST_DIR = "best"
@@ -117,54 +119,51 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
                  (state["best"] or {}).get("global_step"))
     return result(global_step)
 
-  evaluator = warm.WarmEvaluator(estimator, eval_input_fn)
-  if watch.metric not in evaluator.metric_names:
-    evaluator.close()
+  runner = estimator._runner  # pylint: disable=protected-access
+  runner.train_input_fn = train_input_fn  # for e.g. class_weight='balanced'
+  names = runner.eval_metric_names(eval_input_fn)
+  if watch.metric not in names:
     raise ValueError(
         f"Metric {watch.metric!r} is not among the evaluation metrics "
-        f"{evaluator.metric_names}. To fix, pass one of those to "
-        "EarlyStopping(metric=...).")
-  trainer = None
-  try:
-    recorded = len(state["history"])
-    last_evaluated = (state["history"][-1]["global_step"]
-                      if state["history"] else None)
-    if global_step and global_step != last_evaluated and (
-        not state["history"] or global_step > last_evaluated):
-      # Killed between saving a checkpoint and recording its evaluation.
-      _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
-              keep_best, state_path, exporters=exporters, max_steps=max_steps)
-    while global_step < max_steps and not state["stopped_early"]:
-      if trainer is None:
-        trainer = warm.WarmTrainer(estimator, train_input_fn,
-                                   skip_batches=global_step)
-        trainer.target_step = max_steps
-      started = time.perf_counter()
-      train_loss = trainer.train(min(steps_per_iteration,
-                                     max_steps - global_step))
-      if trainer.global_step == global_step:
-        break  # the input ended before any step of this iteration
-      global_step = trainer.global_step
-      _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
-              keep_best, state_path, seconds=time.perf_counter() - started,
-              train_loss=train_loss, exporters=exporters, max_steps=max_steps)
-      if trainer.exhausted:
-        break
-  finally:
-    evaluator.close()
-    if trainer is not None:
-      trainer.close()
+        f"{names}. To fix, pass one of those to EarlyStopping(metric=...).")
+  recorded = len(state["history"])
+  last_evaluated = (state["history"][-1]["global_step"]
+                    if state["history"] else None)
+  record = functools.partial(
+      _record, state, estimator, eval_input_fn, eval_steps, early_stopping,
+      watch, keep_best, state_path, exporters=exporters, max_steps=max_steps)
+  if global_step and global_step != last_evaluated and (
+      not state["history"] or global_step > last_evaluated):
+    record()  # killed between saving a checkpoint and recording its evaluation
+  first = True
+  while global_step < max_steps and not state["stopped_early"]:
+    started = time.perf_counter()
+    # The first iteration starts the input afresh, past the batches already
+    # trained on (a resumed run reads what an uninterrupted one would).
+    trained = runner.train(
+        train_input_fn, continue_input=not first,
+        skip_batches=global_step if first else 0,
+        num_steps=min(steps_per_iteration, max_steps - global_step),
+        last_step=max_steps, progress_target=max_steps)
+    first = False
+    if trained.global_step == global_step:
+      break  # the input ended before any step of this iteration
+    global_step = trained.global_step
+    record(seconds=time.perf_counter() - started, train_loss=trained.loss)
+    if trained.exhausted:
+      break
   if len(state["history"]) != recorded:  # redraw only what changed
     plots.learning_curve(model_dir, state["history"], watch.metric)
   return result(global_step)
 
 
-def _record(state, estimator, evaluator, eval_steps, early_stopping, watch,
+def _record(state, estimator, eval_input_fn, eval_steps, early_stopping, watch,
             keep_best, state_path, seconds=None, train_loss=None,
             exporters=(), max_steps=None):
   """Evaluates the latest checkpoint and persists history/best/stop state."""
   checkpoint = estimator.latest_checkpoint()
-  metrics = _plain(evaluator.evaluate(checkpoint, steps=eval_steps))
+  metrics = _plain(estimator.evaluate(eval_input_fn, steps=eval_steps,
+                                      checkpoint_path=checkpoint))
   step = metrics["global_step"]
   entry = {"global_step": step, "metrics": metrics}
   if seconds is not None:

@@ -5,7 +5,7 @@ import numbers
 
 import tensorflow as tf
 
-from estweight.runtime import warm
+from estweight.runtime import evaluate as evaluate_lib
 
 _v1 = tf.compat.v1
 
@@ -34,19 +34,21 @@ class InMemoryEvaluatorHook(_v1.train.SessionRunHook):
     self._steps = steps
     self._name = name
     self._every = int(every_n_iter)
-    self._evaluator = None
     self.results = []
 
   def begin(self):
     self._iter = 0
     self._variables = {v.op.name: v for v in _v1.global_variables()}
-    if self._evaluator is None:
-      self._evaluator = warm.WarmEvaluator(self._estimator, self._input_fn,
-                                           name=self._name)
 
   def _evaluate(self, session):
     values = session.run(self._variables)
-    self.results.append(self._evaluator.evaluate_values(values, self._steps))
+    # pylint: disable-next=protected-access
+    results = self._estimator._runner.evaluate_values(
+        self._input_fn, values, steps=self._steps)
+    evaluate_lib.write_eval_summary(
+        self._estimator.eval_dir(self._name), results,
+        int(results[evaluate_lib.GLOBAL_STEP_KEY]), None)
+    self.results.append(results)
 
   def after_create_session(self, session, coord):
     del coord

@@ -13,6 +13,20 @@ def latest_checkpoint(model_dir: str) -> str | None:
   return tf.train.latest_checkpoint(model_dir)
 
 
+def stamp(checkpoint_path: str):
+  """Identifies a checkpoint's content by its .index file (None if missing):
+  a checkpoint replaced under the same name gets a new stamp."""
+  index = checkpoint_path + ".index"
+  try:
+    if "://" not in index:  # gfile's local mtime has whole seconds only
+      st = os.stat(index)
+      return (st.st_ino, st.st_size, st.st_mtime_ns)
+    st = tf.io.gfile.stat(index)
+    return (st.length, st.mtime_nsec)
+  except (OSError, tf.errors.NotFoundError):
+    return None
+
+
 def global_step_of(checkpoint_path: str | None) -> int:
   """The global step stored in a checkpoint (0 when there is none)."""
   if not checkpoint_path:

@@ -8,7 +8,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from estweight.runtime import hooks as hooks_lib
+from estweight.runtime import checkpoints
+from estweight.runtime import feed as feed_lib
+from estweight.runtime import hooked
 
 _v1 = tf.compat.v1
 GLOBAL_STEP_KEY = "global_step"
@@ -34,30 +36,121 @@ def add_default_metrics(spec, global_step):
   return values, update_op
 
 
-def run_evaluation(mode_graph, *, checkpoint_path, steps, hooks, master,
-                   session_config):
-  """Runs the metric update ops `steps` times (or to end of input).
+class EvalLoop:
+  """Evaluates checkpoints in a kept EVAL graph and session.
 
-  Returns the final metric values as a dict of numpy values.
+  Per call, as a fresh tf.estimator evaluation: the checkpoint's variables
+  (restored only when they are not already loaded), metric variables reset,
+  the call's own input from its start, hooks' full protocol.
+
+  Args:
+    mode_graph: the built EVAL `ModeGraph`.
+    config: the RunConfig (evaluation_master, session_config).
   """
-  spec = mode_graph.spec
-  with mode_graph.graph.as_default():
-    values, update_op = add_default_metrics(spec, mode_graph.global_step)
-    stop_hook = hooks_lib.StopAfterNEvalsHook(steps)
-    final_hook = _v1.train.FinalOpsHook(values)
-    all_hooks = (list(mode_graph.input_hooks) + [stop_hook] + list(hooks) +
-                 list(spec.evaluation_hooks) + [final_hook])
-    scaffold = _eval_scaffold(spec.scaffold)
-    creator = _v1.train.ChiefSessionCreator(
-        scaffold=scaffold, checkpoint_filename_with_path=checkpoint_path,
-        master=master, config=session_config)
-    with _v1.train.MonitoredSession(session_creator=creator,
-                                    hooks=all_hooks) as session:
-      while not session.should_stop():
-        session.run(update_op)
-  results = final_hook.final_ops_values
-  logging.info("Evaluation done after %d batches.", stop_hook.evals_done)
-  return results
+
+  def __init__(self, mode_graph, *, config, warm_started=False):
+    self.mode_graph = mode_graph
+    self.warm_started = warm_started
+    spec, graph = mode_graph.spec, mode_graph.graph
+    with graph.as_default():
+      self._values, self._update = add_default_metrics(
+          spec, mode_graph.global_step)
+      self._feed = (feed_lib.IteratorFeed(graph, mode_graph.iterator,
+                                          mode_graph.element_spec)
+                    if mode_graph.iterator is not None else None)
+      # Assign ops for evaluate_values.
+      self._loaders = {}
+      for var in _v1.global_variables():
+        holder = _v1.placeholder(var.dtype.base_dtype, var.shape)
+        self._loaders[var.op.name] = (holder, var.assign(holder))
+      self._scaffold = _eval_scaffold(spec.scaffold)
+      self._scaffold.finalize()  # finalizes the graph too
+    self._session = _v1.Session(target=config.evaluation_master or "",
+                                graph=graph, config=config.session_config)
+    self._update_fn = self._session.make_callable(self._update)
+    self._variables_from = None
+    self._first_input_used = False
+
+  @property
+  def metric_names(self):
+    return sorted(self._values)
+
+  def accepts(self, serialized) -> bool:
+    return self._feed is not None and self._feed.accepts(serialized)
+
+  def evaluate(self, source, *, checkpoint_path, steps=None, hooks=()):
+    """Metrics of `checkpoint_path` (None: initial or warm-started values)
+    on up to `steps` batches of `source` (FIRST_INPUT or a SerializedInput).
+    """
+    with self.mode_graph.graph.as_default():
+      return self._evaluate(source, checkpoint_path, steps, hooks)
+
+  def _evaluate(self, source, checkpoint_path, steps, hooks):
+    if checkpoint_path:
+      stamp = (checkpoint_path, checkpoints.stamp(checkpoint_path))
+      if stamp != self._variables_from:
+        self._scaffold.saver.restore(self._session, checkpoint_path)
+        self._variables_from = stamp
+    else:
+      self._session.run(self._scaffold.init_op,
+                        feed_dict=self._scaffold.init_feed_dict)
+      if self._scaffold.init_fn:
+        self._scaffold.init_fn(self._scaffold, self._session)
+      self._variables_from = None
+    return self._run(source, steps, hooks)
+
+  def evaluate_values(self, source, values, *, steps=None):
+    """Metrics with the variables set from `values` ({name: array}, e.g. read
+    from a live training session) instead of a checkpoint."""
+    missing = sorted(set(self._loaders) - set(values))
+    if missing:
+      raise ValueError(f"No values for evaluation variables {missing}.")
+    self._session.run([op for _, op in self._loaders.values()],
+                      {h: values[n] for n, (h, _) in self._loaders.items()})
+    self._variables_from = None
+    with self.mode_graph.graph.as_default():
+      return self._run(source, steps, ())
+
+  def _run(self, source, steps, hooks):
+    session, spec = self._session, self.mode_graph.spec
+    session.run(self._scaffold.local_init_op,
+                feed_dict=self._scaffold.local_init_feed_dict)
+    if source == feed_lib.FIRST_INPUT:
+      if self._first_input_used:
+        raise RuntimeError("The first input of this evaluation graph was "
+                           "already used; pass a serialized input.")
+      for hook in self.mode_graph.input_hooks:
+        hook.begin()
+        hook.after_create_session(session, None)
+      self._first_input_used = True
+    else:
+      self._feed.initialize(session, source)
+    runner = hooked.HookedRunner(list(hooks) + list(spec.evaluation_hooks))
+    runner.begin(self.mode_graph.graph)
+    runner.after_create_session(session)
+    log_every = max(steps // 10, 1) if steps else None
+    batches = 0
+    while (steps is None or batches < steps) and not runner.should_stop():
+      try:
+        if runner.hooks:
+          _, stop = runner.run(session, self._update)
+        else:
+          self._update_fn()
+          stop = False
+      except (tf.errors.OutOfRangeError, StopIteration):
+        break
+      batches += 1
+      if log_every and (batches % log_every == 0 or batches == steps):
+        logging.info("Evaluation [%d/%d]", batches, steps)
+      if stop:
+        break
+    results = session.run(self._values)
+    runner.end(session)
+    logging.info("Evaluation done after %d batches.", batches)
+    return results
+
+  def close(self):
+    self._session.close()
 
 
 def _eval_scaffold(scaffold):
@@ -73,7 +166,8 @@ def _eval_scaffold(scaffold):
 
 def write_eval_summary(eval_dir, results, global_step, checkpoint_path):
   """One Summary event of the metrics at `global_step`, like tf.estimator."""
-  writer = _v1.summary.FileWriterCache.get(eval_dir)
+  with tf.Graph().as_default():  # v1 writers refuse eager mode
+    writer = _v1.summary.FileWriterCache.get(eval_dir)
   summary = _v1.Summary()
   for key, value in results.items():
     if key == GLOBAL_STEP_KEY:

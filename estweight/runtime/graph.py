@@ -25,6 +25,10 @@ class ModeGraph:
   input_hooks: list
   features: Any
   labels: Any
+  # The Dataset iterator (None when input_fn returned tensors) and the
+  # structure of its elements: what a later call's input must match.
+  iterator: Any = None
+  element_spec: Any = None
 
 
 _GLOBAL_STEP_READ_KEY = "global_step_read_op_cache"  # TF's own hooks look here
@@ -117,6 +121,29 @@ def _start_graph(graph, config):
   return global_step, global_step_read(graph, global_step)
 
 
+@contextlib.contextmanager
+def mode_graph_scope(graph, config):
+  """The graph as a mode graph sees it when input_fn runs: default graph,
+  devices, seeds, fresh Keras names, then seed and global step created.
+
+  Yields:
+    (global_step, global_step_read).
+  """
+  with graph.as_default(), graph.device(device_fn_for(config)), (
+      seeded_legacy_initializers(config.tf_random_seed)), (
+          fresh_keras_names()):
+    yield _start_graph(graph, config)
+
+
+def call_input_fn_alone(input_fn, mode, config, params):
+  """input_fn's result in a scratch graph whose ops so far (and so the
+  random op seeds derived from them) equal a real build's; see
+  `build_mode_graph`. Returns (graph, result)."""
+  graph = tf.Graph()
+  with mode_graph_scope(graph, config):
+    return graph, inputs_lib.call_input_fn_raw(input_fn, mode, params, config)
+
+
 def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
                      use_labels=True, after_model_fn=None) -> ModeGraph:
   """Builds a fresh graph for `mode`.
@@ -133,10 +160,7 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
       model_fn (warm starting, extra metrics).
   """
   graph = tf.Graph()
-  with graph.as_default(), graph.device(device_fn_for(config)), (
-      seeded_legacy_initializers(config.tf_random_seed)), (
-          fresh_keras_names()):
-    global_step, step_read = _start_graph(graph, config)
+  with mode_graph_scope(graph, config) as (global_step, step_read):
     parsed = inputs_lib.call_input_fn(input_fn, mode, params, config)
     labels = parsed.labels if use_labels else None
     weights = parsed.weights if use_labels else None
@@ -149,7 +173,8 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
   return ModeGraph(graph=graph, mode=mode, spec=spec, global_step=global_step,
                    global_step_read=step_read,
                    input_hooks=parsed.hooks, features=parsed.features,
-                   labels=labels)
+                   labels=labels, iterator=parsed.iterator,
+                   element_spec=parsed.element_spec)
 
 
 @dataclasses.dataclass

@@ -18,6 +18,8 @@ class InputResult:
   labels: Any
   hooks: list
   weights: Any = None  # the third element of (features, labels, weights)
+  iterator: Any = None  # when input_fn returned a Dataset
+  element_spec: Any = None
 
 
 class DatasetInitializerHook(tf.compat.v1.train.SessionRunHook):
@@ -72,24 +74,27 @@ def parse_input_fn_result(result) -> InputResult:
   `(features, labels, weights)` triples or bare features.
   """
   hooks = []
+  iterator = spec = None
   if isinstance(result, tf.data.Dataset):
+    spec = result.element_spec
     iterator = tf.compat.v1.data.make_initializable_iterator(result)
     hooks.append(DatasetInitializerHook(iterator))
     result = iterator.get_next()
     where = "the Dataset returned by input_fn yields"
   else:
     where = "input_fn returned"
+  source = {"hooks": hooks, "iterator": iterator, "element_spec": spec}
   if isinstance(result, (list, tuple)):
     if len(result) == 2:
-      return InputResult(result[0], result[1], hooks)
+      return InputResult(result[0], result[1], **source)
     if len(result) == 3:
-      return InputResult(result[0], result[1], hooks,
-                         _check_weights(result[2], where))
+      return InputResult(result[0], result[1],
+                         weights=_check_weights(result[2], where), **source)
     raise ValueError(
         f"input_fn should return (features, labels) or (features, labels, "
         f"weights), but {where} a {type(result).__name__} of length "
         f"{len(result)}.")
-  return InputResult(result, None, hooks)
+  return InputResult(result, None, **source)
 
 
 def _check_weights(weights, where):

@@ -1,12 +1,41 @@
-"""The training session loop (MonitoredTrainingSession, as tf.estimator)."""
+"""The training loop: one TRAIN graph and session, kept across train() calls.
+
+`TrainLoop.run` is what every training path runs (Estimator.train, the
+iteration driver, grid trials, train_and_evaluate, the CLI). Per call it
+does what a fresh tf.estimator session did: variables equal the latest
+checkpoint in model_dir (restored when someone else wrote a newer one,
+re-initialised when there is none), local variables and tables are reset,
+the call's own input is read from its start, hooks get begin / after_create_
+session / before_run / after_run / end, and the call ends with a checkpoint.
+What tf.estimator did with hooks (step limit, NaN check, progress lines,
+summaries, step rate, checkpoints and saving listeners) is done by the loop
+itself, at the same steps, so that without user hooks a step is one call of a
+prepared session callable.
+"""
 from __future__ import annotations
 
+import dataclasses
+import os
+import time
+
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from estweight.runtime import checkpoints
+from estweight.runtime import feed as feed_lib
+from estweight.runtime import hooked
 from estweight.runtime import hooks as hooks_lib
 
 _v1 = tf.compat.v1
+
+# Ops whose state lives in the session: a fresh session restarts them, which
+# is what tf.estimator's per-call sessions did to, e.g., dropout masks.
+_STATEFUL_RANDOM_OPS = frozenset((
+    "RandomUniform", "RandomUniformInt", "RandomStandardNormal",
+    "TruncatedNormal", "ParameterizedTruncatedNormal", "RandomShuffle",
+    "Multinomial", "RandomGamma", "RandomPoisson", "RandomPoissonV2",
+    "RandomCrop"))
 
 
 def _has_summary_named(graph, name):
@@ -34,73 +63,355 @@ def prepare_train_graph(mode_graph, config):
               defer_build=True, save_relative_paths=True))
 
 
-def run_training(mode_graph, *, config, model_dir, session_config, hooks,
-                 saving_listeners, last_step=None):
-  """Runs train_op until a hook stops the session; returns the last loss.
+def step_keeps_random_state(graph, fetches) -> bool:
+  """Whether running `fetches` uses stateful random ops (e.g. dropout)."""
+  graph_def = graph.as_graph_def()
+  names = [f.op.name if isinstance(f, tf.Tensor) else f.name for f in fetches]
+  nodes = list(tf.compat.v1.graph_util.extract_sub_graph(graph_def,
+                                                         names).node)
+  functions = {f.signature.name: f for f in graph_def.library.function}
+  seen = set()
+  while nodes:
+    node = nodes.pop()
+    if node.op in _STATEFUL_RANDOM_OPS:
+      return True
+    if node.op in functions and node.op not in seen:
+      seen.add(node.op)
+      nodes.extend(functions[node.op].node_def)
+    for value in node.attr.values():
+      name = value.func.name
+      if name in functions and name not in seen:
+        seen.add(name)
+        nodes.extend(functions[name].node_def)
+  return False
+
+
+@dataclasses.dataclass
+class TrainResult:
+  """What one `TrainLoop.run` did."""
+  loss: float | None  # of the last step (None if no step ran)
+  global_step: int
+  steps: int
+  exhausted: bool  # the input ended
+
+
+class TrainLoop:
+  """Runs training steps in a kept TRAIN graph and session.
 
   Args:
-    mode_graph: a TRAIN `ModeGraph`.
-    config: RunConfig.
+    mode_graph: the built TRAIN `ModeGraph`.
+    config: the RunConfig.
     model_dir: where checkpoints and summaries go.
-    session_config: ConfigProto for the session.
-    hooks: user hooks plus the step-limit hook.
-    saving_listeners: CheckpointSaverListeners for the checkpoint hook.
-    last_step: the step training will stop at, if known (progress ETA).
+    warm_started: whether the graph's initialisers warm-start.
   """
-  prepare_train_graph(mode_graph, config)
-  spec = mode_graph.spec
-  with mode_graph.graph.as_default():
-    worker_hooks = list(mode_graph.input_hooks) + list(hooks)
-    worker_hooks.append(_v1.train.NanTensorHook(spec.loss))
-    if config.log_step_count_steps is not None:
-      worker_hooks.append(hooks_lib.ProgressLoggingHook(
-          spec.loss, mode_graph.global_step_read,
-          every_n_iter=config.log_step_count_steps, last_step=last_step))
-    worker_hooks.extend(spec.training_hooks)
 
-    chief_hooks = []
-    all_hooks = worker_hooks + list(spec.training_chief_hooks)
-    saver_hooks = [h for h in all_hooks
-                   if isinstance(h, _v1.train.CheckpointSaverHook)]
-    if (config.save_checkpoints_secs or config.save_checkpoints_steps):
-      if not saver_hooks:
-        chief_hooks.append(_v1.train.CheckpointSaverHook(
-            model_dir, save_secs=config.save_checkpoints_secs,
-            save_steps=config.save_checkpoints_steps,
-            scaffold=spec.scaffold,
-            save_graph_def=config.checkpoint_save_graph_def))
-        saver_hooks = chief_hooks[:1]
-    if saving_listeners:
-      if not saver_hooks:
-        raise ValueError(
-            "There should be a CheckpointSaverHook to use saving_listeners. "
-            "To fix, enable checkpointing: set save_checkpoints_steps or "
-            "save_checkpoints_secs in RunConfig.")
-      # pylint: disable=protected-access
-      saver_hooks[0]._listeners.extend(saving_listeners)
-    chief_hooks.extend(spec.training_chief_hooks)
+  def __init__(self, mode_graph, *, config, model_dir, warm_started=False):
+    self.mode_graph = mode_graph
+    self.warm_started = warm_started
+    self._config = config
+    self._model_dir = model_dir
+    prepare_train_graph(mode_graph, config)
+    graph, spec = mode_graph.graph, mode_graph.spec
+    with graph.as_default():
+      self._feed = (feed_lib.IteratorFeed(graph, mode_graph.iterator,
+                                          mode_graph.element_spec)
+                    if mode_graph.iterator is not None else None)
+      spec.scaffold.finalize()  # finalizes the graph too
+    self._restart_each_call = step_keeps_random_state(
+        graph, [spec.train_op, spec.loss])
+    graph.finalize()
+    self._session = None
+    self._callables = {}
+    self._variables_from = None  # (checkpoint, stamp) or 'init'
+    self._first_input_used = False
+    self._graph_written = False
 
-    loss = None
-    steps_done = 0
-    with _v1.train.MonitoredTrainingSession(
-        master=config.master,
-        is_chief=config.is_chief,
-        checkpoint_dir=model_dir,
-        scaffold=spec.scaffold,
-        hooks=worker_hooks,
-        chief_only_hooks=chief_hooks,
-        save_checkpoint_secs=0,
-        save_summaries_steps=config.save_summary_steps,
-        config=session_config,
-        max_wait_secs=config.session_creation_timeout_secs,
-        log_step_count_steps=config.log_step_count_steps,
-        save_graph_def=config.checkpoint_save_graph_def) as session:
-      while not session.should_stop():
-        _, loss = session.run([spec.train_op, spec.loss])
-        steps_done += 1
-  if not steps_done:
-    logging.warning("Training with estimator made no steps. Perhaps input is "
-                    "empty or misspecified.")
-  else:
-    logging.info("Loss for final step: %s.", loss)
-  return loss
+  @property
+  def graph(self):
+    return self.mode_graph.graph
+
+  def accepts(self, serialized) -> bool:
+    """Whether a call with this serialized input can run in this graph."""
+    return self._feed is not None and self._feed.accepts(serialized)
+
+  # ------------------------------------------------------------- session
+  def _open_session(self):
+    self.close()
+    self._session = _v1.Session(target=self._config.master or "",
+                                graph=self.graph,
+                                config=self._config.session_config)
+    self._callables = {}
+    self._variables_from = None
+
+  def _sync_variables(self):
+    """Makes the session's variables what a fresh session would restore."""
+    scaffold = self.mode_graph.spec.scaffold
+    latest = tf.train.latest_checkpoint(self._model_dir)
+    if latest:
+      source = (latest, checkpoints.stamp(latest))
+      if source != self._variables_from:
+        scaffold.saver.restore(self._session, latest)
+        state = tf.train.get_checkpoint_state(self._model_dir)
+        scaffold.saver.recover_last_checkpoints(
+            list(state.all_model_checkpoint_paths))
+        self._variables_from = source
+      return
+    self._session.run(scaffold.init_op, feed_dict=scaffold.init_feed_dict)
+    if scaffold.init_fn:
+      scaffold.init_fn(scaffold, self._session)
+    self._variables_from = "init"
+
+  def _callable(self, fetches_key, fetches):
+    if fetches_key not in self._callables:
+      self._callables[fetches_key] = self._session.make_callable(fetches)
+    return self._callables[fetches_key]
+
+  def close(self):
+    if self._session is not None:
+      self._session.close()
+      self._session = None
+
+  # ---------------------------------------------------------------- run
+  def run(self, source, **kwargs) -> TrainResult:
+    """Trains (see `_run` for the arguments) with the graph as default."""
+    with self.graph.as_default():
+      return self._run(source, **kwargs)
+
+  def _run(self, source, *, num_steps=None, last_step=None, hooks=(),
+           saving_listeners=(), progress_target=None) -> TrainResult:
+    """Trains until `num_steps` more steps, `last_step`, a hook's stop
+    request or the end of input.
+
+    Args:
+      source: feed.FIRST_INPUT, feed.CONTINUE_INPUT or a `feed.SerializedInput`.
+      num_steps: steps to run (None: no count limit).
+      last_step: absolute global step to stop at (None: no limit).
+      hooks: the call's SessionRunHooks (the spec's training hooks are
+        added here, chief hooks on the chief).
+      saving_listeners: CheckpointSaverListeners.
+      progress_target: the step training ends at, for progress lines' ETA.
+    """
+    config, spec = self._config, self.mode_graph.spec
+    if self._session is None or self._restart_each_call:
+      self._open_session()
+    session = self._session
+    self._sync_variables()
+    session.run(spec.scaffold.local_init_op,
+                feed_dict=spec.scaffold.local_init_feed_dict)
+    self._init_input(session, source)
+
+    user_hooks = list(hooks) + list(spec.training_hooks)
+    if config.is_chief:
+      user_hooks += list(spec.training_chief_hooks)
+    runner = hooked.HookedRunner(user_hooks)
+    saver = _Checkpoints.for_call(self, user_hooks, saving_listeners)
+    runner.begin(self.graph)
+    saver.begin()
+    runner.after_create_session(session)
+
+    step = start = int(session.run(self.mode_graph.global_step))
+    target = last_step
+    if num_steps is not None:
+      target = start + num_steps if target is None else min(
+          target, start + num_steps)
+    writer = self._writer()
+    self._write_graph(writer, saver.enabled)
+    saver.after_create_session(session, step)
+    writer.add_session_log(_v1.SessionLog(status=_v1.SessionLog.START), step)
+
+    summary_op = spec.scaffold.summary_op
+    summary_every = config.save_summary_steps or 0
+    plain = self._callable("step", [spec.train_op, spec.loss])
+    with_summary = (self._callable("summary", [spec.train_op, spec.loss,
+                                               summary_op])
+                    if summary_op is not None and summary_every else None)
+    counter = _StepCounter(config.log_step_count_steps, writer, start,
+                           progress_target or target)
+    last_summary = None
+    loss, exhausted, stop = None, False, False
+    try:
+      while (target is None or step < target) and not runner.should_stop():
+        summarize = with_summary is not None and (
+            last_summary is None or step + 1 >= last_summary + summary_every)
+        try:
+          if runner.hooks:
+            fetches = [spec.train_op, spec.loss] + (
+                [summary_op] if summarize else [])
+            out, stop = runner.run(session, fetches)
+          else:
+            out = with_summary() if summarize else plain()
+        except (tf.errors.OutOfRangeError, StopIteration):
+          exhausted = True
+          break
+        loss = out[1]
+        step += 1
+        if not np.isfinite(loss):
+          raise _v1.train.NanLossDuringTrainingError
+        if summarize:
+          writer.add_summary(out[2], step)
+          last_summary = step
+        counter.after_step(step, loss)
+        if saver.after_step(session, step):
+          stop = True
+        if stop:
+          break
+    finally:
+      step = int(session.run(self.mode_graph.global_step))
+    saver.end(session, step, runner)
+    writer.flush()
+    if step == start:
+      logging.warning("Training with estimator made no steps. Perhaps input "
+                      "is empty or misspecified.")
+    else:
+      logging.info("Loss for final step: %s.", loss)
+    return TrainResult(None if loss is None else float(loss), step,
+                       step - start, exhausted)
+
+  def _init_input(self, session, source):
+    if source == feed_lib.CONTINUE_INPUT and self._first_input_used:
+      return
+    if source in (feed_lib.FIRST_INPUT, feed_lib.CONTINUE_INPUT):
+      if self._first_input_used:
+        raise RuntimeError("The first input of this training graph was "
+                           "already used; pass a serialized input.")
+      for hook in self.mode_graph.input_hooks:  # the iterator's initializer
+        hook.begin()
+        hook.after_create_session(session, None)
+    else:
+      self._feed.initialize(session, source)
+    self._first_input_used = True
+
+  def _writer(self):
+    with self.graph.as_default():
+      return _v1.summary.FileWriterCache.get(self._model_dir)
+
+  def _write_graph(self, writer, saving):
+    """graph.pbtxt and the graph event, once per kept graph."""
+    if self._graph_written or not (saving and
+                                   self._config.checkpoint_save_graph_def):
+      return
+    tf.io.write_graph(self.graph.as_graph_def(add_shapes=True),
+                      self._model_dir, "graph.pbtxt")
+    writer.add_graph(self.graph)
+    self._graph_written = True
+
+  def saved(self, checkpoint):
+    """Records that the session's variables are now in `checkpoint`."""
+    self._variables_from = (checkpoint, checkpoints.stamp(checkpoint))
+
+
+class _StepCounter:
+  """Progress lines and `global_step/sec` at every multiple of `every`
+  (steps/s since the previous line, or since the call started)."""
+
+  def __init__(self, every, writer, start, target):
+    self._every = every
+    self._writer = writer
+    self._target = target
+    self._last = (time.monotonic(), start)
+
+  def after_step(self, step, loss):
+    if not self._every or step % self._every:
+      return
+    now = time.monotonic()
+    seconds, steps = now - self._last[0], step - self._last[1]
+    rate = steps / seconds if seconds > 0 else None
+    if rate is not None:
+      self._writer.add_summary(_v1.Summary(value=[_v1.Summary.Value(
+          tag="global_step/sec", simple_value=rate)]), step)
+    hooks_lib.log_progress(step, loss, rate, self._target)
+    self._last = (now, step)
+
+
+class _Checkpoints:
+  """Checkpoint cadence of one call (tf.estimator's CheckpointSaverHook).
+
+  A save when the call starts (skipped when the latest checkpoint already
+  holds this step), every `save_checkpoints_steps` steps or
+  `save_checkpoints_secs` seconds, and at the end; saving listeners around
+  each save. A user's own CheckpointSaverHook replaces it (and gets the
+  listeners), as in tf.estimator.
+  """
+
+  def __init__(self, loop, listeners, enabled):
+    self._loop = loop
+    self._listeners = list(listeners)
+    self.enabled = enabled
+    config = loop._config  # pylint: disable=protected-access
+    self._every_steps = config.save_checkpoints_steps
+    self._every_secs = config.save_checkpoints_secs
+    self._last_step = None
+    self._last_time = None
+
+  @classmethod
+  def for_call(cls, loop, user_hooks, listeners):
+    config = loop._config  # pylint: disable=protected-access
+    own = [h for h in user_hooks
+           if isinstance(h, _v1.train.CheckpointSaverHook)]
+    if own:
+      # pylint: disable-next=protected-access
+      own[0]._listeners.extend(listeners)
+      return cls(loop, (), enabled=False)
+    enabled = bool(config.is_chief and (config.save_checkpoints_steps or
+                                        config.save_checkpoints_secs))
+    if listeners and not enabled:
+      raise ValueError(
+          "There should be a CheckpointSaverHook to use saving_listeners. "
+          "To fix, enable checkpointing: set save_checkpoints_steps or "
+          "save_checkpoints_secs in RunConfig.")
+    return cls(loop, listeners, enabled)
+
+  def begin(self):
+    if self.enabled:
+      for listener in self._listeners:
+        listener.begin()
+
+  def after_create_session(self, session, step):
+    if not self.enabled:
+      return
+    latest = tf.train.latest_checkpoint(self._loop._model_dir)  # pylint: disable=protected-access
+    if latest and latest.endswith(f"model.ckpt-{step}"):
+      self._last_step, self._last_time = step, time.monotonic()
+    else:
+      self._save(session, step)
+
+  def after_step(self, session, step) -> bool:
+    """Saves when due; True when a listener asks to stop."""
+    if not self.enabled:
+      return False
+    if self._every_steps:
+      due = step >= self._last_step + self._every_steps
+    else:
+      due = time.monotonic() - self._last_time >= self._every_secs
+    return self._save(session, step) if due else False
+
+  def end(self, session, step, runner):
+    runner.end(session)
+    if not self.enabled:
+      return
+    if step != self._last_step:
+      self._save(session, step)
+    for listener in self._listeners:
+      listener.end(session, step)
+
+  def _save(self, session, step) -> bool:
+    loop = self._loop
+    logging.info("Calling checkpoint listeners before saving checkpoint "
+                 "%d...", step)
+    for listener in self._listeners:
+      listener.before_save(session, step)
+    saver = loop.mode_graph.spec.scaffold.saver
+    path = saver.save(
+        session, os.path.join(loop._model_dir, "model.ckpt"),  # pylint: disable=protected-access
+        global_step=step,
+        write_meta_graph=loop._config.checkpoint_save_graph_def)  # pylint: disable=protected-access
+    logging.info("Saving checkpoints for %d into %s.", step, path)
+    loop.saved(path)
+    self._last_step, self._last_time = step, time.monotonic()
+    stop = False
+    for listener in self._listeners:
+      if listener.after_save(session, step):
+        logging.info("A CheckpointSaverListener requested that training be "
+                     "stopped. listener: %s", listener)
+        stop = True
+    return stop

@@ -90,56 +90,41 @@ class ClassWeight:
                        f"{class_weight!r}.")
     return int(key)
 
-  @classmethod
-  def from_cache(cls, model_dir):
-    """The 'balanced' weights a training run cached in model_dir."""
-    path = os.path.join(model_dir, CACHE_FILE)
-    if not os.path.exists(path):
-      raise ValueError(
-          "class_weight='balanced' is computed from the training input when "
-          f"training starts, and {model_dir} has no {CACHE_FILE} yet. To fix, "
-          "train first, or pass class_weight=estweight.weights."
-          "balanced_class_weight(counts).")
-    with open(path) as f:
-      n = len(json.load(f)["class_weight"])
-    return cls("balanced", n)
-
   @property
   def active(self) -> bool:
     return self.balanced or self.vector is not None
 
   # ------------------------------------------------------- 'balanced' only
-  def prepare_for_training(self, *, input_fn, model_dir, params, config):
-    """Resolves 'balanced' from the cache in model_dir or one input pass."""
+  def resolve(self, context) -> None:
+    """Resolves 'balanced' for the graph being built (`context`, a
+    runtime.preparation.BuildContext): from model_dir's cache, else, when
+    training, by one pass over the training input (then cached)."""
     if not self.balanced or self.vector is not None:
       return
-    if self._load(model_dir):
+    if self._load(context.model_dir):
       return
+    if context.train_input_fn is None:
+      raise ValueError(
+          "class_weight='balanced' is computed from the training input when "
+          f"training starts, and {context.model_dir} has no {CACHE_FILE} yet."
+          " To fix, train first, or pass class_weight=estweight.weights."
+          "balanced_class_weight(counts).")
     from estweight.runtime import passes  # pylint: disable=g-import-not-at-top
     counts = passes.count_labels(
-        input_fn, n_classes=self.n_classes,
-        label_vocabulary=self.label_vocabulary, params=params, config=config)
+        context.train_input_fn, n_classes=self.n_classes,
+        label_vocabulary=self.label_vocabulary, params=context.params,
+        config=context.config)
     weights = balanced_class_weight(counts)
     self.vector = np.array([weights[i] for i in range(self.n_classes)],
                            np.float32)
     logging.info("class_weight='balanced' from counts %s: %s",
                  counts.tolist(), np.round(self.vector, 4).tolist())
-    os.makedirs(model_dir, exist_ok=True)
-    tmp = os.path.join(model_dir, CACHE_FILE + ".tmp")
+    os.makedirs(context.model_dir, exist_ok=True)
+    tmp = os.path.join(context.model_dir, CACHE_FILE + ".tmp")
     with open(tmp, "w") as f:
       json.dump({"class_weight": self.vector.tolist(),
                  "counts": counts.tolist()}, f)
-    os.replace(tmp, os.path.join(model_dir, CACHE_FILE))
-
-  def prepare_for_inference(self, *, model_dir):
-    if not self.balanced or self.vector is not None:
-      return
-    if not self._load(model_dir):
-      raise ValueError(
-          "class_weight='balanced' is computed from the training input when "
-          f"training starts, and {model_dir} has no {CACHE_FILE} yet. To fix, "
-          "train first, or pass class_weight=estweight.weights."
-          "balanced_class_weight(counts).")
+    os.replace(tmp, os.path.join(context.model_dir, CACHE_FILE))
 
   def _load(self, model_dir):
     path = os.path.join(model_dir, CACHE_FILE)
@@ -154,7 +139,15 @@ class ClassWeight:
     return True
 
   def require_vector(self):
+    """The weight vector; 'balanced' is resolved for the graph being built."""
     if self.balanced and self.vector is None:
-      raise ValueError("class_weight='balanced' was not resolved; call "
-                       "train() first (it counts classes in the input).")
+      from estweight.runtime import preparation  # pylint: disable=g-import-not-at-top
+      context = preparation.current()
+      if context is None:
+        raise ValueError(
+            "class_weight='balanced' is resolved when an Estimator builds its "
+            "graph (from the training input, or model_dir's cache); this "
+            "model is being built outside an Estimator. To fix, pass "
+            "class_weight=estweight.weights.balanced_class_weight(counts).")
+      self.resolve(context)
     return self.vector

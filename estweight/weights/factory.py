@@ -122,28 +122,6 @@ def make_weighted_model_fn(network_fn, *, loss, class_weight=None,
     return EstimatorSpec(mode, loss=total, train_op=train_op,
                          predictions=predictions)
 
-  def prepare_for_training(*, input_fn, model_dir, params, config):
-    cw = state["class_weight"]
-    if static == "balanced" and cw is None:
-      from estweight.runtime import passes  # pylint: disable=g-import-not-at-top
-      counts = passes.count_labels(input_fn, n_classes=None, params=params,
-                                   config=config)
-      state["class_weight"] = cw = class_weights_lib.ClassWeight(
-          "balanced", max(len(counts), 2))
-    if cw is not None:
-      cw.prepare_for_training(input_fn=input_fn, model_dir=model_dir,
-                              params=params, config=config)
-
-  def prepare_for_inference(*, model_dir):
-    cw = state["class_weight"]
-    if static == "balanced" and cw is None:
-      state["class_weight"] = cw = class_weights_lib.ClassWeight.from_cache(
-          model_dir)
-    if cw is not None:
-      cw.prepare_for_inference(model_dir=model_dir)
-
-  model_fn.prepare_for_training = prepare_for_training
-  model_fn.prepare_for_inference = prepare_for_inference
   return model_fn
 
 
