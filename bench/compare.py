@@ -58,6 +58,9 @@ def main(oracle_python, python):
     rows.append((f"{short} seed-003 loop s/iter",
                  ow[wl]["loop_iter_s(train100+eval10)"],
                  ew[wl]["loop_iter_s(train100+eval10)"], None, False))
+  floor = ow["input_pipeline_alone"]["batches_per_s"]
+  rows.insert(0, ("input alone batches/s (ceiling)", floor,
+                  ew["dnn_classifier_weighted"]["steps_per_s"], None, True))
   breakdown = el["iteration_breakdown"]
   rows.append(("run_iterations s/iter",
                ol["loop_iter_s(train100+eval10)"]["median_s"],

@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from estweight.cli import app
 from estweight.cli import config as config_lib
@@ -264,3 +265,15 @@ def test_in_process_runs_restore_the_callers_logging(setup):
   assert run("train", f"--config={config_path}", f"--model_dir={model_dir}",
              "--config.driver.max_steps=10") == 0
   assert tf_logger.level == std_logging.INFO
+
+
+def test_run_save_checkpoints_steps_reaches_the_trainer(setup):
+  config_path, model_dir = setup
+  assert run("train", f"--config={config_path}", f"--model_dir={model_dir}",
+             "--config.run.save_checkpoints_steps=4",
+             "--config.run.keep_checkpoint_max=100") == 0
+  state = tf.train.get_checkpoint_state(model_dir)
+  steps = [int(p.rsplit("-", 1)[1]) for p in state.all_model_checkpoint_paths]
+  # Iterations of 10 to 30: every 4 steps from each iteration's start, and
+  # at each iteration's end.
+  assert steps == [0, 4, 8, 10, 14, 18, 20, 24, 28, 30]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import time
 
 import numpy as np
@@ -215,7 +216,7 @@ class TrainLoop:
       target = start + num_steps if target is None else min(
           target, start + num_steps)
     writer = self._writer()
-    self._write_graph(writer, saver.enabled)
+    graph_thread = self._write_graph(writer, saver.enabled)
     saver.after_create_session(session, step)
     writer.add_session_log(_v1.SessionLog(status=_v1.SessionLog.START), step)
 
@@ -257,6 +258,8 @@ class TrainLoop:
           break
     finally:
       step = int(session.run(self.mode_graph.global_step))
+      if graph_thread is not None:
+        graph_thread.join()
     saver.end(session, step, runner)
     writer.flush()
     if step == start:
@@ -286,14 +289,23 @@ class TrainLoop:
       return _v1.summary.FileWriterCache.get(self._model_dir)
 
   def _write_graph(self, writer, saving):
-    """graph.pbtxt and the graph event, once per kept graph."""
+    """graph.pbtxt and the graph event, once per kept graph.
+
+    Returns a thread writing graph.pbtxt (text formatting a graph with
+    embedded data takes longer than a short train() call, so it overlaps
+    the steps); the caller joins it before returning.
+    """
     if self._graph_written or not (saving and
                                    self._config.checkpoint_save_graph_def):
-      return
-    tf.io.write_graph(self.graph.as_graph_def(add_shapes=True),
-                      self._model_dir, "graph.pbtxt")
+      return None
+    graph_def = self.graph.as_graph_def(add_shapes=True)
+    thread = threading.Thread(
+        target=tf.io.write_graph, args=(graph_def, self._model_dir,
+                                        "graph.pbtxt"), daemon=True)
+    thread.start()
     writer.add_graph(self.graph)
     self._graph_written = True
+    return thread
 
   def saved(self, checkpoint):
     """Records that the session's variables are now in `checkpoint`."""
