@@ -16,11 +16,18 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ANCHORS = os.path.join(HERE, "..", "..", "shared", "bench")
 
-# Runs a script as __main__, then prints the process's peak RSS.
-_WRAP = ("import json, resource, runpy, sys; sys.argv = [sys.argv[1]]; "
+# Runs a script as __main__, then prints the process's peak RSS and the
+# RSS `import tensorflow` alone took (TF 2.21 imports Keras 3, and with it
+# scikit-learn, pandas and matplotlib when installed: ~200 MiB more than
+# TF 2.15 before any model exists).
+_WRAP = ("import json, os, resource, runpy, sys; sys.argv = [sys.argv[1]]; "
+         "os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3'); "
+         "import tensorflow; "
+         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; "
          "runpy.run_path(sys.argv[0], run_name='__main__'); "
          "print(json.dumps({'figure': 'peak_rss_mib', 'value': "
-         "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+         "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "
+         "'import_tensorflow_mib': base}))")
 
 
 def run(python, script):
@@ -71,9 +78,15 @@ def main(oracle_python, python):
                el["grid_9_trials_x_5_iters_x_200_steps"]["wall_s"], None,
                False))
   rss = lambda recs: _by(recs, "figure")["peak_rss_mib"]["value"]  # noqa: E731
+  net = lambda recs: rss(recs) - _by(recs, "figure")["peak_rss_mib"][  # noqa: E731
+      "import_tensorflow_mib"]
   rows.append(("peak RSS MiB (workloads)", rss(ours_w), rss(est_w), None,
                False))
+  rows.append(("  above import tf (workloads)", net(ours_w), net(est_w), None,
+               False))
   rows.append(("peak RSS MiB (loop+grid)", rss(ours_l), rss(est_l), None,
+               False))
+  rows.append(("  above import tf (loop+grid)", net(ours_l), net(est_l), None,
                False))
   print(f"{'figure':<30}{'estweight':>11}{'tf.est 2.15':>12}{'keras 3':>9}"
         f"{'vs tf.est':>11}{'vs keras':>10}")

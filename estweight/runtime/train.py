@@ -126,6 +126,7 @@ class TrainLoop:
     self._variables_from = None  # (checkpoint, stamp) or 'init'
     self._first_input_used = False
     self._graph_written = False
+    self._meta = None  # (graph version, serialized MetaGraphDef)
 
   @property
   def graph(self):
@@ -307,9 +308,24 @@ class TrainLoop:
     self._graph_written = True
     return thread
 
-  def saved(self, checkpoint):
-    """Records that the session's variables are now in `checkpoint`."""
-    self._variables_from = (checkpoint, checkpoints.stamp(checkpoint))
+  def save_checkpoint(self, session, step) -> str:
+    """Writes model.ckpt-`step` (with its .meta, as tf.estimator did).
+
+    The MetaGraphDef is serialized once per graph version, not per save:
+    it holds no step, and exporting a graph with embedded data is slow.
+    """
+    saver = self.mode_graph.spec.scaffold.saver
+    path = saver.save(session, os.path.join(self._model_dir, "model.ckpt"),
+                      global_step=step, write_meta_graph=False)
+    if self._config.checkpoint_save_graph_def:
+      version = self.graph.version
+      if self._meta is None or self._meta[0] != version:
+        self._meta = (version,
+                      saver.export_meta_graph().SerializeToString())
+      with tf.io.gfile.GFile(path + ".meta", "wb") as f:
+        f.write(self._meta[1])
+    self._variables_from = (path, checkpoints.stamp(path))
+    return path
 
 
 class _StepCounter:
@@ -412,13 +428,8 @@ class _Checkpoints:
                  "%d...", step)
     for listener in self._listeners:
       listener.before_save(session, step)
-    saver = loop.mode_graph.spec.scaffold.saver
-    path = saver.save(
-        session, os.path.join(loop._model_dir, "model.ckpt"),  # pylint: disable=protected-access
-        global_step=step,
-        write_meta_graph=loop._config.checkpoint_save_graph_def)  # pylint: disable=protected-access
+    path = loop.save_checkpoint(session, step)
     logging.info("Saving checkpoints for %d into %s.", step, path)
-    loop.saved(path)
     self._last_step, self._last_time = step, time.monotonic()
     stop = False
     for listener in self._listeners:
