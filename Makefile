@@ -11,7 +11,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 ORACLE_PYTHON ?= python3.11
 ORACLE_VENV ?= .oracle-venv
 
-.PHONY: venv test test-fast demo oracle parity parity-written bench clean
+.PHONY: venv test test-fast demo oracle parity parity-written probes bench clean
 
 venv: $(STAMP)
 
@@ -50,6 +50,7 @@ oracle: $(ORACLE_VENV)/.installed
 	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/gen_parity.py
 	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/gen_export.py
 	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/gen_keras.py
+	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/gen_probes.py
 
 # Canned estimators against tf.estimator 2.15: the golden runs (a-c), then
 # model_dirs written by estweight, read back by tf.estimator 2.15 (d). The
@@ -57,6 +58,16 @@ oracle: $(ORACLE_VENV)/.installed
 parity: $(STAMP) $(ORACLE_VENV)/.installed
 	$(PY) -m pytest -q tests/test_parity.py
 	$(MAKE) parity-written
+	$(MAKE) probes
+
+# The reference probes: run on tf.estimator 2.15 now (must reproduce the
+# recorded outcomes), then on estweight; prints how many agree.
+probes: $(STAMP) $(ORACLE_VENV)/.installed
+	@out=$$(mktemp) && \
+	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python tests/oracle/gen_probes.py --out $$out && \
+	$(PY) -c "import json,sys; a,b=(json.load(open(p))['outcomes'] for p in sys.argv[1:]); d=sorted(k for k in a if a[k]!=b.get(k)); print('oracle reproduces', len(a)-len(d), 'of', len(a), 'probes'); sys.exit(1 if d else 0)" $$out tests/golden/probes.json && \
+	rm -f $$out
+	$(PY) -m pytest -q tests/test_probes.py
 
 # Check (d) alone (CI runs it after `make test`, which covers a-c).
 parity-written: $(STAMP) $(ORACLE_VENV)/.installed

@@ -35,6 +35,13 @@ from estweight.compat import install  # noqa: F401
 __version__ = "0.1.0"
 
 
+def __dir__():
+  from estweight import _api  # pylint: disable=g-import-not-at-top
+  return _api.module_dir(
+      globals(), _api.CANNED_NAMES + _api.KERAS_NAMES +
+      ("weights", "canned", "driver", "keras"))
+
+
 def __getattr__(name):
   if name in ("weights", "canned", "driver", "keras"):  # loaded on first use
     import importlib  # pylint: disable=g-import-not-at-top

@@ -53,10 +53,17 @@ CANNED_NAMES = (
     "Head", "LinearClassifier", "LinearEstimator", "LinearRegressor",
     "LogisticRegressionHead", "MultiClassHead", "MultiLabelHead",
     "PoissonRegressionHead", "RegressionHead",
+    "classifier_parse_example_spec", "regressor_parse_example_spec",
 )
 
 # The Keras bridge imports Keras, so it loads on first use too.
 KERAS_NAMES = ("model_to_estimator",)
+
+
+def module_dir(module_globals, lazy_names=()):
+  """A module's `dir()`: its own public names plus the lazily loaded ones
+  (tab completion and `hasattr`-style feature checks see all of them)."""
+  return sorted(set(module_globals) | set(lazy_names))
 
 
 def lazy_canned(name):

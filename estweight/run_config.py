@@ -8,6 +8,8 @@ from typing import Any
 
 import tensorflow as tf
 
+from estweight import validation
+
 _USE_DEFAULT = object()
 _DEFAULT_CHECKPOINT_SECS = 600
 
@@ -40,16 +42,6 @@ def get_default_session_config() -> tf.compat.v1.ConfigProto:
 def _rewriter_config(**kwargs):
   from tensorflow.core.protobuf import rewriter_config_pb2  # pylint: disable=g-import-not-at-top
   return rewriter_config_pb2.RewriterConfig(**kwargs)
-
-
-def _check_int(name, value, *, minimum, allow_none=True):
-  if value is None and allow_none:
-    return
-  if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-    what = "a non-negative integer" if minimum == 0 else "a positive integer"
-    raise ValueError(f"`{name}` must be {what}"
-                     f"{' or None' if allow_none else ''}. "
-                     f"Received: {name}={value!r}.")
 
 
 class RunConfig:
@@ -129,31 +121,29 @@ class RunConfig:
         not isinstance(self._tf_random_seed, int)):
       raise ValueError("`tf_random_seed` must be an integer or None. "
                        f"Received: tf_random_seed={self._tf_random_seed!r}.")
-    _check_int("save_summary_steps", self._save_summary_steps, minimum=0)
-    _check_int("save_checkpoints_steps", self._save_checkpoints_steps,
-               minimum=0)
-    if self._save_checkpoints_secs is not None and (
-        not isinstance(self._save_checkpoints_secs, (int, float)) or
-        self._save_checkpoints_secs < 0):
-      raise ValueError("`save_checkpoints_secs` must be >= 0 or None. "
-                       f"Received: save_checkpoints_secs="
-                       f"{self._save_checkpoints_secs!r}.")
+    self._save_summary_steps = validation.integer(
+        "save_summary_steps", self._save_summary_steps, minimum=0)
+    self._save_checkpoints_steps = validation.integer(
+        "save_checkpoints_steps", self._save_checkpoints_steps, minimum=0)
+    validation.number("save_checkpoints_secs", self._save_checkpoints_secs,
+                      minimum=0)
     if self._session_config is not None and not isinstance(
         self._session_config, tf.compat.v1.ConfigProto):
       raise ValueError("`session_config` must be a tf.compat.v1.ConfigProto. "
                        f"Received: session_config={self._session_config!r}.")
-    _check_int("keep_checkpoint_max", self._keep_checkpoint_max, minimum=0)
-    if not isinstance(self._keep_checkpoint_every_n_hours, (int, float)) or (
-        self._keep_checkpoint_every_n_hours <= 0):
-      raise ValueError("`keep_checkpoint_every_n_hours` must be > 0. "
-                       "Received: keep_checkpoint_every_n_hours="
-                       f"{self._keep_checkpoint_every_n_hours!r}.")
-    _check_int("log_step_count_steps", self._log_step_count_steps, minimum=1)
-    _check_int("session_creation_timeout_secs",
-               self._session_creation_timeout_secs, minimum=1,
-               allow_none=False)
-    _check_int("experimental_max_worker_delay_secs",
-               self._experimental_max_worker_delay_secs, minimum=0)
+    self._keep_checkpoint_max = validation.integer(
+        "keep_checkpoint_max", self._keep_checkpoint_max, minimum=0)
+    validation.number("keep_checkpoint_every_n_hours",
+                      self._keep_checkpoint_every_n_hours, minimum=0,
+                      exclusive=True)
+    self._log_step_count_steps = validation.integer(
+        "log_step_count_steps", self._log_step_count_steps, minimum=1)
+    self._session_creation_timeout_secs = validation.integer(
+        "session_creation_timeout_secs", self._session_creation_timeout_secs,
+        minimum=1, allow_none=False)
+    self._experimental_max_worker_delay_secs = validation.integer(
+        "experimental_max_worker_delay_secs",
+        self._experimental_max_worker_delay_secs, minimum=0)
     if self._protocol not in (None, "grpc", "grpc+verbs"):
       raise ValueError("`protocol` must be None, 'grpc' or 'grpc+verbs'. "
                        f"Received: protocol={self._protocol!r}.")
@@ -162,12 +152,13 @@ class RunConfig:
       if fn_args.fn_args(self._device_fn) != ("op",):
         raise ValueError("`device_fn` must take exactly one argument named "
                          f"`op`. Received: device_fn={self._device_fn!r}.")
+    strategies = (tf.distribute.Strategy, tf.compat.v1.distribute.Strategy)
     for name in ("train_distribute", "eval_distribute"):
       strategy = getattr(self, "_" + name)
-      if strategy is not None and not isinstance(strategy,
-                                                 tf.distribute.Strategy):
-        raise ValueError(f"`{name}` must be a tf.distribute.Strategy. "
-                         f"Received: {name}={strategy!r}.")
+      if strategy is not None and not isinstance(strategy, strategies):
+        raise ValueError(f"`{name}` must be a tf.distribute.Strategy (or a "
+                         "tf.compat.v1.distribute one). Received: "
+                         f"{name}={strategy!r}.")
 
   # -------------------------------------------------------------- cluster
   def _init_cluster(self, tf_config):
@@ -175,7 +166,7 @@ class RunConfig:
     task = tf_config.get("task") or {}
     self._service = tf_config.get("service")
     if self._service is not None and not isinstance(self._service, dict):
-      raise ValueError("TF_CONFIG 'service' must be a dict. "
+      raise TypeError("TF_CONFIG 'service' must be a dict. "
                        f"Received: service={self._service!r}.")
     self._cluster_spec = tf.train.ClusterSpec(cluster)
     self._task_type = task.get("type", TaskType.WORKER)
@@ -197,9 +188,12 @@ class RunConfig:
       raise ValueError("TF_CONFIG with a 'cluster' needs task type and index."
                        f" Received: task={task!r}.")
     if self._task_type == TaskType.EVALUATOR:
-      if self._task_id != 0:
-        raise ValueError("Only one evaluator (index 0) is supported. "
-                         f"Received: task={task!r}.")
+      # As tf.estimator: the evaluator is outside the training cluster (any
+      # index names it), and a 'master' cluster cannot have one.
+      if TaskType.MASTER in jobs:
+        raise ValueError("TF_CONFIG task type 'evaluator' cannot be used with "
+                         "a cluster that has a 'master' job (use 'chief'). "
+                         f"Received: cluster jobs {sorted(jobs)}.")
       self._cluster_spec = tf.train.ClusterSpec({})
       self._master, self._is_chief = "", False
       self._num_ps_replicas, self._num_worker_replicas = 0, 0
@@ -215,8 +209,11 @@ class RunConfig:
       raise ValueError("TF_CONFIG cluster may not have both 'chief' and "
                        "'master' jobs.")
     chief_job = TaskType.MASTER if TaskType.MASTER in jobs else TaskType.CHIEF
-    if chief_job in jobs and self._cluster_spec.num_tasks(chief_job) != 1:
-      raise ValueError(f"TF_CONFIG cluster must have exactly one {chief_job}.")
+    if chief_job not in jobs or self._cluster_spec.num_tasks(chief_job) != 1:
+      raise ValueError(
+          f"TF_CONFIG cluster must have exactly one chief node ('chief', or "
+          f"'master' in older configs). Received: cluster="
+          f"{self._cluster_spec.as_dict()}. To fix, name one worker 'chief'.")
     address = self._cluster_spec.task_address(self._task_type, self._task_id)
     one_node = sum(self._cluster_spec.num_tasks(j) for j in jobs) == 1
     self._master = tf_config.get("session_master") or (
@@ -317,8 +314,9 @@ def _load_tf_config() -> dict[str, Any]:
   try:
     parsed = json.loads(raw)
   except json.JSONDecodeError as e:
-    raise ValueError(f"TF_CONFIG is not valid JSON ({e}). "
-                     f"Received: TF_CONFIG={raw!r}.") from None
+    # Still a JSONDecodeError (a ValueError), as tf.estimator raised.
+    raise json.JSONDecodeError(f"TF_CONFIG is not valid JSON: {e.msg}",
+                               e.doc, e.pos) from None
   if not isinstance(parsed, dict):
     raise ValueError(f"TF_CONFIG must be a JSON object. Received: {raw!r}.")
   return parsed

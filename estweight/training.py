@@ -19,6 +19,7 @@ from absl import logging
 
 from estweight.estimator import Estimator
 from estweight.runtime import checkpoints
+from estweight import validation
 from estweight.runtime import evaluate as evaluate_lib
 
 _v1 = tf.compat.v1
@@ -42,11 +43,7 @@ class TrainSpec(collections.namedtuple(
     if not callable(input_fn):
       raise TypeError(f"`input_fn` must be callable. Received: "
                       f"input_fn={input_fn!r}.")
-    if max_steps is not None and (isinstance(max_steps, bool) or not
-                                  isinstance(max_steps, numbers.Integral) or
-                                  max_steps <= 0):
-      raise ValueError(f"`max_steps` must be a positive integer or None. "
-                       f"Received: max_steps={max_steps!r}.")
+    max_steps = validation.integer("max_steps", max_steps, minimum=1)
     return super().__new__(
         cls, input_fn, max_steps,
         _check_hooks("hooks", hooks, _v1.train.SessionRunHook),
@@ -64,10 +61,7 @@ class EvalSpec(collections.namedtuple(
     if not callable(input_fn):
       raise TypeError(f"`input_fn` must be callable. Received: "
                       f"input_fn={input_fn!r}.")
-    if steps is not None and (isinstance(steps, bool) or not isinstance(
-        steps, numbers.Integral) or steps <= 0):
-      raise ValueError(f"`steps` must be a positive integer or None. "
-                       f"Received: steps={steps!r}.")
+    steps = validation.integer("steps", steps, minimum=1)
     if name is not None and not isinstance(name, str):
       raise TypeError(f"`name` must be a string or None. Received: "
                       f"name={name!r}.")

@@ -24,3 +24,5 @@ from estweight.canned.baseline import BaselineRegressor
 from estweight.canned.dnn_linear_combined import DNNLinearCombinedClassifier
 from estweight.canned.dnn_linear_combined import DNNLinearCombinedEstimator
 from estweight.canned.dnn_linear_combined import DNNLinearCombinedRegressor
+from estweight.canned.parsing import classifier_parse_example_spec
+from estweight.canned.parsing import regressor_parse_example_spec

@@ -7,4 +7,5 @@ from estweight.experimental.early_stopping import stop_if_lower_hook
 from estweight.experimental.early_stopping import stop_if_no_decrease_hook
 from estweight.experimental.early_stopping import stop_if_no_increase_hook
 from estweight.experimental.in_memory import InMemoryEvaluatorHook
+from estweight.experimental.stop_at_checkpoint import make_stop_at_checkpoint_step_hook
 from estweight.export.receivers import build_raw_supervised_input_receiver_fn

@@ -59,8 +59,9 @@ def prepare_train_graph(mode_graph, config):
           _v1.GraphKeys.SAVERS,
           _v1.train.Saver(
               sharded=True, max_to_keep=config.keep_checkpoint_max,
+              # None (accepted by RunConfig, as in 2.15): no extra keeps.
               keep_checkpoint_every_n_hours=(
-                  config.keep_checkpoint_every_n_hours),
+                  config.keep_checkpoint_every_n_hours or 10000.0),
               defer_build=True, save_relative_paths=True))
 
 

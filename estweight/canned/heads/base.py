@@ -34,12 +34,14 @@ V1_REDUCTIONS = {"weighted_sum": SUM, "weighted_sum_over_batch_size":
 def normalize_loss_reduction(loss_reduction):
   """Maps tf.keras / tf.compat.v1 reduction names to one of ours."""
   value = getattr(loss_reduction, "value", loss_reduction)
+  if value == "auto":  # tf.losses.Reduction.AUTO: as 2.15, per batch size
+    return SUM_OVER_BATCH_SIZE
   if value in (SUM_OVER_BATCH_SIZE, SUM):
     return value
   if value in V1_REDUCTIONS:
     return V1_REDUCTIONS[value]
   raise ValueError(
-      "`loss_reduction` must be 'sum_over_batch_size' or 'sum' (or a "
+      "`loss_reduction` must be 'sum_over_batch_size', 'sum' or 'auto' (or a "
       "tf.compat.v1.losses.Reduction other than NONE). Received: "
       f"loss_reduction={loss_reduction!r}.")
 

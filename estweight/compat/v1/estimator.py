@@ -12,6 +12,11 @@ _V1_CANNED = frozenset((
     "DNNRegressor", "LinearClassifier", "LinearRegressor"))
 
 
+def __dir__():
+  from estweight import _api  # pylint: disable=g-import-not-at-top
+  return _api.module_dir(globals(), _api.CANNED_NAMES)
+
+
 def __getattr__(name):
   """Canned names load lazily; the classifiers and regressors are the v1
   variants (summed loss, tf.compat.v1.train optimizers, v1 metrics)."""

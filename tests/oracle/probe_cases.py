@@ -1,0 +1,474 @@
+"""Small probes of tf.estimator's public behaviour, run on both sides.
+
+Each probe takes the `tensorflow` module (whose `tf.estimator` is
+tf.estimator 2.15 in the oracle venv and estweight after `install()`) and
+returns a JSON-able outcome; an exception becomes {"error": its type name}.
+`gen_probes.py` records the oracle's outcomes in tests/golden/probes.json;
+tests/test_probes.py runs the same probes on estweight and compares.
+"""
+import contextlib
+import json
+import os
+
+import numpy as np
+
+PROBES = {}
+
+
+def probe(name):
+  def register(fn):
+    assert name not in PROBES, name
+    PROBES[name] = fn
+    return fn
+  return register
+
+
+def run(tf, name):
+  try:
+    return PROBES[name](tf)
+  except Exception as e:  # pylint: disable=broad-except
+    return {"error": type(e).__name__}
+
+
+def run_all(tf):
+  return {name: run(tf, name) for name in sorted(PROBES)}
+
+
+@contextlib.contextmanager
+def tf_config(value):
+  old = os.environ.get("TF_CONFIG")
+  os.environ["TF_CONFIG"] = value if isinstance(value, str) else json.dumps(
+      value)
+  try:
+    yield
+  finally:
+    if old is None:
+      del os.environ["TF_CONFIG"]
+    else:
+      os.environ["TF_CONFIG"] = old
+
+
+# ------------------------------------------------------------- RunConfig
+_FIELDS = ("model_dir", "tf_random_seed", "save_summary_steps",
+           "save_checkpoints_steps", "save_checkpoints_secs",
+           "keep_checkpoint_max", "keep_checkpoint_every_n_hours",
+           "log_step_count_steps", "session_creation_timeout_secs",
+           "protocol", "task_type", "task_id", "master", "evaluation_master",
+           "is_chief", "num_ps_replicas", "num_worker_replicas",
+           "global_id_in_cluster", "service")
+
+
+def describe(config):
+  out = {f: getattr(config, f) for f in _FIELDS}
+  out["cluster_spec"] = config.cluster_spec.as_dict() if (
+      config.cluster_spec) else {}
+  session = config.session_config
+  out["device_filters"] = (list(session.device_filters)
+                           if session is not None else None)
+  return out
+
+
+_RUN_CONFIG_VALUES = {
+    "save_summary_steps": [0, 10, None, -1, 1.5, "10", True],
+    "save_checkpoints_steps": [0, 5, -1, 2.0, True, None],
+    "save_checkpoints_secs": [0, 60, -1, 1.5, None, "60"],
+    "keep_checkpoint_max": [0, None, -1, 3, 2.0],
+    "keep_checkpoint_every_n_hours": [None, 0, 2, 0.5, -1, "2"],
+    "log_step_count_steps": [None, 0, 1, -1, 2.5],
+    "tf_random_seed": [None, 0, 42, 1.5, "1"],
+    "session_creation_timeout_secs": [1, 0, -1, 30.0],
+    "protocol": [None, "grpc", "grpc+verbs", "bad"],
+    "model_dir": ["", "some/dir"],
+    "experimental_max_worker_delay_secs": [None, -1, 5],
+    "session_config": ["bad"],
+    "train_distribute": ["bad"],
+    "eval_distribute": ["bad"],
+    "checkpoint_save_graph_def": [False],
+}
+
+
+def _run_config_probe(field, value):
+  def fn(tf):
+    return describe(tf.estimator.RunConfig(**{field: value}))
+  return fn
+
+
+for _field, _values in _RUN_CONFIG_VALUES.items():
+  for _value in _values:
+    probe(f"RunConfig({_field}={_value!r})")(
+        _run_config_probe(_field, _value))
+
+
+@probe("RunConfig()")
+def _(tf):
+  return describe(tf.estimator.RunConfig())
+
+
+@probe("RunConfig(steps and secs)")
+def _(tf):
+  return describe(tf.estimator.RunConfig(save_checkpoints_steps=5,
+                                         save_checkpoints_secs=5))
+
+
+@probe("RunConfig(device_fn=op)")
+def _(tf):
+  return describe(tf.estimator.RunConfig(device_fn=lambda op: None))
+
+
+@probe("RunConfig(device_fn=x)")
+def _(tf):
+  return describe(tf.estimator.RunConfig(device_fn=lambda x: None))
+
+
+@probe("RunConfig.replace(save_checkpoints_steps) keeps secs")
+def _(tf):
+  return describe(tf.estimator.RunConfig().replace(save_checkpoints_steps=7))
+
+
+@probe("RunConfig.replace(unknown)")
+def _(tf):
+  return describe(tf.estimator.RunConfig().replace(unknown=1))
+
+
+@probe("RunConfig.replace(model_dir)")
+def _(tf):
+  return describe(tf.estimator.RunConfig().replace(model_dir="a/b"))
+
+
+@probe("RunConfig(train_distribute=v1 MirroredStrategy) is accepted")
+def _(tf):
+  config = tf.estimator.RunConfig(
+      train_distribute=tf.compat.v1.distribute.MirroredStrategy(["/cpu:0"]))
+  return {"has_strategy": config.train_distribute is not None}
+
+
+# -------------------------------------------------------------- TF_CONFIG
+_CHIEF_CLUSTER = {"chief": ["h:1"], "worker": ["h:2", "h:3"], "ps": ["h:4"]}
+_MASTER_CLUSTER = {"master": ["h:1"], "worker": ["h:2"], "ps": ["h:4"]}
+
+_TF_CONFIGS = {
+    "empty": {},
+    "workers without chief": {"cluster": {"worker": ["h:1", "h:2"]},
+                              "task": {"type": "worker", "index": 0}},
+    "chief": {"cluster": _CHIEF_CLUSTER, "task": {"type": "chief",
+                                                  "index": 0}},
+    "worker 0": {"cluster": _CHIEF_CLUSTER, "task": {"type": "worker",
+                                                     "index": 0}},
+    "worker 1": {"cluster": _CHIEF_CLUSTER, "task": {"type": "worker",
+                                                     "index": 1}},
+    "ps 0": {"cluster": _CHIEF_CLUSTER, "task": {"type": "ps", "index": 0}},
+    "evaluator 0": {"cluster": _CHIEF_CLUSTER,
+                    "task": {"type": "evaluator", "index": 0}},
+    "evaluator 12": {"cluster": _CHIEF_CLUSTER,
+                     "task": {"type": "evaluator", "index": 12}},
+    "evaluator with master": {"cluster": _MASTER_CLUSTER,
+                              "task": {"type": "evaluator", "index": 0}},
+    "evaluator without cluster": {"task": {"type": "evaluator",
+                                           "index": 0}},
+    "master": {"cluster": _MASTER_CLUSTER,
+               "task": {"type": "master", "index": 0}},
+    "master worker": {"cluster": _MASTER_CLUSTER,
+                      "task": {"type": "worker", "index": 0}},
+    "service not a dict": {"service": "x"},
+    "service dict": {"service": {"a": 1}},
+    "index out of range": {"cluster": _CHIEF_CLUSTER,
+                           "task": {"type": "worker", "index": 2}},
+    "negative index": {"cluster": _CHIEF_CLUSTER,
+                       "task": {"type": "worker", "index": -1}},
+    "type not in cluster": {"cluster": _CHIEF_CLUSTER,
+                            "task": {"type": "master", "index": 0}},
+    "two chiefs": {"cluster": {"chief": ["h:1", "h:2"]},
+                   "task": {"type": "chief", "index": 0}},
+    "chief and master": {"cluster": {"chief": ["h:1"], "master": ["h:2"]},
+                         "task": {"type": "chief", "index": 0}},
+    "cluster without task": {"cluster": _CHIEF_CLUSTER},
+    "task without index": {"cluster": _CHIEF_CLUSTER,
+                           "task": {"type": "worker"}},
+    "only chief": {"cluster": {"chief": ["h:1"]},
+                   "task": {"type": "chief", "index": 0}},
+    "session_master": {"cluster": _CHIEF_CLUSTER,
+                       "task": {"type": "worker", "index": 1},
+                       "session_master": "grpc://elsewhere:9"},
+    "eval_session_master": {"eval_session_master": "grpc://e:1"},
+    "worker without cluster": {"task": {"type": "worker", "index": 0}},
+    "worker 1 without cluster": {"task": {"type": "worker", "index": 1}},
+    "chief without cluster": {"task": {"type": "chief", "index": 0}},
+    "index as string": {"cluster": _CHIEF_CLUSTER,
+                        "task": {"type": "worker", "index": "1"}},
+    "model_dir in TF_CONFIG": {"model_dir": "from/tf_config"},
+    "not json": "{not json",
+    "json list": "[1, 2]",
+}
+
+
+def _tf_config_probe(value):
+  def fn(tf):
+    with tf_config(value):
+      return describe(tf.estimator.RunConfig())
+  return fn
+
+
+for _name, _value in _TF_CONFIGS.items():
+  probe(f"TF_CONFIG {_name}")(_tf_config_probe(_value))
+
+
+@probe("TF_CONFIG model_dir conflicts with argument")
+def _(tf):
+  with tf_config({"model_dir": "from/tf_config"}):
+    return describe(tf.estimator.RunConfig(model_dir="other"))
+
+
+@probe("TF_CONFIG model_dir equals argument")
+def _(tf):
+  with tf_config({"model_dir": "same"}):
+    return describe(tf.estimator.RunConfig(model_dir="same"))
+
+
+# ------------------------------------------------------ TrainSpec/EvalSpec
+def _spec_fields(spec, names):
+  out = {}
+  for n in names:
+    value = getattr(spec, n)
+    out[n] = value if isinstance(value, (int, float, str, type(None))) else (
+        type(value).__name__)
+  return out
+
+
+_TRAIN_SPECS = {"max_steps=20.0": {"max_steps": 20.0},
+                "max_steps=20": {"max_steps": 20},
+                "max_steps=0": {"max_steps": 0},
+                "max_steps=-1": {"max_steps": -1},
+                "max_steps=2.5": {"max_steps": 2.5},
+                "max_steps=None": {"max_steps": None},
+                "hooks=[1]": {"hooks": [1]}}
+
+for _name, _kwargs in _TRAIN_SPECS.items():
+  def _train_spec_probe(tf, kwargs=_kwargs):
+    spec = tf.estimator.TrainSpec(lambda: None, **kwargs)
+    return _spec_fields(spec, ("max_steps",))
+  probe(f"TrainSpec({_name})")(_train_spec_probe)
+
+_EVAL_SPECS = {"defaults": {}, "steps=None": {"steps": None},
+               "steps=0": {"steps": 0}, "steps=5.0": {"steps": 5.0},
+               "start_delay_secs=-1": {"start_delay_secs": -1},
+               "throttle_secs=-1": {"throttle_secs": -1},
+               "throttle_secs=0": {"throttle_secs": 0},
+               "name=1": {"name": 1}, "name='x'": {"name": "x"},
+               "exporters=1": {"exporters": 1},
+               "hooks=[1]": {"hooks": [1]}}
+
+for _name, _kwargs in _EVAL_SPECS.items():
+  def _eval_spec_probe(tf, kwargs=_kwargs):
+    spec = tf.estimator.EvalSpec(lambda: None, **kwargs)
+    return _spec_fields(spec, ("steps", "name", "start_delay_secs",
+                               "throttle_secs"))
+  probe(f"EvalSpec({_name})")(_eval_spec_probe)
+
+
+# ------------------------------------------------------------------ heads
+def _loss_value(tf, head_fn, labels, logits, features=None):
+  with tf.Graph().as_default():
+    head = head_fn(tf)
+    loss = head.loss(labels=labels, logits=logits, features=features or {},
+                     mode=tf.estimator.ModeKeys.TRAIN)
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.local_variables_initializer())
+      return {"loss": round(float(session.run(loss)), 6)}
+
+
+_LOGITS2 = np.array([[0.5], [-1.0], [2.0]], np.float32)
+_LABELS2 = np.array([[1], [0], [0]], np.int64)
+
+
+# tf.losses.Reduction's values (Keras 2's ReductionV2; TF 2.21 has no such
+# class) and the v1 enum's.
+for _reduction in ("auto", "sum", "sum_over_batch_size", "none",
+                   "weighted_sum_over_batch_size", "weighted_mean",
+                   "weighted_sum_by_nonzero_weights", "bogus"):
+  def _binary_reduction(tf, reduction=_reduction):
+    return _loss_value(
+        tf, lambda tf: tf.estimator.BinaryClassHead(loss_reduction=reduction),
+        _LABELS2, _LOGITS2)
+  probe(f"BinaryClassHead(loss_reduction={_reduction}).loss")(
+      _binary_reduction)
+
+
+@probe("MultiClassHead(3).loss weighted")
+def _(tf):
+  return _loss_value(
+      tf, lambda tf: tf.estimator.MultiClassHead(3, weight_column="w"),
+      np.array([[0], [2], [1]], np.int64),
+      np.array([[1., 0., -1.], [0.5, 0.5, 2.], [0., 3., 0.]], np.float32),
+      {"w": np.array([[1.], [2.], [0.5]], np.float32)})
+
+
+@probe("RegressionHead(2).loss")
+def _(tf):
+  return _loss_value(
+      tf, lambda tf: tf.estimator.RegressionHead(label_dimension=2),
+      np.array([[1., 2.], [3., 4.]], np.float32),
+      np.array([[1.5, 2.], [2., 5.]], np.float32))
+
+
+@probe("BinaryClassHead.predictions keys")
+def _(tf):
+  with tf.Graph().as_default():
+    head = tf.estimator.BinaryClassHead()
+    return {"keys": sorted(head.predictions(_LOGITS2))}
+
+
+@probe("BinaryClassHead.metrics keys")
+def _(tf):
+  with tf.Graph().as_default():
+    head = tf.estimator.BinaryClassHead()
+    return {"keys": sorted(head.metrics())}
+
+
+@probe("MultiClassHead.metrics keys")
+def _(tf):
+  with tf.Graph().as_default():
+    head = tf.estimator.MultiClassHead(3)
+    return {"keys": sorted(head.metrics())}
+
+
+@probe("RegressionHead.metrics keys")
+def _(tf):
+  with tf.Graph().as_default():
+    head = tf.estimator.RegressionHead()
+    return {"keys": sorted(head.metrics())}
+
+
+for _n in (1, 2, 3):
+  def _bad_multiclass(tf, n=_n):
+    return {"n_classes": tf.estimator.MultiClassHead(n).logits_dimension}
+  probe(f"MultiClassHead(n_classes={_n})")(_bad_multiclass)
+
+
+# ------------------------------------------------------------ public names
+_MODULES = ("estimator", "estimator.experimental", "estimator.export",
+            "compat.v1.estimator", "compat.v1.estimator.experimental",
+            "compat.v1.estimator.export", "compat.v1.estimator.inputs",
+            "compat.v1.estimator.tpu")
+
+
+def public_names(tf):
+  """{module: sorted public names reachable by attribute access}."""
+  out = {}
+  for path in _MODULES:
+    module = tf
+    try:
+      for part in path.split("."):
+        module = getattr(module, part)
+    except AttributeError:
+      out[path] = None
+      continue
+    out[path] = sorted(n for n in dir(module) if not n.startswith("_"))
+  return out
+
+
+# ------------------------------------------- constructors: accept or refuse
+def _ok(fn):
+  def run_ok(tf):
+    fn(tf)
+    return {"ok": True}
+  return run_ok
+
+
+def _x(tf):
+  return [tf.feature_column.numeric_column("x")]
+
+
+def _model_fn(features, labels, mode):
+  del features, labels, mode
+
+
+_CONSTRUCTORS = {
+    "ModeKeys values": lambda tf: {"modes": [tf.estimator.ModeKeys.TRAIN,
+                                             tf.estimator.ModeKeys.EVAL,
+                                             tf.estimator.ModeKeys.PREDICT]},
+    "Estimator(model_fn=None)": _ok(
+        lambda tf: tf.estimator.Estimator(None)),
+    "Estimator(model_fn without features)": _ok(
+        lambda tf: tf.estimator.Estimator(lambda labels, mode: None)),
+    "Estimator(model_fn with extra arg)": _ok(
+        lambda tf: tf.estimator.Estimator(
+            lambda features, labels, mode, extra: None)),
+    "Estimator(params without params arg)": _ok(
+        lambda tf: tf.estimator.Estimator(_model_fn, params={"a": 1})),
+    "Estimator(config='x')": _ok(
+        lambda tf: tf.estimator.Estimator(_model_fn, config="x")),
+    "Estimator(model_dir differs from config)": _ok(
+        lambda tf: tf.estimator.Estimator(
+            _model_fn, model_dir="a",
+            config=tf.estimator.RunConfig(model_dir="b"))),
+    "Estimator(model_dir same as config)": _ok(
+        lambda tf: tf.estimator.Estimator(
+            _model_fn, model_dir="a",
+            config=tf.estimator.RunConfig(model_dir="a"))),
+    "WarmStartSettings('')": _ok(
+        lambda tf: tf.estimator.WarmStartSettings("")),
+    "WarmStartSettings(dir)": _ok(
+        lambda tf: tf.estimator.WarmStartSettings("some/dir")),
+    "VocabInfo fields": lambda tf: {"fields": list(
+        tf.estimator.VocabInfo("v.txt", 3, 0)._fields)},
+    "BinaryClassHead(thresholds=[1.5])": _ok(
+        lambda tf: tf.estimator.BinaryClassHead(thresholds=[1.5])),
+    "BinaryClassHead(thresholds=[0.3])": _ok(
+        lambda tf: tf.estimator.BinaryClassHead(thresholds=[0.3])),
+    "BinaryClassHead(label_vocabulary=3 names)": _ok(
+        lambda tf: tf.estimator.BinaryClassHead(
+            label_vocabulary=["a", "b", "c"])),
+    "MultiClassHead(label_vocabulary=2 of 3)": _ok(
+        lambda tf: tf.estimator.MultiClassHead(
+            3, label_vocabulary=["a", "b"])),
+    "RegressionHead(label_dimension=0)": _ok(
+        lambda tf: tf.estimator.RegressionHead(label_dimension=0)),
+    "MultiLabelHead(n_classes=1)": _ok(
+        lambda tf: tf.estimator.MultiLabelHead(1)),
+    "MultiLabelHead(n_classes=3)": _ok(
+        lambda tf: tf.estimator.MultiLabelHead(3)),
+    "LinearClassifier(n_classes=1)": _ok(
+        lambda tf: tf.estimator.LinearClassifier(_x(tf), n_classes=1)),
+    "LinearClassifier(n_classes=3)": _ok(
+        lambda tf: tf.estimator.LinearClassifier(_x(tf), n_classes=3)),
+    "LinearRegressor(label_dimension=2)": _ok(
+        lambda tf: tf.estimator.LinearRegressor(_x(tf), label_dimension=2)),
+    "DNNClassifier(hidden_units=[4])": _ok(
+        lambda tf: tf.estimator.DNNClassifier([4], _x(tf))),
+    "DNNRegressor(optimizer='Nope')": _ok(
+        lambda tf: tf.estimator.DNNRegressor([4], _x(tf), optimizer="Nope")),
+    "LinearRegressor(sparse_combiner='max')": _ok(
+        lambda tf: tf.estimator.LinearRegressor(
+            _x(tf), sparse_combiner="max")),
+    "LatestExporter(name='')": _ok(
+        lambda tf: tf.estimator.LatestExporter("", lambda: None)),
+    "LatestExporter(exports_to_keep=0)": _ok(
+        lambda tf: tf.estimator.LatestExporter("a", lambda: None,
+                                               exports_to_keep=0)),
+    "LatestExporter(exports_to_keep=None)": _ok(
+        lambda tf: tf.estimator.LatestExporter("a", lambda: None,
+                                               exports_to_keep=None)),
+    "BestExporter(compare_fn=1)": _ok(
+        lambda tf: tf.estimator.BestExporter(
+            serving_input_receiver_fn=lambda: None, compare_fn=1)),
+    "BestExporter(serving_input_receiver_fn=None)": _ok(
+        lambda tf: tf.estimator.BestExporter()),
+    "BestExporter(exports_to_keep=0)": _ok(
+        lambda tf: tf.estimator.BestExporter(
+            serving_input_receiver_fn=lambda: None, exports_to_keep=0)),
+    "FinalExporter(name=None)": _ok(
+        lambda tf: tf.estimator.FinalExporter(None, lambda: None)),
+    "EstimatorSpec(TRAIN without train_op)": _ok(
+        lambda tf: tf.estimator.EstimatorSpec(
+            tf.estimator.ModeKeys.TRAIN, loss=tf.constant(1.0))),
+    "EstimatorSpec(EVAL without loss)": _ok(
+        lambda tf: tf.estimator.EstimatorSpec(tf.estimator.ModeKeys.EVAL)),
+    "EstimatorSpec(PREDICT with predictions)": _ok(
+        lambda tf: tf.estimator.EstimatorSpec(
+            tf.estimator.ModeKeys.PREDICT, predictions=tf.constant([1.0]))),
+    "EstimatorSpec(mode='bogus')": _ok(
+        lambda tf: tf.estimator.EstimatorSpec("bogus")),
+}
+
+for _name, _fn in _CONSTRUCTORS.items():
+  probe(_name)(_fn)
