@@ -184,4 +184,9 @@ def train_and_evaluate(estimator, train_spec, eval_spec):
   estimator.train(train_spec.input_fn, max_steps=max_steps,
                   hooks=train_spec.hooks,
                   saving_listeners=train_spec.saving_listeners + (listener,))
+  if listener.result is None and estimator.latest_checkpoint():
+    # No step ran (an early-stopping hook held before the first one): the
+    # model as it is gets evaluated instead of returning (None, None).
+    return estimator.evaluate(eval_spec.input_fn, steps=eval_spec.steps,
+                              hooks=eval_spec.hooks, name=eval_spec.name), []
   return listener.result, listener.export_results

@@ -97,3 +97,81 @@ def test_stop_at_checkpoint_step_hook(tmp_path):
     with v1.train.MonitoredSession(hooks=[hook]) as session:
       session.run(step)
       assert session.should_stop()
+
+
+def test_early_stopping_condition_true_at_start(tmp_path):
+  """tf.estimator 2.15 trained one step, then returned its evaluation
+  ({'loss': 2.56, 'global_step': 1} in the probe); estweight trains none
+  and returns the evaluation of the initial model (deliberate, README)."""
+  est = models.make_estimator(tmp_path, save_checkpoints_steps=5)
+  hook = estweight.experimental.make_early_stopping_hook(
+      est, lambda: True, run_every_secs=None, run_every_steps=1)
+  train = estweight.TrainSpec(models.xy_input_fn([1.0], [2.0], repeat=True),
+                              max_steps=100, hooks=[hook])
+  evaluate = estweight.EvalSpec(models.xy_input_fn([1.0], [2.0]), steps=1,
+                                throttle_secs=0)
+  metrics, _ = estweight.train_and_evaluate(est, train, evaluate)
+  # w = 0: loss = (0 * 1 - 2)^2 = 4.
+  assert metrics["global_step"] == 0 and metrics["loss"] == 4.0
+
+
+def test_keras3_sequential_takes_the_keras2_input_name(tmp_path):
+  """The TF docs' keras_model_to_estimator tutorial keys features by
+  `dense_input` (Keras 2's name for a Sequential's input)."""
+  model = keras.Sequential([keras.layers.Dense(1, input_shape=(2,),
+                                               use_bias=False,
+                                               kernel_initializer="ones")])
+  model.compile("sgd", "mse")
+  est = estweight.model_to_estimator(keras_model=model,
+                                     model_dir=str(tmp_path))
+  x = np.array([[1.0, 2.0]], np.float32)
+  y = np.array([[4.0]], np.float32)
+  metrics = est.evaluate(lambda: tf.data.Dataset.from_tensor_slices(
+      ({"dense_input": x}, y)).batch(1))
+  # kernel ones: prediction 1 + 2 = 3; mse (3 - 4)^2 = 1.
+  assert metrics["loss"] == 1.0
+
+
+LEGACY_KERAS_PROGRAM = """
+import os, sys, tempfile
+import numpy as np, tensorflow as tf, estweight
+estweight.install()
+assert tf.keras.__name__.startswith("tf_keras"), tf.keras.__name__
+m = tf.keras.Sequential([tf.keras.layers.Dense(1, input_shape=(2,),
+                                               use_bias=False,
+                                               kernel_initializer="ones")])
+m.compile("sgd", "mse")
+est = tf.keras.estimator.model_to_estimator(keras_model=m,
+                                            model_dir=tempfile.mkdtemp())
+x = np.array([[1.0, 2.0]], np.float32); y = np.array([[4.0]], np.float32)
+print(est.evaluate(lambda: tf.data.Dataset.from_tensor_slices(
+    ({"dense_input": x}, y)).batch(1))["loss"])
+"""
+
+
+@pytest.mark.slow
+def test_tf_keras_estimator_under_tf_use_legacy_keras():
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3")
+  out = subprocess.run([sys.executable, "-c", LEGACY_KERAS_PROGRAM],
+                       capture_output=True, text=True, env=env, timeout=300)
+  assert out.returncode == 0, out.stderr[-2000:]
+  assert out.stdout.strip().splitlines()[-1] == "1.0"
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda: tf_keras.optimizers.legacy.Adagrad(learning_rate=0.1),
+    lambda: tf_keras.optimizers.legacy.Adagrad,
+    lambda: v1.train.AdagradOptimizer(0.1),
+    lambda: "Adagrad",
+], ids=["tf_keras legacy instance", "tf_keras legacy class",
+        "tf.compat.v1.train", "name"])
+def test_legacy_optimizers_for_canned_estimators(tmp_path, make_optimizer):
+  """The canned-estimators migration guide's tf.keras.optimizers.legacy.*
+  is gone with Keras 3; its tf_keras twin and the v1 optimizers work."""
+  est = estweight.DNNRegressor(
+      [2], [tf.feature_column.numeric_column("x")],
+      optimizer=make_optimizer(), model_dir=str(tmp_path))
+  est.train(models.xy_input_fn([1.0, 2.0], [2.0, 4.0], repeat=True), steps=2)
+  assert est.get_variable_value("global_step") == 2

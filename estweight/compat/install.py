@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 from absl import logging
@@ -82,11 +83,14 @@ def install() -> list[str]:
         setattr(module, name, value)
       _alias(f"tensorflow.compat.v1.{name}", value)
       done.append(f"tf.compat.v1.{name}")
-  # Keras 3 has no estimator module; give `tf.keras.estimator.
-  # model_to_estimator` (seed 004's spelling) to estweight's.
+  # Keras 3 has no estimator module, and tf_keras's (tf.keras under
+  # TF_USE_LEGACY_KERAS=1) needs tensorflow_estimator, which TF >= 2.16 lacks:
+  # give `tf.keras.estimator.model_to_estimator` (seed 004's spelling) to
+  # estweight's.
   keras_ns = getattr(tf, "keras", None)
-  if keras_ns is not None and (_is_ours(keras_ns, "estimator") or not hasattr(
-      keras_ns, "estimator")):
+  if keras_ns is not None and (
+      _is_ours(keras_ns, "estimator") or not hasattr(keras_ns, "estimator") or
+      importlib.util.find_spec("tensorflow_estimator") is None):
     setattr(keras_ns, "estimator", importlib.import_module(
         "estweight.compat.keras_estimator"))
     done.append("tf.keras.estimator")

@@ -206,18 +206,17 @@ def _placeholder_like(value, name, default_batch_size):
   if isinstance(value, tf.SparseTensorSpec):
     shape = tf.TensorShape([default_batch_size]).concatenate(value.shape[1:])
     return tf.compat.v1.sparse_placeholder(value.dtype, shape=shape, name=name)
-  if isinstance(value, np.ndarray):
-    value = tf.TensorSpec(value.shape, tf.as_dtype(value.dtype))
+  if isinstance(value, (np.ndarray, np.generic)):
+    value = tf.TensorSpec(np.shape(value), tf.as_dtype(value.dtype))
   if not isinstance(value, (tf.Tensor, tf.TensorSpec, tf.Variable)):
     raise ValueError(
         f"`features[{name!r}]` must be a Tensor, tf.TensorSpec, "
         f"tf.SparseTensorSpec or numpy array giving dtype and shape "
         f"(first dimension = batch). Received: {value!r}.")
-  if value.shape.rank == 0:
-    raise ValueError(
-        f"`features[{name!r}]` must have a batch dimension (rank >= 1). "
-        f"Received a scalar: {value!r}.")
-  shape = tf.TensorShape([default_batch_size]).concatenate(value.shape[1:])
+  # A scalar example stands for one value per example: [batch_size], as
+  # tf.estimator made it (the SavedModel migration guide passes one).
+  shape = tf.TensorShape([default_batch_size]).concatenate(
+      value.shape[1:] if value.shape.rank else [])
   return tf.compat.v1.placeholder(value.dtype, shape=shape, name=name)
 
 

@@ -57,6 +57,10 @@ class ModelInfo:
   output_names: list | None
   is_graph_network: bool
   built: bool
+  # Other feature keys accepted for an input: Keras 2 named a Sequential's
+  # input `<first layer>_input` (the TF docs key features by `dense_input`);
+  # Keras 3 names it `keras_tensor...`.
+  input_aliases: dict = dataclasses.field(default_factory=dict)
 
 
 class Flavor:
@@ -176,13 +180,18 @@ class Keras3(Flavor):
       else:
         output_names = uniquify([t._keras_history[0].name  # pylint: disable=protected-access
                                  for t in model.outputs])
+    import keras  # pylint: disable=g-import-not-at-top
+    aliases = {}
+    if (isinstance(model, keras.Sequential) and input_names and
+        len(input_names) == 1 and model.layers):
+      aliases[input_names[0]] = f"{model.layers[0].name}_input"
     return ModelInfo(
         model_class=type(model), config=model.get_config(),
         compile_args=args,
         optimizer_factory=_keras3_optimizer_factory(model.optimizer),
         input_names=input_names, inputs_are_dict=inputs_are_dict,
         output_names=output_names, is_graph_network=graph_net,
-        built=bool(model.built))
+        built=bool(model.built), input_aliases=aliases)
 
   def _deserialize(self, info, custom_objects):
     from keras.src.saving import serialization_lib  # pylint: disable=g-import-not-at-top

@@ -85,6 +85,12 @@ def model_inputs(info, features):
   if names is None:  # a subclassed model: given as they come
     return tf.nest.map_structure(_tensor, features)
   if isinstance(features, dict):
+    aliases = {name: alias for name, alias in info.input_aliases.items()
+               if name not in features and alias in features}
+    if aliases:
+      features = dict(features)
+      for name, alias in aliases.items():
+        features[name] = features[alias]
     if any(name not in features for name in names):
       raise _key_error("features", names, features)
     if info.inputs_are_dict:

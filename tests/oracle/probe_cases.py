@@ -472,3 +472,37 @@ _CONSTRUCTORS = {
 
 for _name, _fn in _CONSTRUCTORS.items():
   probe(_name)(_fn)
+
+
+# -------------------------------------------------------------- receivers
+def _raw_receiver(make_features):
+  def fn(tf):
+    with tf.Graph().as_default():
+      receiver = tf.estimator.export.build_raw_serving_input_receiver_fn(
+          make_features(tf))()
+      return {k: [v.dtype.name, v.shape.as_list()]
+              for k, v in receiver.receiver_tensors.items()}
+  return fn
+
+
+for _name, _make in {
+    "scalar tensor": lambda tf: {"x": tf.constant(1.0)},
+    "vector tensor": lambda tf: {"x": tf.constant([1.0])},
+    "matrix tensor": lambda tf: {"x": tf.constant([[1.0, 2.0]])},
+    "int64 matrix": lambda tf: {"x": tf.constant([[1, 2]], tf.int64)},
+    "two features": lambda tf: {"a": tf.constant([1.0]),
+                                "b": tf.constant([["s"]])},
+}.items():
+  probe(f"build_raw_serving_input_receiver_fn({_name})")(_raw_receiver(_make))
+
+
+@probe("build_parsing_serving_input_receiver_fn receiver keys")
+def _(tf):
+  with tf.Graph().as_default():
+    spec = {"x": tf.io.FixedLenFeature([2], tf.float32)}
+    receiver = tf.estimator.export.build_parsing_serving_input_receiver_fn(
+        spec)()
+    return {"receiver": sorted(receiver.receiver_tensors),
+            "features": sorted(receiver.features),
+            "alternatives": sorted(receiver.receiver_tensors_alternatives or
+                                   {})}
