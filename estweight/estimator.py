@@ -140,7 +140,7 @@ class Estimator:
         warm_start_from)
     self._runner = runner_lib.Runner(
         self._build, config=self._config, model_dir=self._model_dir,
-        params=self._params,
+        input_params=self._input_fn_params,
         can_warm_start=self._warm_start_settings is not None)
     logging.debug("Using config: %s", self._config)
 
@@ -233,10 +233,17 @@ class Estimator:
                        f"when called with mode={mode!r}.")
     return spec
 
+  def _input_fn_params(self, mode) -> dict:
+    """The params an input_fn of `mode` receives (TPUEstimator adds the
+    mode's batch size)."""
+    del mode
+    return self._params
+
   def _build_context(self, mode, train_input_fn=None):
     return preparation.building(preparation.BuildContext(
         mode=mode, model_dir=self._model_dir, train_input_fn=train_input_fn,
-        params=self.params, config=self.config))
+        params=copy.deepcopy(self._input_fn_params(ModeKeys.TRAIN)),
+        config=self.config))
 
   def _build(self, input_fn, mode, warm_start=False, train_input_fn=None):
     """The graph of `mode` over `input_fn`'s data (see runtime/graph.py).
@@ -254,7 +261,7 @@ class Estimator:
           input_fn=input_fn,
           call_model_fn=lambda f, l, m, w: self._call_model_fn(
               f, l, m, self._config, weights=w),
-          mode=mode, config=self._config, params=self._params,
+          mode=mode, config=self._config, params=self._input_fn_params(mode),
           use_labels=mode != ModeKeys.PREDICT, after_model_fn=after_model_fn)
 
   # ----------------------------------------------------------------- train

@@ -66,16 +66,14 @@ KNOWN_MISSING_NAMES = {
     "estimator": {"MultiHead"},
     "estimator.experimental": {"LinearSDCA", "RNNClassifier",
                                "RNNEstimator"},
-    "compat.v1.estimator": {"MultiHead", "tpu"},
+    "compat.v1.estimator": {"MultiHead"},
     "compat.v1.estimator.experimental": {
         "KMeans", "LinearSDCA", "dnn_logit_fn_builder",
         "linear_logit_fn_builder"},
     "estimator.export": set(),
     "compat.v1.estimator.export": set(),
     "compat.v1.estimator.inputs": set(),
-    "compat.v1.estimator.tpu": {
-        "InputPipelineConfig", "RunConfig", "TPUConfig", "TPUEstimator",
-        "TPUEstimatorSpec", "experimental"},
+    "compat.v1.estimator.tpu": set(),
 }
 
 

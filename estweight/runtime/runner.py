@@ -31,16 +31,16 @@ class Runner:
     build: `(input_fn, mode, warm_start, train_input_fn) -> ModeGraph`.
     config: the RunConfig.
     model_dir: the Estimator's model_dir.
-    params: the Estimator's params (input_fns may take them).
+    input_params: `(mode) -> params` handed to input_fns.
     can_warm_start: whether the Estimator has warm-start settings.
   """
 
-  def __init__(self, build: Callable, *, config, model_dir, params,
-               can_warm_start):
+  def __init__(self, build: Callable, *, config, model_dir,
+               input_params: Callable, can_warm_start):
     self._build = build
     self._config = config
     self._model_dir = model_dir
-    self._params = params
+    self._input_params = input_params
     self._can_warm_start = can_warm_start
     self._train = None
     self._train_input_fn = None
@@ -70,8 +70,8 @@ class Runner:
         source = feed.CONTINUE_INPUT
       else:
         serialized = feed.serialize_input(
-            input_fn, ModeKeys.TRAIN, self._config, self._params,
-            skip_batches=skip_batches)
+            input_fn, ModeKeys.TRAIN, self._config,
+            self._input_params(ModeKeys.TRAIN), skip_batches=skip_batches)
         if loop.accepts(serialized):
           source = serialized
     if source is None:
@@ -84,7 +84,8 @@ class Runner:
     source = feed.FIRST_INPUT
     if skip_batches:
       source = feed.serialize_input(input_fn, ModeKeys.TRAIN, self._config,
-                                    self._params, skip_batches=skip_batches)
+                                    self._input_params(ModeKeys.TRAIN),
+                                    skip_batches=skip_batches)
       if source is None:  # cannot feed: build the skip into the graph
         input_fn = _skipping(input_fn, skip_batches)
         source = feed.FIRST_INPUT
@@ -117,7 +118,8 @@ class Runner:
       if not loop._first_input_used and input_fn is self._eval_input_fn:  # pylint: disable=protected-access
         return loop, feed.FIRST_INPUT
       serialized = feed.serialize_input(input_fn, ModeKeys.EVAL,
-                                        self._config, self._params)
+                                        self._config,
+                                        self._input_params(ModeKeys.EVAL))
       if loop.accepts(serialized):
         return loop, serialized
     self._eval = self._new_eval_loop(input_fn, warm)

@@ -506,3 +506,68 @@ def _(tf):
             "features": sorted(receiver.features),
             "alternatives": sorted(receiver.receiver_tensors_alternatives or
                                    {})}
+
+
+# ------------------------------------------------- TPUEstimator off TPU
+@probe("TPUEstimator(use_tpu=False) train/evaluate/predict")
+def _(tf):
+  import tempfile  # pylint: disable=g-import-not-at-top
+  v1 = tf.compat.v1
+  seen = {"input": [], "model": []}
+
+  def input_fn(params):
+    seen["input"].append([sorted(params), params["batch_size"]])
+    x = np.arange(16, dtype=np.float32)
+    return tf.data.Dataset.from_tensor_slices(({"x": x}, 2 * x)).repeat(
+    ).batch(params["batch_size"], drop_remainder=True)
+
+  def model_fn(features, labels, mode, params):
+    seen["model"].append([sorted(params), params["batch_size"]])
+    w = v1.get_variable("w", [], initializer=v1.zeros_initializer())
+    pred = w * features["x"]
+    if mode == tf.estimator.ModeKeys.PREDICT:
+      return v1.estimator.tpu.TPUEstimatorSpec(mode, predictions={"p": pred})
+    loss = tf.reduce_mean(tf.square(pred - labels))
+    opt = v1.train.GradientDescentOptimizer(0.01)
+
+    def metric_fn(labels, pred):
+      return {"mae": v1.metrics.mean_absolute_error(labels, pred)}
+    return v1.estimator.tpu.TPUEstimatorSpec(
+        mode, loss=loss,
+        train_op=opt.minimize(loss, v1.train.get_global_step()),
+        eval_metrics=(metric_fn, [labels, pred]))
+
+  model_dir = tempfile.mkdtemp()
+  config = v1.estimator.tpu.RunConfig(
+      model_dir=model_dir, save_checkpoints_steps=5,
+      tpu_config=v1.estimator.tpu.TPUConfig(iterations_per_loop=3))
+  est = v1.estimator.tpu.TPUEstimator(
+      model_fn=model_fn, config=config, use_tpu=False, train_batch_size=4,
+      eval_batch_size=2, predict_batch_size=8, params={"p": 1})
+  est.train(input_fn, max_steps=7)
+  metrics = est.evaluate(input_fn, steps=3)
+  predictions = []
+  for prediction in est.predict(lambda params: input_fn(params).take(1)):
+    predictions.append(round(float(prediction["p"]), 5))
+  return {"metrics": {k: round(float(v), 5) for k, v in metrics.items()},
+          "seen": seen, "predictions": predictions,
+          "checkpoints": sorted(f for f in os.listdir(model_dir)
+                                if f.endswith(".index")),
+          "iterations_per_loop": config.tpu_config.iterations_per_loop}
+
+
+@probe("TPUEstimator(params with batch_size)")
+def _(tf):
+  tf.compat.v1.estimator.tpu.TPUEstimator(
+      model_fn=lambda features, labels, mode, params: None, use_tpu=False,
+      train_batch_size=4, params={"batch_size": 3})
+  return {"ok": True}
+
+
+@probe("TPUEstimator.predict without predict_batch_size")
+def _(tf):
+  est = tf.compat.v1.estimator.tpu.TPUEstimator(
+      model_fn=lambda features, labels, mode, params: None, use_tpu=False,
+      train_batch_size=4)
+  next(est.predict(lambda params: None))
+  return {"ok": True}

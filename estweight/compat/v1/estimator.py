@@ -4,6 +4,7 @@ from estweight._api import *  # noqa: F401,F403
 from estweight import experimental  # noqa: F401
 from estweight import export  # noqa: F401
 from estweight import inputs  # noqa: F401
+from estweight import tpu  # noqa: F401
 
 
 _V1_CANNED = frozenset((
