@@ -55,11 +55,7 @@ for _name in ("BinaryClassHead(label_vocabulary=3 names)",
 
 # Not built yet: probe name -> what is missing (strict xfail: a fix must
 # remove the entry).
-KNOWN_GAPS = {
-    "BinaryClassHead.metrics keys": "Head.metrics()/update_metrics()",
-    "MultiClassHead.metrics keys": "Head.metrics()/update_metrics()",
-    "RegressionHead.metrics keys": "Head.metrics()/update_metrics()",
-}
+KNOWN_GAPS = {}
 
 # Public names of tf.estimator 2.15 that estweight does not provide yet.
 KNOWN_MISSING_NAMES = {

@@ -571,3 +571,59 @@ def _(tf):
       train_batch_size=4)
   next(est.predict(lambda params: None))
   return {"ok": True}
+
+
+# ----------------------------------------- heads' public methods in a model_fn
+def _head_model_fn_probe(make_head, labels, n_out):
+  def fn(tf):
+    import tempfile  # pylint: disable=g-import-not-at-top
+    v1 = tf.compat.v1
+    x = np.array([[0.5], [-1.0], [2.0], [0.1]], np.float32)
+    w = np.array([[1.0], [2.0], [0.5], [1.0]], np.float32)
+
+    def model_fn(features, labels, mode):
+      head = make_head(tf)
+      kernel = v1.get_variable("k", [1, n_out], initializer=(
+          v1.constant_initializer(0.7)))
+      logits = tf.matmul(features["x"], kernel)
+      reg = [0.01 * tf.reduce_sum(tf.square(kernel))]
+      if mode == tf.estimator.ModeKeys.PREDICT:
+        return tf.estimator.EstimatorSpec(mode,
+                                          predictions=head.predictions(logits))
+      loss = head.loss(labels=labels, logits=logits, features=features,
+                       mode=mode, regularization_losses=reg)
+      if mode == tf.estimator.ModeKeys.EVAL:
+        metrics = head.metrics(regularization_losses=reg)
+        metrics = head.update_metrics(metrics, features, logits, labels,
+                                      regularization_losses=reg)
+        return tf.estimator.EstimatorSpec(mode, loss=loss,
+                                          eval_metric_ops=metrics)
+      return tf.estimator.EstimatorSpec(
+          mode, loss=loss, train_op=v1.assign_add(
+              v1.train.get_or_create_global_step(), 1))
+
+    def input_fn():
+      return tf.data.Dataset.from_tensor_slices(
+          ({"x": x, "w": w}, labels)).batch(2)
+    est = tf.estimator.Estimator(model_fn, model_dir=tempfile.mkdtemp())
+    est.train(input_fn, steps=1)
+    return {k: round(float(v), 5) for k, v in est.evaluate(input_fn).items()}
+  return fn
+
+
+probe("BinaryClassHead metrics()/update_metrics() in a model_fn")(
+    _head_model_fn_probe(
+        lambda tf: tf.estimator.BinaryClassHead(weight_column="w"),
+        np.array([[1], [0], [1], [0]], np.int64), 1))
+probe("MultiClassHead metrics()/update_metrics() in a model_fn")(
+    _head_model_fn_probe(
+        lambda tf: tf.estimator.MultiClassHead(3, weight_column="w"),
+        np.array([[2], [0], [1], [0]], np.int64), 3))
+probe("RegressionHead metrics()/update_metrics() in a model_fn")(
+    _head_model_fn_probe(
+        lambda tf: tf.estimator.RegressionHead(weight_column="w"),
+        np.array([[1.0], [0.0], [2.0], [0.5]], np.float32), 1))
+probe("MultiLabelHead metrics()/update_metrics() in a model_fn")(
+    _head_model_fn_probe(
+        lambda tf: tf.estimator.MultiLabelHead(2, weight_column="w"),
+        np.array([[1, 0], [0, 1], [1, 1], [0, 0]], np.int64), 2))

@@ -71,6 +71,23 @@ def broadcast_weights(weights, values):
   return tf.compat.v2.__internal__.ops.broadcast_weights(weights, values)
 
 
+class HeadMetric(tuple):
+  """One metric of `Head.metrics()`: `(value, update_op)` once
+  `update_metrics` has built it (EstimatorSpec takes it as such), with
+  Keras' `result()`."""
+
+  def __new__(cls, name, value=None, update_op=None):
+    metric = super().__new__(cls, (value, update_op))
+    metric.name = name
+    return metric
+
+  def result(self):
+    if self[0] is None:
+      raise ValueError(f"Metric {self.name!r} has no value yet: pass the "
+                       "metrics to head.update_metrics(...) first.")
+    return self[0]
+
+
 class Head(abc.ABC):
   """Base class of the canned heads (tf.estimator's `Head` interface)."""
 
@@ -238,6 +255,50 @@ class Head(abc.ABC):
   @abc.abstractmethod
   def eval_metric_ops(self, features, logits, labels, regularization_losses):
     """Dict of metric name -> Keras metric object or (value, update_op)."""
+
+  # The labels a head takes, for `metrics()` (which has no tensors yet).
+  _label_dtype = tf.int64
+
+  def _label_width(self) -> int:
+    return 1
+
+  def metrics(self, regularization_losses=None) -> dict:
+    """The evaluation metrics, not yet updated: `{name: HeadMetric}`.
+
+    tf.estimator's two-step metrics API for custom model_fns: pass the dict
+    to `update_metrics` and the result to `EstimatorSpec(eval_metric_ops=)`.
+    """
+    with tf.Graph().as_default():
+      dtype = (tf.string if getattr(self, "_label_vocabulary", None)
+               else self._label_dtype)
+      labels = tf.compat.v1.placeholder(dtype, [None, self._label_width()])
+      logits = tf.compat.v1.placeholder(tf.float32,
+                                        [None, self.logits_dimension])
+      features = {}
+      column = self._weight_column
+      if column is not None:
+        key = column if isinstance(column, str) else column.key
+        features[key] = tf.compat.v1.placeholder(tf.float32, [None, 1])
+      regularization = ([tf.constant(0.0)] if regularization_losses
+                        else None)
+      names = list(self.eval_metric_ops(features, logits, labels,
+                                        regularization))
+    return {name: HeadMetric(name) for name in names}
+
+  def update_metrics(self, eval_metrics, features, logits, labels,
+                     regularization_losses=None) -> dict:
+    """`eval_metrics` (from `metrics()`) updated with this batch: a dict
+    for `EstimatorSpec(eval_metric_ops=...)`."""
+    if not isinstance(eval_metrics, dict):
+      raise TypeError("`eval_metrics` must be the dict head.metrics() "
+                      f"returned. Received: eval_metrics={eval_metrics!r}.")
+    logits = self._check_logits(logits)
+    updated = dict(eval_metrics)
+    for name, metric in self.eval_metric_ops(features, logits, labels,
+                                             regularization_losses).items():
+      updated[name] = (HeadMetric(name, *metric)
+                       if isinstance(metric, tuple) else metric)
+    return updated
 
   # ------------------------------------------------------ estimator spec
   def create_estimator_spec(self, features, mode, logits, labels=None,

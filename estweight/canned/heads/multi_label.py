@@ -73,6 +73,9 @@ class MultiLabelHead(base.Head):
     name: suffix of metric keys and name scope.
   """
 
+  def _label_width(self):
+    return self._n_classes
+
   def __init__(self, n_classes, weight_column=None, thresholds=None,
                label_vocabulary=None,
                loss_reduction=base.SUM_OVER_BATCH_SIZE, loss_fn=None,

@@ -34,6 +34,11 @@ class RegressionHead(base.Head):
     self._label_dimension = label_dimension
     self._inverse_link_fn = inverse_link_fn
 
+  _label_dtype = tf.float32
+
+  def _label_width(self):
+    return self._label_dimension
+
   @property
   def logits_dimension(self):
     return self._label_dimension
