@@ -175,3 +175,28 @@ def test_legacy_optimizers_for_canned_estimators(tmp_path, make_optimizer):
       optimizer=make_optimizer(), model_dir=str(tmp_path))
   est.train(models.xy_input_fn([1.0, 2.0], [2.0, 4.0], repeat=True), steps=2)
   assert est.get_variable_value("global_step") == 2
+
+
+@pytest.mark.parametrize("metric_module", [keras.metrics, tf_keras.metrics],
+                         ids=["keras3", "tf_keras"])
+def test_keras_mean_metric_wrapper_counts_only_real_batches(tmp_path,
+                                                            metric_module):
+  """Keras 3's MeanSquaredError updates its count from static shapes; the
+  evaluation run that meets the end of input must not count a batch."""
+  def model_fn(features, labels, mode):
+    w = v1.get_variable("w", [], initializer=v1.constant_initializer(0.5))
+    prediction = w * features["x"]
+    mse = metric_module.MeanSquaredError()
+    mse.update_state(labels, prediction)
+    return estweight.EstimatorSpec(
+        mode, loss=tf.reduce_mean(tf.square(prediction - labels)),
+        train_op=v1.assign_add(v1.train.get_or_create_global_step(), 1),
+        eval_metric_ops={"mse": mse})
+
+  def input_fn():
+    x = np.arange(4, dtype=np.float32)
+    return tf.data.Dataset.from_tensor_slices(({"x": x}, 2 * x + 1)).batch(1)
+  est = estweight.Estimator(model_fn, model_dir=str(tmp_path))
+  est.train(input_fn, steps=1)
+  # w = 0.5, y = 2x + 1: squared errors 1, 6.25, 16, 30.25 -> 53.5 / 4.
+  assert est.evaluate(input_fn)["mse"] == pytest.approx(13.375, rel=1e-6)

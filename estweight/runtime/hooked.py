@@ -51,8 +51,13 @@ class HookedRunner:
     """Whether a hook asked the coordinator to stop (as MonitoredSession)."""
     return self.coord.should_stop()
 
-  def run(self, session, fetches, feed_dict=None):
-    """Returns (results of `fetches`, whether a hook requested a stop)."""
+  def run(self, session, fetches, feed_dict=None, before_hooks=None):
+    """Returns (results of `fetches`, whether a hook requested a stop).
+
+    `before_hooks(results)`, if given, runs between the session run and the
+    hooks' after_run (the loop's own bookkeeping, which tf.estimator ran as
+    hooks placed before the user's); True from it also means stop.
+    """
     context = _v1.train.SessionRunContext(
         original_args=_v1.train.SessionRunArgs(fetches, feed_dict),
         session=session)
@@ -76,11 +81,13 @@ class HookedRunner:
     results = session.run({"loop": fetches, "hooks": hook_fetches},
                           feed_dict=feed or None, options=options,
                           run_metadata=run_metadata)
+    stop = bool(before_hooks(results["loop"])) if before_hooks else False
     for i, hook in enumerate(self.hooks):
       hook.after_run(context, _v1.train.SessionRunValues(
           results=results["hooks"].get(i), options=options,
           run_metadata=run_metadata))
-    return results["loop"], context.stop_requested or self.should_stop()
+    return results["loop"], (stop or context.stop_requested or
+                             self.should_stop())
 
   def end(self, session) -> None:
     for hook in self.hooks:

@@ -73,8 +73,27 @@ def _from_keras_metric(name, metric, graph):
     raise ValueError(
         f"Keras metric `eval_metric_ops[{name!r}]` has no update op. Please "
         "call update_state(...) on it inside the model_fn before returning it.")
+  _after_input(updates, graph)
   make_local(variables, graph)
   return metric.result(), tf.group(*updates)
+
+
+_INPUT_OPS = ("IteratorGetNext", "IteratorGetNextSync")
+
+
+def _after_input(updates, graph):
+  """Makes a metric's updates wait for the batch.
+
+  Keras 3 updates a metric's count with a value known from static shapes,
+  so that assign does not depend on the data; in the run that meets the end
+  of the input it still ran, and a mean over 4 batches came out as sum / 5
+  (tf_keras chained count after total, so 2.15 never saw this).
+  """
+  sources = [op for op in graph.get_operations() if op.type in _INPUT_OPS]
+  for op in updates:
+    for source in sources:
+      if source not in op.control_inputs:
+        op._add_control_input(source)  # pylint: disable=protected-access
 
 
 def make_local(variables, graph):

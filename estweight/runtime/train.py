@@ -208,68 +208,53 @@ class TrainLoop:
       user_hooks += list(spec.training_chief_hooks)
     runner = hooked.HookedRunner(user_hooks)
     saver = _Checkpoints.for_call(self, user_hooks, saving_listeners)
-    runner.begin(self.graph)
+    # tf.estimator's hook order: the checkpoint saver (a chief hook) before
+    # the user's hooks, in begin, after_create_session, after_run and end,
+    # so a hook reading evaluations made at a save sees this step's.
     saver.begin()
-    runner.after_create_session(session)
-
+    runner.begin(self.graph)
     step = start = int(session.run(self.mode_graph.global_step))
+    writer = self._writer()
+    graph_thread = self._write_graph(writer, saver.enabled)
+    saver.after_create_session(session, step)
+    runner.after_create_session(session)
+    writer.add_session_log(_v1.SessionLog(status=_v1.SessionLog.START), step)
     target = last_step
     if num_steps is not None:
       target = start + num_steps if target is None else min(
           target, start + num_steps)
-    writer = self._writer()
-    graph_thread = self._write_graph(writer, saver.enabled)
-    saver.after_create_session(session, step)
-    writer.add_session_log(_v1.SessionLog(status=_v1.SessionLog.START), step)
-
-    summary_op = spec.scaffold.summary_op
-    summary_every = config.save_summary_steps or 0
-    plain = self._callable("step", [spec.train_op, spec.loss])
-    with_summary = (self._callable("summary", [spec.train_op, spec.loss,
-                                               summary_op])
-                    if summary_op is not None and summary_every else None)
-    counter = _StepCounter(config.log_step_count_steps, writer, start,
-                           progress_target or target)
-    last_summary = None
-    loss, exhausted, stop = None, False, False
+    book = _StepBook(self, session, writer, saver, start,
+                     progress_target or target)
+    exhausted = False
     try:
-      while (target is None or step < target) and not runner.should_stop():
-        summarize = with_summary is not None and (
-            last_summary is None or step + 1 >= last_summary + summary_every)
+      while (target is None or book.step < target) and not (
+          runner.should_stop()):
+        summarize = book.summary_due()
+        fetches = book.fetches(summarize)
         try:
           if runner.hooks:
-            fetches = [spec.train_op, spec.loss] + (
-                [summary_op] if summarize else [])
-            out, stop = runner.run(session, fetches)
+            _, stop = runner.run(session, fetches, before_hooks=(
+                lambda out, s=summarize: book.after_run(out, s)))
           else:
-            out = with_summary() if summarize else plain()
+            stop = book.after_run(book.callable(summarize)(), summarize)
         except (tf.errors.OutOfRangeError, StopIteration):
           exhausted = True
           break
-        loss = out[1]
-        step += 1
-        if not np.isfinite(loss):
-          raise _v1.train.NanLossDuringTrainingError
-        if summarize:
-          writer.add_summary(out[2], step)
-          last_summary = step
-        counter.after_step(step, loss)
-        if saver.after_step(session, step):
-          stop = True
-        if stop:
+        if stop or book.stop:
           break
     finally:
       step = int(session.run(self.mode_graph.global_step))
       if graph_thread is not None:
         graph_thread.join()
-    saver.end(session, step, runner)
+    saver.end(session, step)
+    runner.end(session)
     writer.flush()
     if step == start:
       logging.warning("Training with estimator made no steps. Perhaps input "
                       "is empty or misspecified.")
     else:
-      logging.info("Loss for final step: %s.", loss)
-    return TrainResult(None if loss is None else float(loss), step,
+      logging.info("Loss for final step: %s.", book.loss)
+    return TrainResult(None if book.loss is None else float(book.loss), step,
                        step - start, exhausted)
 
   def _init_input(self, session, source):
@@ -327,6 +312,52 @@ class TrainLoop:
         f.write(self._meta[1])
     self._variables_from = (path, checkpoints.stamp(path))
     return path
+
+
+class _StepBook:
+  """What the loop does after each step, before the user's hooks see it:
+  NaN check, summaries, progress lines, checkpoints."""
+
+  def __init__(self, loop, session, writer, saver, start, target):
+    spec, config = loop.mode_graph.spec, loop._config  # pylint: disable=protected-access
+    self._loop, self._session = loop, session
+    self._writer, self._saver = writer, saver
+    self._summary_op = spec.scaffold.summary_op
+    self._every = config.save_summary_steps or 0
+    if self._summary_op is None:
+      self._every = 0
+    self._plain = [spec.train_op, spec.loss]
+    self._counter = _StepCounter(config.log_step_count_steps, writer, start,
+                                 target)
+    self._last_summary = None
+    self.step, self.loss, self.stop = start, None, False
+
+  def summary_due(self) -> bool:
+    """tf.estimator's cadence: a call's first step, then every N after."""
+    return bool(self._every) and (
+        self._last_summary is None or
+        self.step + 1 >= self._last_summary + self._every)
+
+  def fetches(self, summarize):
+    return self._plain + ([self._summary_op] if summarize else [])
+
+  def callable(self, summarize):
+    # pylint: disable-next=protected-access
+    return self._loop._callable("summary" if summarize else "step",
+                                self.fetches(summarize))
+
+  def after_run(self, out, summarize) -> bool:
+    """Books one step; True when a saving listener asks to stop."""
+    self.loss = out[1]
+    self.step += 1
+    if not np.isfinite(self.loss):
+      raise _v1.train.NanLossDuringTrainingError
+    if summarize:
+      self._writer.add_summary(out[2], self.step)
+      self._last_summary = self.step
+    self._counter.after_step(self.step, self.loss)
+    self.stop = self._saver.after_step(self._session, self.step)
+    return self.stop
 
 
 class _StepCounter:
@@ -414,8 +445,7 @@ class _Checkpoints:
       due = time.monotonic() - self._last_time >= self._every_secs
     return self._save(session, step) if due else False
 
-  def end(self, session, step, runner):
-    runner.end(session)
+  def end(self, session, step):
     if not self.enabled:
       return
     if step != self._last_step:

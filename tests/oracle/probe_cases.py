@@ -627,3 +627,194 @@ probe("MultiLabelHead metrics()/update_metrics() in a model_fn")(
     _head_model_fn_probe(
         lambda tf: tf.estimator.MultiLabelHead(2, weight_column="w"),
         np.array([[1, 0], [0, 1], [1, 1], [0, 0]], np.int64), 2))
+
+
+# --------------------------------------------------- eval_metric_ops forms
+@probe("eval_metric_ops: v1 tuples and tf.keras metric objects")
+def _(tf):
+  import tempfile  # pylint: disable=g-import-not-at-top
+  v1 = tf.compat.v1
+
+  def model_fn(features, labels, mode):
+    w = v1.get_variable("w", [], initializer=v1.constant_initializer(0.5))
+    x = features["x"]
+    pred = w * x
+    loss = tf.reduce_mean(tf.square(pred - labels))
+    mean = tf.keras.metrics.Mean()
+    mean.update_state(x)
+    total = tf.keras.metrics.Sum()
+    total.update_state(labels)
+    mse = tf.keras.metrics.MeanSquaredError()
+    mse.update_state(labels, pred)
+    return tf.estimator.EstimatorSpec(
+        mode, loss=loss,
+        train_op=v1.assign_add(v1.train.get_or_create_global_step(), 1),
+        eval_metric_ops={
+            "v1_mean": v1.metrics.mean(x),
+            "v1_rmse": v1.metrics.root_mean_squared_error(labels, pred),
+            "keras_mean": mean, "keras_sum": total, "keras_mse": mse})
+
+  def input_fn():
+    x = np.arange(4, dtype=np.float32)
+    return tf.data.Dataset.from_tensor_slices(({"x": x}, 2 * x + 1)).batch(1)
+  est = tf.estimator.Estimator(model_fn, model_dir=tempfile.mkdtemp())
+  est.train(input_fn, steps=1)
+  first = est.evaluate(input_fn)
+  second = est.evaluate(input_fn, steps=2)
+  return {"all": {k: round(float(v), 5) for k, v in first.items()},
+          "two_batches": {k: round(float(v), 5) for k, v in second.items()}}
+
+
+# ---------------------------------------------- numpy and pandas input fns
+def _identity_estimator(tf):
+  import tempfile  # pylint: disable=g-import-not-at-top
+  v1 = tf.compat.v1
+
+  def model_fn(features, labels, mode):
+    w = v1.get_variable("w", [], initializer=v1.zeros_initializer())
+    x = tf.cast(features["x"], tf.float32)
+    if mode == tf.estimator.ModeKeys.PREDICT:
+      return tf.estimator.EstimatorSpec(mode, predictions={"x": x + w})
+    loss = tf.reduce_mean(tf.square(x * w - tf.cast(labels, tf.float32)))
+    return tf.estimator.EstimatorSpec(
+        mode, loss=loss, train_op=v1.assign_add(
+            v1.train.get_or_create_global_step(), 1),
+        eval_metric_ops={"n": v1.metrics.mean(tf.ones_like(x)),
+                         "sum_x": (tf.constant(0.0), tf.no_op())})
+  est = tf.estimator.Estimator(model_fn, model_dir=tempfile.mkdtemp())
+  est.train(lambda: tf.data.Dataset.from_tensors(
+      ({"x": [1.0]}, [1.0])), steps=1)
+  return est
+
+
+def _inputs_probe(make_input_fn):
+  def fn(tf):
+    est = _identity_estimator(tf)
+    predictions = [float(p["x"]) for p in est.predict(make_input_fn(tf))]
+    return {"predictions": predictions}
+  return fn
+
+
+_X10 = np.arange(10, dtype=np.float32)
+for _name, _make in {
+    "numpy batch 3 one epoch": lambda tf: tf.compat.v1.estimator.inputs.
+    numpy_input_fn({"x": _X10}, batch_size=3, num_epochs=1, shuffle=False),
+    "numpy batch 4 two epochs": lambda tf: tf.compat.v1.estimator.inputs.
+    numpy_input_fn({"x": _X10}, batch_size=4, num_epochs=2, shuffle=False),
+    "numpy with y": lambda tf: tf.compat.v1.estimator.inputs.numpy_input_fn(
+        {"x": _X10}, y=_X10 * 2, batch_size=5, num_epochs=1, shuffle=False),
+    "numpy int64 x": lambda tf: tf.compat.v1.estimator.inputs.
+    numpy_input_fn({"x": np.arange(5)}, batch_size=2, num_epochs=1,
+                   shuffle=False),
+}.items():
+  probe(f"numpy_input_fn {_name} through predict")(_inputs_probe(_make))
+
+
+def _pandas_input(tf, **kwargs):
+  import pandas as pd  # pylint: disable=g-import-not-at-top
+  frame = pd.DataFrame({"x": _X10[:7]}, index=np.arange(100, 107))
+  return tf.compat.v1.estimator.inputs.pandas_input_fn(
+      frame, shuffle=False, **kwargs)
+
+
+probe("pandas_input_fn batch 3 one epoch through predict")(
+    _inputs_probe(lambda tf: _pandas_input(tf, batch_size=3, num_epochs=1)))
+probe("pandas_input_fn batch 2 two epochs through predict")(
+    _inputs_probe(lambda tf: _pandas_input(tf, batch_size=2, num_epochs=2)))
+
+
+@probe("numpy_input_fn(shuffle=None)")
+def _(tf):
+  tf.compat.v1.estimator.inputs.numpy_input_fn({"x": _X10}, shuffle=None)
+  return {"ok": True}
+
+
+@probe("numpy_input_fn(x=array)")
+def _(tf):
+  tf.compat.v1.estimator.inputs.numpy_input_fn(_X10, shuffle=False)()
+  return {"ok": True}
+
+
+@probe("numpy_input_fn(x and y lengths differ)")
+def _(tf):
+  with tf.Graph().as_default():
+    tf.compat.v1.estimator.inputs.numpy_input_fn(
+        {"x": _X10}, y=_X10[:3], shuffle=False)()
+  return {"ok": True}
+
+
+@probe("numpy_input_fn(y key also in x)")
+def _(tf):
+  with tf.Graph().as_default():
+    tf.compat.v1.estimator.inputs.numpy_input_fn(
+        {"x": _X10}, y={"x": _X10}, shuffle=False)()
+  return {"ok": True}
+
+
+# ------------------------------------- early stopping and exporters in t&e
+def _line_estimator(tf, model_dir, learning_rate, save_steps):
+  v1 = tf.compat.v1
+
+  def model_fn(features, labels, mode):
+    w = v1.get_variable("w", [], initializer=v1.zeros_initializer())
+    pred = w * features["x"]
+    if mode == tf.estimator.ModeKeys.PREDICT:
+      return tf.estimator.EstimatorSpec(mode, predictions={"p": pred})
+    loss = tf.reduce_mean(tf.square(pred - labels))
+    opt = v1.train.GradientDescentOptimizer(learning_rate)
+    return tf.estimator.EstimatorSpec(
+        mode, loss=loss, predictions={"p": pred},
+        train_op=opt.minimize(loss, v1.train.get_global_step()))
+  return tf.estimator.Estimator(
+      model_fn, model_dir=model_dir,
+      config=tf.estimator.RunConfig(save_checkpoints_steps=save_steps))
+
+
+def _line_input(tf):
+  x = np.linspace(-1, 1, 8).astype(np.float32)
+  return tf.data.Dataset.from_tensor_slices(({"x": x}, 2 * x)).repeat(
+  ).batch(4)
+
+
+@probe("stop_if_no_decrease_hook in train_and_evaluate (loss flat)")
+def _(tf):
+  import tempfile  # pylint: disable=g-import-not-at-top
+  model_dir = tempfile.mkdtemp()
+  est = _line_estimator(tf, model_dir, 0.0, 2)
+  hook = tf.estimator.experimental.stop_if_no_decrease_hook(
+      est, "loss", max_steps_without_decrease=4, run_every_secs=None,
+      run_every_steps=1)
+  metrics, _ = tf.estimator.train_and_evaluate(
+      est, tf.estimator.TrainSpec(lambda: _line_input(tf), max_steps=40,
+                                  hooks=[hook]),
+      tf.estimator.EvalSpec(lambda: _line_input(tf), steps=1,
+                            throttle_secs=0))
+  return {"global_step": int(metrics["global_step"]),
+          "final_checkpoint": os.path.basename(
+              tf.train.latest_checkpoint(model_dir))}
+
+
+@probe("LatestExporter in train_and_evaluate keeps exports_to_keep")
+def _(tf):
+  import tempfile  # pylint: disable=g-import-not-at-top
+  import time  # pylint: disable=g-import-not-at-top
+  model_dir = tempfile.mkdtemp()
+  est = _line_estimator(tf, model_dir, 0.1, 3)
+
+  def receiver():
+    x = tf.compat.v1.placeholder(tf.float32, [None], name="x")
+    return tf.estimator.export.ServingInputReceiver({"x": x}, {"x": x})
+  exporter = tf.estimator.LatestExporter("latest", receiver,
+                                         exports_to_keep=2)
+
+  class Pause(tf.estimator.CheckpointSaverListener):
+    def after_save(self, session, global_step_value):
+      time.sleep(1.05)  # export dirs are named by the second
+  metrics, exports = tf.estimator.train_and_evaluate(
+      est, tf.estimator.TrainSpec(lambda: _line_input(tf), max_steps=9,
+                                  saving_listeners=[Pause()]),
+      tf.estimator.EvalSpec(lambda: _line_input(tf), steps=1,
+                            throttle_secs=0, exporters=[exporter]))
+  kept = os.listdir(os.path.join(model_dir, "export", "latest"))
+  return {"global_step": int(metrics["global_step"]), "kept": len(kept),
+          "returned_exports": len(exports)}
