@@ -41,32 +41,42 @@ def _default_partitioner(config, min_slice_size=None):
 def _dnn_logits_v1(features, mode, config, *, units, hidden_units,
                    feature_columns, activation_fn, dropout, batch_norm,
                    input_layer_partitioner):
-  training = mode == ModeKeys.TRAIN
   with _v1.variable_scope("dnn", partitioner=_default_partitioner(config)):
     partitioner = input_layer_partitioner or _default_partitioner(
         config, min_slice_size=64 << 20)
-    with _v1.variable_scope("input_from_feature_columns",
-                            partitioner=partitioner):
-      net = _keras_v1.layers.DenseFeatures(
-          feature_columns, name="input_layer")(features, training=training)
-    for i, n in enumerate(hidden_units):
-      with _v1.variable_scope(f"hiddenlayer_{i}") as scope:
-        net = v1_layers.Dense(
-            n, activation=activation_fn,
-            kernel_initializer=_v1.glorot_uniform_initializer(),
-            name=scope, _scope=scope)(net)
-        if dropout is not None and training:
-          net = v1_layers.Dropout(rate=dropout)(net, training=True)
-        if batch_norm:
-          net = v1_layers.BatchNormalization(
-              momentum=0.999, trainable=True, name=f"batchnorm_{i}",
-              _scope=f"batchnorm_{i}")(net, training=training)
-      networks.add_layer_summary(net, scope.name)
-    with _v1.variable_scope("logits") as scope:
-      logits = v1_layers.Dense(
-          units, kernel_initializer=_v1.glorot_uniform_initializer(),
+    return dnn_layers(features, mode, units=units, hidden_units=hidden_units,
+                      feature_columns=feature_columns,
+                      activation_fn=activation_fn, dropout=dropout,
+                      batch_norm=batch_norm,
+                      input_layer_partitioner=partitioner)
+
+
+def dnn_layers(features, mode, *, units, hidden_units, feature_columns,
+               activation_fn, dropout, batch_norm, input_layer_partitioner):
+  """The v1 DNN's layers in the current variable scope; its logits."""
+  training = mode == ModeKeys.TRAIN
+  with _v1.variable_scope("input_from_feature_columns",
+                          partitioner=input_layer_partitioner):
+    net = _keras_v1.layers.DenseFeatures(
+        feature_columns, name="input_layer")(features, training=training)
+  for i, n in enumerate(hidden_units):
+    with _v1.variable_scope(f"hiddenlayer_{i}") as scope:
+      net = v1_layers.Dense(
+          n, activation=activation_fn,
+          kernel_initializer=_v1.glorot_uniform_initializer(),
           name=scope, _scope=scope)(net)
-    networks.add_layer_summary(logits, scope.name)
+      if dropout is not None and training:
+        net = v1_layers.Dropout(rate=dropout)(net, training=True)
+      if batch_norm:
+        net = v1_layers.BatchNormalization(
+            momentum=0.999, trainable=True, name=f"batchnorm_{i}",
+            _scope=f"batchnorm_{i}")(net, training=training)
+    networks.add_layer_summary(net, scope.name)
+  with _v1.variable_scope("logits") as scope:
+    logits = v1_layers.Dense(
+        units, kernel_initializer=_v1.glorot_uniform_initializer(),
+        name=scope, _scope=scope)(net)
+  networks.add_layer_summary(logits, scope.name)
   return logits
 
 

@@ -818,3 +818,44 @@ def _(tf):
   kept = os.listdir(os.path.join(model_dir, "export", "latest"))
   return {"global_step": int(metrics["global_step"]), "kept": len(kept),
           "returned_exports": len(exports)}
+
+
+# ------------------------------------------- v1 logit function builders
+def _builder_probe(make_logit_fn):
+  def fn(tf):
+    import tempfile  # pylint: disable=g-import-not-at-top
+    v1 = tf.compat.v1
+
+    def model_fn(features, labels, mode):
+      with v1.variable_scope("m"):
+        logits = make_logit_fn(tf)(features, mode)
+      loss = tf.reduce_mean(tf.square(logits - labels))
+      return tf.estimator.EstimatorSpec(
+          mode, loss=loss, train_op=v1.train.GradientDescentOptimizer(
+              0.1).minimize(loss, v1.train.get_global_step()))
+
+    def input_fn():
+      x = np.linspace(-1, 1, 8).astype(np.float32)
+      return tf.data.Dataset.from_tensor_slices(
+          ({"x": x}, 2 * x[:, None])).repeat().batch(4)
+    est = tf.estimator.Estimator(
+        model_fn, model_dir=tempfile.mkdtemp(),
+        config=tf.estimator.RunConfig(tf_random_seed=3))
+    est.train(input_fn, steps=3)
+    return {"loss": round(float(est.evaluate(input_fn, steps=2)["loss"]), 4),
+            "variables": sorted(n for n in est.get_variable_names()
+                                if n.startswith("m/"))}
+  return fn
+
+
+probe("dnn_logit_fn_builder in a model_fn")(_builder_probe(
+    lambda tf: tf.compat.v1.estimator.experimental.dnn_logit_fn_builder(
+        units=1, hidden_units=[3], feature_columns=[
+            tf.feature_column.numeric_column("x")],
+        activation_fn=tf.nn.relu, dropout=None, input_layer_partitioner=None,
+        batch_norm=False)))
+probe("linear_logit_fn_builder in a model_fn")(_builder_probe(
+    lambda tf: (lambda f, m, fn=tf.compat.v1.estimator.experimental.
+                linear_logit_fn_builder(
+                    units=1, feature_columns=[
+                        tf.feature_column.numeric_column("x")]): fn(f))))

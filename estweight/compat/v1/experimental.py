@@ -1,0 +1,49 @@
+"""`tf.compat.v1.estimator.experimental`: the v2 names (without the RNN
+estimators, as in 2.15) plus the v1 logit function builders."""
+# pylint: disable=g-importing-member,unused-import
+from estweight.experimental import InMemoryEvaluatorHook
+from estweight.experimental import build_raw_supervised_input_receiver_fn
+from estweight.experimental import call_logit_fn
+from estweight.experimental import make_early_stopping_hook
+from estweight.experimental import make_stop_at_checkpoint_step_hook
+from estweight.experimental import read_eval_metrics
+from estweight.experimental import stop_if_higher_hook
+from estweight.experimental import stop_if_lower_hook
+from estweight.experimental import stop_if_no_decrease_hook
+from estweight.experimental import stop_if_no_increase_hook
+
+
+def dnn_logit_fn_builder(units, hidden_units, feature_columns, activation_fn,
+                         dropout, input_layer_partitioner, batch_norm):
+  """`logit_fn(features, mode)` building tf.compat.v1's DNN (input layer,
+  `hiddenlayer_i`, `logits`) in the caller's variable scope."""
+  from estweight.canned import dnn as dnn_lib  # pylint: disable=g-import-not-at-top
+  from estweight.canned import v1 as v1_lib  # pylint: disable=g-import-not-at-top
+  if not isinstance(units, int) or isinstance(units, bool) or units < 1:
+    raise ValueError(f"`units` must be a positive int. Received: "
+                     f"units={units!r}.")
+  hidden_units = dnn_lib.check_hidden_units(hidden_units)
+  dnn_lib.check_dropout(dropout)
+
+  def dnn_logit_fn(features, mode):
+    return v1_lib.dnn_layers(
+        features, mode, units=units, hidden_units=hidden_units,
+        feature_columns=list(feature_columns), activation_fn=activation_fn,
+        dropout=dropout, batch_norm=batch_norm,
+        input_layer_partitioner=input_layer_partitioner)
+  return dnn_logit_fn
+
+
+def linear_logit_fn_builder(units, feature_columns, sparse_combiner="sum"):
+  """`logit_fn(features)` building tf.compat.v1's linear model
+  (`linear_model/...` weights and bias) in the caller's variable scope."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  if sparse_combiner not in ("sum", "mean", "sqrtn"):
+    raise ValueError("`sparse_combiner` must be 'sum', 'mean' or 'sqrtn'. "
+                     f"Received: sparse_combiner={sparse_combiner!r}.")
+
+  def linear_logit_fn(features):
+    return tf.compat.v1.feature_column.linear_model(
+        features, list(feature_columns), units=units,
+        sparse_combiner=sparse_combiner)
+  return linear_logit_fn
