@@ -314,3 +314,21 @@ def test_balanced_class_weight_through_grid_search(tmp_path):
                               steps_per_iteration=2, max_steps=4)
   assert result.trials[0]["global_step"] == 4
   assert _cached_weights(tmp_path / "trial_0") == pytest.approx([0.625, 2.5])
+
+
+def test_a_failed_call_leaves_the_next_call_at_the_latest_checkpoint(
+    tmp_path):
+  est = make(tmp_path)
+  good = models.xy_input_fn([1.0], [3.0], batch_size=1, repeat=True)
+  est.train(good, steps=1)
+  w1 = est.get_variable_value("w")  # 0 - 0.05 * 2 * (0 - 3) = 0.3
+  bad = models.xy_input_fn([1.0, 1.0], [3.0, np.nan], batch_size=1,
+                           repeat=True)
+  with pytest.raises(estweight.NanLossDuringTrainingError):
+    est.train(bad, steps=5)  # step 2 trains, step 3 is NaN
+  est.train(good, steps=1)
+  # From the checkpoint at step 1 (w1), as a fresh tf.estimator session:
+  # w = w1 - 0.05 * 2 * (w1 - 3), not from the NaN-damaged variables.
+  assert est.get_variable_value("w") == pytest.approx(
+      w1 - 0.05 * 2 * (w1 - 3.0), rel=1e-6)
+  assert est.get_variable_value("global_step") == 2

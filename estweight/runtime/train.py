@@ -225,6 +225,10 @@ class TrainLoop:
           target, start + num_steps)
     book = _StepBook(self, session, writer, saver, start,
                      progress_target or target)
+    # From the first step on, the variables are ahead of any checkpoint until
+    # the next save records them; a call that fails in between (NaN, an
+    # exception in a hook) leaves the next call restoring the latest one.
+    self._variables_from = None
     exhausted = False
     try:
       while (target is None or book.step < target) and not (
