@@ -10,16 +10,9 @@ import estweight
 from estweight import driver
 from support import models
 
-X = np.linspace(-1, 1, 32).astype(np.float32)
-Y = 2.0 * X
-
-
-def train_input():
-  return tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).repeat().batch(8)
-
-
-def eval_input():
-  return tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(16)
+X, Y = models.LINE_X, models.LINE_Y
+train_input = models.line_train_input
+eval_input = models.line_eval_input
 
 
 def make(tmp_path, lr=0.05):

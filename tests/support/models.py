@@ -77,3 +77,20 @@ def event_scalars(directory):
   tensors = {tag: [(e.step, e.tensor_proto) for e in acc.Tensors(tag)]
              for tag in acc.Tags()["tensors"]}
   return scalars, tensors
+
+
+# The line y = 2x on 32 points: the driver, train_and_evaluate and runtime
+# loop tests train w -> 2 on it.
+LINE_X = np.linspace(-1, 1, 32).astype(np.float32)
+LINE_Y = 2.0 * LINE_X
+
+
+def line_train_input():
+  """The line, repeated, in batches of 8."""
+  return tf.data.Dataset.from_tensor_slices(
+      ({"x": LINE_X}, LINE_Y)).repeat().batch(8)
+
+
+def line_eval_input():
+  """The line once, in 2 batches of 16."""
+  return tf.data.Dataset.from_tensor_slices(({"x": LINE_X}, LINE_Y)).batch(16)
