@@ -63,10 +63,9 @@ KNOWN_GAPS = {}
 # Public names of tf.estimator 2.15 that estweight does not provide yet.
 KNOWN_MISSING_NAMES = {
     "estimator": {"MultiHead"},
-    "estimator.experimental": {"LinearSDCA", "RNNClassifier",
-                               "RNNEstimator"},
+    "estimator.experimental": {"RNNClassifier", "RNNEstimator"},
     "compat.v1.estimator": {"MultiHead"},
-    "compat.v1.estimator.experimental": {"KMeans", "LinearSDCA"},
+    "compat.v1.estimator.experimental": set(),
     "estimator.export": set(),
     "compat.v1.estimator.export": set(),
     "compat.v1.estimator.inputs": set(),

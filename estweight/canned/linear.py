@@ -5,6 +5,7 @@ import functools
 
 from estweight.canned import builder
 from estweight.canned import heads as heads_lib
+from estweight.canned import linear_sdca
 from estweight.canned import networks
 from estweight.canned.heads import base as head_base
 from estweight.estimator import Estimator
@@ -51,11 +52,15 @@ class LinearEstimator(Estimator):
       raise ValueError("`head` must be an estweight head (e.g. "
                        f"RegressionHead()). Received: head={head!r}.")
     builder.check_optimizer(optimizer)
-    tower = linear_tower(units=head.logits_dimension,
-                         feature_columns=feature_columns,
-                         sparse_combiner=sparse_combiner, optimizer=optimizer,
-                         default_learning_rate=FTRL_LEARNING_RATE)
-    super().__init__(model_fn=builder.make_model_fn(head, [tower]),
+    if isinstance(optimizer, linear_sdca.LinearSDCA):
+      model_fn = linear_sdca.make_sdca_model_fn(head, feature_columns,
+                                                optimizer, sparse_combiner)
+    else:
+      model_fn = builder.make_model_fn(head, [linear_tower(
+          units=head.logits_dimension, feature_columns=feature_columns,
+          sparse_combiner=sparse_combiner, optimizer=optimizer,
+          default_learning_rate=FTRL_LEARNING_RATE)])
+    super().__init__(model_fn=model_fn,
                      model_dir=model_dir, config=config,
                      warm_start_from=warm_start_from)
 
