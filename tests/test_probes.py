@@ -63,7 +63,7 @@ KNOWN_GAPS = {}
 # Public names of tf.estimator 2.15 that estweight does not provide yet.
 KNOWN_MISSING_NAMES = {
     "estimator": {"MultiHead"},
-    "estimator.experimental": {"RNNClassifier", "RNNEstimator"},
+    "estimator.experimental": set(),
     "compat.v1.estimator": {"MultiHead"},
     "compat.v1.estimator.experimental": set(),
     "estimator.export": set(),

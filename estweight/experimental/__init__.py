@@ -11,7 +11,9 @@ from estweight.experimental.stop_at_checkpoint import make_stop_at_checkpoint_st
 from estweight.export.receivers import build_raw_supervised_input_receiver_fn
 
 # Loaded on first use: the canned package imports tf_keras.
-_LAZY = {"LinearSDCA": "estweight.canned.linear_sdca"}
+_LAZY = {"LinearSDCA": "estweight.canned.linear_sdca",
+         "RNNClassifier": "estweight.canned.rnn",
+         "RNNEstimator": "estweight.canned.rnn"}
 
 
 def __dir__():
