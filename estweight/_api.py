@@ -51,7 +51,7 @@ CANNED_NAMES = (
     "DNNLinearCombinedRegressor", "MetricKeys", "PredictionKeys",
     "BinaryClassHead", "DNNClassifier", "DNNEstimator", "DNNRegressor",
     "Head", "LinearClassifier", "LinearEstimator", "LinearRegressor",
-    "LogisticRegressionHead", "MultiClassHead", "MultiLabelHead",
+    "LogisticRegressionHead", "MultiClassHead", "MultiHead", "MultiLabelHead",
     "PoissonRegressionHead", "RegressionHead",
     "classifier_parse_example_spec", "regressor_parse_example_spec",
 )

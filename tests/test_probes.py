@@ -62,9 +62,9 @@ KNOWN_GAPS = {}
 
 # Public names of tf.estimator 2.15 that estweight does not provide yet.
 KNOWN_MISSING_NAMES = {
-    "estimator": {"MultiHead"},
+    "estimator": set(),
     "estimator.experimental": set(),
-    "compat.v1.estimator": {"MultiHead"},
+    "compat.v1.estimator": set(),
     "compat.v1.estimator.experimental": set(),
     "estimator.export": set(),
     "compat.v1.estimator.export": set(),

@@ -10,6 +10,7 @@ from estweight.canned.heads import BinaryClassHead
 from estweight.canned.heads import Head
 from estweight.canned.heads import LogisticRegressionHead
 from estweight.canned.heads import MultiClassHead
+from estweight.canned.heads import MultiHead
 from estweight.canned.heads import MultiLabelHead
 from estweight.canned.heads import PoissonRegressionHead
 from estweight.canned.heads import RegressionHead

@@ -2,6 +2,7 @@
 from estweight.canned.heads.base import Head
 from estweight.canned.heads.classification import BinaryClassHead
 from estweight.canned.heads.classification import MultiClassHead
+from estweight.canned.heads.multi_head import MultiHead
 from estweight.canned.heads.multi_label import MultiLabelHead
 from estweight.canned.heads.regression import LogisticRegressionHead
 from estweight.canned.heads.regression import PoissonRegressionHead
