@@ -61,6 +61,17 @@ def verify_model_fn_args(model_fn: Callable, params) -> None:
         f"{fn_args_lib.describe(model_fn)}.")
 
 
+def check_no_strategy(config, field):
+  """Refuses RunConfig.train_distribute / eval_distribute (not run yet)."""
+  strategy = getattr(config, field)
+  if strategy is not None:
+    raise NotImplementedError(
+        f"RunConfig.{field} is not run by estweight yet. Received: {field}="
+        f"{strategy!r}. To train on several machines, start a TF_CONFIG "
+        "cluster and call train_and_evaluate (README, 'Distributed "
+        f"training'); otherwise leave {field}=None.")
+
+
 def checked_model_dir(model_dir, config) -> str | None:
   """`model_dir`, else `config.model_dir` (None if neither), validated.
 
@@ -300,11 +311,7 @@ class Estimator:
                                     _v1.train.CheckpointSaverListener)
     inputs_lib.validate_input_fn(input_fn)
     checkpoints.check_model_dir(self._model_dir)
-    if self._config.train_distribute is not None:
-      raise NotImplementedError(
-          "RunConfig.train_distribute is not supported by this estweight "
-          "version yet. Received: train_distribute="
-          f"{self._config.train_distribute!r}.")
+    check_no_strategy(self._config, "train_distribute")
 
     if max_steps is not None:
       start_step = checkpoints.model_dir_global_step(self._model_dir)
@@ -331,6 +338,7 @@ class Estimator:
     _check_positive_int("steps", steps)
     hooks = _check_hooks("hooks", hooks, _v1.train.SessionRunHook)
     inputs_lib.validate_input_fn(input_fn)
+    check_no_strategy(self._config, "eval_distribute")
     if name is not None and not isinstance(name, str):
       raise TypeError(f"`name` must be a string or None. Received: "
                       f"name={name!r}.")

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import collections
 import numbers
-import os
 import time
 
 import tensorflow as tf
 from absl import logging
 
+from estweight import roles
 from estweight.estimator import Estimator
+from estweight.export import exporters as exporters_lib
 from estweight.runtime import checkpoints
 from estweight import validation
 from estweight.runtime import evaluate as evaluate_lib
@@ -95,11 +96,6 @@ def check_exporters(exporters):
   return tuple(exporters)
 
 
-def export_path(estimator, exporter):
-  """Where an exporter writes: model_dir/export/<name>."""
-  return os.path.join(estimator.model_dir, "export", exporter.name)
-
-
 class _EvalListener(_v1.train.CheckpointSaverListener):
   """Evaluates (and exports) after checkpoint saves, throttled."""
 
@@ -139,17 +135,20 @@ class _EvalListener(_v1.train.CheckpointSaverListener):
                                      name=self._spec.name)
     self._last_evaluated = step
     final = self._max_steps is not None and step >= self._max_steps
-    self.export_results = [
-        exporter.export(self._est, export_path(self._est, exporter),
-                        self._est.latest_checkpoint(), self.result, final)
-        for exporter in self._spec.exporters]
+    self.export_results = exporters_lib.run_exporters(
+        self._est, self._spec.exporters, self._est.latest_checkpoint(),
+        self.result, final)
 
 
 def train_and_evaluate(estimator, train_spec, eval_spec):
   """Trains to `train_spec.max_steps`, evaluating at checkpoints.
 
-  Local mode only (no TF_CONFIG cluster). Returns `(eval_result,
-  export_results)` of the last evaluation.
+  Locally (no TF_CONFIG cluster, or the 'master' task of one) it returns
+  `(eval_result, export_results)` of the last evaluation. On a TF_CONFIG
+  cluster every process runs its task's role (see `estweight.roles`): the
+  chief and workers train and return None, ps tasks serve until training
+  is done and return None, the evaluator follows the checkpoints and
+  returns its last `(eval_result, export_results)`.
   """
   if not isinstance(estimator, Estimator):
     raise TypeError("`estimator` must be an estweight.Estimator. Received: "
@@ -161,10 +160,8 @@ def train_and_evaluate(estimator, train_spec, eval_spec):
     raise TypeError(f"`eval_spec` must be an EvalSpec. Received: "
                     f"eval_spec={eval_spec!r}.")
   config = estimator.config
-  if config.cluster_spec.jobs:
-    raise NotImplementedError(
-        "train_and_evaluate with a TF_CONFIG cluster is not supported by this "
-        "estweight version yet; run it locally (no TF_CONFIG).")
+  if roles.on_cluster(config):
+    return roles.run_task(estimator, train_spec, eval_spec)
   if not (config.save_checkpoints_steps or config.save_checkpoints_secs):
     raise ValueError("train_and_evaluate evaluates at checkpoints; enable "
                      "them with RunConfig(save_checkpoints_steps=...) or "

@@ -9,6 +9,7 @@ import numpy as np
 from absl import logging
 
 import estweight
+from estweight import roles
 from estweight.cli import build
 from estweight.cli import config as config_lib
 from estweight.cli import data as data_lib
@@ -82,12 +83,12 @@ def _table(data_config):
   return _TABLES[key]
 
 
-def prepare(config, model_dir):
+def prepare(config, model_dir, **run_overrides):
   """(table, estimator) after every check that needs no graph."""
   table = _table(config.data)
   build.check_task(config, table)
-  est = build.build_estimator(config, table,
-                              build.run_config(config, model_dir))
+  est = build.build_estimator(config, table, build.run_config(
+      config, model_dir, **run_overrides))
   return table, est
 
 
@@ -107,9 +108,15 @@ def _save(config, model_dir, changes):
 
 
 def train(config, model_dir, *, force=False):
-  """Trains with the iteration driver; returns the IterationResult."""
+  """Trains with the iteration driver; returns the IterationResult.
+
+  On a TF_CONFIG cluster, this process runs its task's role instead (see
+  `_train_on_cluster`).
+  """
   check_driver(config)
   changes = config_lib.check_against_saved(config, model_dir, force=force)
+  if roles.on_cluster(build.run_config(config, model_dir)):
+    return _train_on_cluster(config, model_dir, changes)
   table, est = prepare(config, model_dir)
   logging.info("Data:\n%s", table.describe())
   train_fn = _InputFn(config, "train", train=True)
@@ -132,6 +139,45 @@ def train(config, model_dir, *, force=False):
     print(f"Best checkpoint: {result.best['checkpoint']} (step "
           f"{result.best['global_step']})")
   return result
+
+
+def _train_on_cluster(config, model_dir, changes):
+  """This task's role in `train_and_evaluate`: the chief and workers train to
+  driver.max_steps (checkpoints every run.save_checkpoints_steps, else every
+  driver.steps_per_iteration), the evaluator evaluates each checkpoint on
+  driver.eval_steps batches, ps tasks serve. Early stopping is a training
+  hook in every training task, reading the evaluator's results in
+  model_dir. Returns None (the evaluator: its last evaluation)."""
+  driver = config.driver
+  table, est = prepare(config, model_dir, save_checkpoints_steps=(
+      config.run.save_checkpoints_steps or driver.steps_per_iteration))
+  logging.info("Task %r %d of a TF_CONFIG cluster. Data:\n%s",
+               est.config.task_type, est.config.task_id, table.describe())
+  train_fn = _InputFn(config, "train", train=True)
+  eval_fn = _InputFn(config, "eval", train=False)
+  hooks = []
+  early = build.early_stopping(config)
+  if early is not None:
+    _check_metric(est, eval_fn, early.metric, "driver.early_stopping.metric")
+
+    def should_stop():
+      records = estweight.experimental.read_eval_metrics(est.eval_dir())
+      return early.stops_on(
+          early.metric_value(records[step]) for step in sorted(records))
+    hooks.append(estweight.experimental.make_early_stopping_hook(
+        est, should_stop, run_every_secs=None,
+        run_every_steps=driver.steps_per_iteration))
+  if est.config.is_chief:
+    _save(config, model_dir, changes)
+  out = estweight.train_and_evaluate(
+      est, estweight.TrainSpec(train_fn, max_steps=driver.max_steps,
+                               hooks=hooks),
+      estweight.EvalSpec(eval_fn, steps=driver.eval_steps,
+                         start_delay_secs=0, throttle_secs=0))
+  if out is not None and out[0] is not None:
+    print(f"Evaluation at step {out[0]['global_step']}:")
+    print(metrics_table(out[0]))
+  return out
 
 
 def evaluate(config, model_dir, *, checkpoint=None):

@@ -82,6 +82,14 @@ class EarlyStopping:
       self.stopped = True
     return self.stopped
 
+  def stops_on(self, values) -> bool:
+    """Whether these evaluations' values (in step order) stop training,
+    counted from a fresh state (this object's state is left alone)."""
+    fresh = EarlyStopping(**self.config())
+    for value in values:
+      fresh.update(value)
+    return fresh.stopped
+
   def metric_value(self, metrics: dict) -> float:
     """The watched metric from an evaluate() result, or a clear error."""
     if self.metric not in metrics:

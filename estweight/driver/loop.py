@@ -25,8 +25,10 @@ from absl import logging
 from estweight.driver import plots
 from estweight.driver import state as state_lib
 from estweight.driver.early_stopping import EarlyStopping
+from estweight import roles
 from estweight import training
 from estweight.estimator import Estimator
+from estweight.export import exporters as exporters_lib
 from estweight.runtime import checkpoints
 
 STATE_FILE = os.path.join("driver", "state.json")
@@ -100,6 +102,12 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
                     "EarlyStopping or None. Received: early_stopping="
                     f"{early_stopping!r}.")
   exporters = training.check_exporters(exporters)
+  if roles.on_cluster(estimator.config):
+    raise ValueError(
+        "run_iterations trains and evaluates in one process; this one is "
+        f"task {estimator.config.task_type!r} of a TF_CONFIG cluster. On a "
+        "cluster use estweight.train_and_evaluate (or `estweight train`, "
+        "which runs each task's role), or unset TF_CONFIG.")
   watch = early_stopping or EarlyStopping("loss", "min", patience=1)
   model_dir = estimator.model_dir
   state_path = os.path.join(model_dir, STATE_FILE)
@@ -188,9 +196,8 @@ def _record(state, estimator, eval_input_fn, eval_steps, early_stopping, watch,
   # this checkpoint on rerun instead of losing the export.
   final = state["stopped_early"] or (max_steps is not None and
                                      step >= max_steps)
-  for exporter in exporters:
-    exporter.export(estimator, training.export_path(estimator, exporter),
-                    checkpoint, metrics, final)
+  exporters_lib.run_exporters(estimator, exporters, checkpoint, metrics,
+                              final)
   state_lib.write_json(state_path, state)
 
 

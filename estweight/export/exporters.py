@@ -71,6 +71,15 @@ class _SavedModelExporter(Exporter):
         checkpoint_path=checkpoint_path)
 
 
+def run_exporters(estimator, exporters, checkpoint_path, eval_result,
+                  is_the_final_export):
+  """Runs each exporter into `model_dir/export/<name>`; their results."""
+  return [exporter.export(
+      estimator, os.path.join(estimator.model_dir, "export", exporter.name),
+      checkpoint_path, eval_result, is_the_final_export)
+          for exporter in exporters]
+
+
 def export_versions(export_path):
   """The 10-digit timestamp export directories under `export_path`, sorted."""
   if not tf.io.gfile.isdir(export_path):

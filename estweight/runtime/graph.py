@@ -106,8 +106,11 @@ def device_fn_for(config) -> Callable | None:
   if config.device_fn is not None:
     return config.device_fn
   if config.num_ps_replicas > 0:
+    # Variables on the ps tasks, everything else on this task's own device.
+    worker = (f"/job:{config.task_type}/task:{config.task_id}"
+              if config.task_type else "/job:worker")
     return tf.compat.v1.train.replica_device_setter(
-        ps_tasks=config.num_ps_replicas, worker_device="/job:worker",
+        ps_tasks=config.num_ps_replicas, worker_device=worker,
         merge_devices=True, ps_device="/job:ps",
         cluster=config.cluster_spec)
   return None

@@ -24,6 +24,7 @@ import tensorflow as tf
 from absl import logging
 
 from estweight.runtime import checkpoints
+from estweight.runtime import cluster
 from estweight.runtime import feed as feed_lib
 from estweight.runtime import hooked
 from estweight.runtime import hooks as hooks_lib
@@ -114,7 +115,17 @@ class TrainLoop:
     self._model_dir = model_dir
     prepare_train_graph(mode_graph, config)
     graph, spec = mode_graph.graph, mode_graph.spec
+    # On a cluster: which task this is, and (variables shared on ps tasks)
+    # the global step after this task's step, which others advance too.
+    self._distributed = cluster.is_distributed(config)
+    self._waits_for_chief = (self._distributed and not config.is_chief and
+                             cluster.shares_variables(config))
+    self._step_after = None
     with graph.as_default():
+      if self._distributed and cluster.shares_variables(config):
+        with tf.control_dependencies([spec.train_op]):
+          self._step_after = tf.identity(mode_graph.global_step,
+                                         name="global_step_after_train")
       self._feed = (feed_lib.IteratorFeed(graph, mode_graph.iterator,
                                           mode_graph.element_spec)
                     if mode_graph.iterator is not None else None)
@@ -140,8 +151,13 @@ class TrainLoop:
   # ------------------------------------------------------------- session
   def _open_session(self):
     self.close()
-    self._session = _v1.Session(target=self._config.master or "",
-                                graph=self.graph,
+    target = self._config.master or ""
+    if self._distributed:  # this task's server, then the tasks it needs
+      target = self._config.master or cluster.ensure_server(
+          self._config).target
+      cluster.ensure_server(self._config)
+      cluster.wait_for_peers(self._config)
+    self._session = _v1.Session(target=target, graph=self.graph,
                                 config=self._config.session_config)
     self._callables = {}
     self._variables_from = None
@@ -149,6 +165,9 @@ class TrainLoop:
   def _sync_variables(self):
     """Makes the session's variables what a fresh session would restore."""
     scaffold = self.mode_graph.spec.scaffold
+    if self._waits_for_chief:  # the chief initialises the shared variables
+      cluster.wait_until_ready(self._session, scaffold.ready_op, self._config)
+      return
     latest = tf.train.latest_checkpoint(self._model_dir)
     if latest:
       source = (latest, checkpoints.stamp(latest))
@@ -178,7 +197,13 @@ class TrainLoop:
   def run(self, source, **kwargs) -> TrainResult:
     """Trains (see `_run` for the arguments) with the graph as default."""
     with self.graph.as_default():
-      return self._run(source, **kwargs)
+      if not self._distributed:
+        return self._run(source, **kwargs)
+      try:
+        return self._run(source, **kwargs)
+      except cluster.LOST_TASK_ERRORS as e:
+        session, self._session = self._session, None
+        raise cluster.lost_task_error(self._config, session, e) from e
 
   def _run(self, source, *, num_steps=None, last_step=None, hooks=(),
            saving_listeners=(), progress_target=None) -> TrainResult:
@@ -214,11 +239,15 @@ class TrainLoop:
     saver.begin()
     runner.begin(self.graph)
     step = start = int(session.run(self.mode_graph.global_step))
-    writer = self._writer()
+    # Only the chief writes events (tf.estimator's summary and step-rate
+    # hooks were chief hooks).
+    writer = self._writer() if config.is_chief else None
     graph_thread = self._write_graph(writer, saver.enabled)
     saver.after_create_session(session, step)
     runner.after_create_session(session)
-    writer.add_session_log(_v1.SessionLog(status=_v1.SessionLog.START), step)
+    if writer is not None:
+      writer.add_session_log(_v1.SessionLog(status=_v1.SessionLog.START),
+                             step)
     target = last_step
     if num_steps is not None:
       target = start + num_steps if target is None else min(
@@ -252,7 +281,8 @@ class TrainLoop:
         graph_thread.join()
     saver.end(session, step)
     runner.end(session)
-    writer.flush()
+    if writer is not None:
+      writer.flush()
     if step == start:
       logging.warning("Training with estimator made no steps. Perhaps input "
                       "is empty or misspecified.")
@@ -328,9 +358,12 @@ class _StepBook:
     self._writer, self._saver = writer, saver
     self._summary_op = spec.scaffold.summary_op
     self._every = config.save_summary_steps or 0
-    if self._summary_op is None:
+    if self._summary_op is None or writer is None:
       self._every = 0
-    self._plain = [spec.train_op, spec.loss]
+    # pylint: disable-next=protected-access
+    self._shared_step = loop._step_after is not None
+    self._plain = [spec.train_op, spec.loss] + (
+        [loop._step_after] if self._shared_step else [])  # pylint: disable=protected-access
     self._counter = _StepCounter(config.log_step_count_steps, writer, start,
                                  target)
     self._last_summary = None
@@ -353,11 +386,11 @@ class _StepBook:
   def after_run(self, out, summarize) -> bool:
     """Books one step; True when a saving listener asks to stop."""
     self.loss = out[1]
-    self.step += 1
+    self.step = int(out[2]) if self._shared_step else self.step + 1
     if not np.isfinite(self.loss):
       raise _v1.train.NanLossDuringTrainingError
     if summarize:
-      self._writer.add_summary(out[2], self.step)
+      self._writer.add_summary(out[-1], self.step)
       self._last_summary = self.step
     self._counter.after_step(self.step, self.loss)
     self.stop = self._saver.after_step(self._session, self.step)
@@ -375,12 +408,13 @@ class _StepCounter:
     self._last = (time.monotonic(), start)
 
   def after_step(self, step, loss):
-    if not self._every or step % self._every:
+    # At each multiple of `every` passed (a shared step may skip some).
+    if not self._every or step // self._every == self._last[1] // self._every:
       return
     now = time.monotonic()
     seconds, steps = now - self._last[0], step - self._last[1]
     rate = steps / seconds if seconds > 0 else None
-    if rate is not None:
+    if rate is not None and self._writer is not None:
       self._writer.add_summary(_v1.Summary(value=[_v1.Summary.Value(
           tag="global_step/sec", simple_value=rate)]), step)
     hooks_lib.log_progress(step, loss, rate, self._target)

@@ -1,0 +1,252 @@
+"""One task of a TF_CONFIG cluster, on TensorFlow's own distributed runtime.
+
+What a training process needs beyond the single-process loop:
+- its gRPC server (`tf.distribute.Server`, one per process, started once);
+- the tasks it depends on reachable before it builds a session (a bounded
+  wait that names the task, instead of TensorFlow's endless "CreateSession
+  still waiting" when one is dead);
+- a non-chief worker sharing variables on parameter servers waits, bounded by
+  `session_creation_timeout_secs`, until the chief has initialised or
+  restored them;
+- errors from a task that died mid-run read as such;
+- done markers in model_dir: a training task writes
+  `model_dir/cluster/<type>-<index>.done` when it finishes, so parameter
+  servers and the evaluator (which tf.estimator left waiting forever) learn
+  that training is over and exit.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+
+import tensorflow as tf
+from absl import logging
+
+from estweight import _tf_private
+
+_v1 = tf.compat.v1
+
+CHIEF_JOBS = ("chief", "master")
+TRAINING_JOBS = ("chief", "master", "worker")
+_POLL_SECS = 0.5
+_servers = {}  # (task_type, task_id) -> tf.distribute.Server
+
+
+class ClusterError(RuntimeError):
+  """A cluster task is unreachable, not ready in time, or died mid-run."""
+
+
+def is_distributed(config) -> bool:
+  return bool(config.cluster_spec.jobs) and config.task_type in (
+      TRAINING_JOBS + ("ps",))
+
+
+def task_name(task_type, task_id) -> str:
+  return f"/job:{task_type}/task:{task_id}"
+
+
+def _describe(config, job, index) -> str:
+  address = config.cluster_spec.task_address(job, index)
+  return f"{task_name(job, index)} ({address})"
+
+
+def shares_variables(config) -> bool:
+  """Whether the training tasks share one set of variables on ps tasks
+  (without ps tasks, each worker trains its own copy, as in tf.estimator)."""
+  return config.num_ps_replicas > 0
+
+
+def ensure_server(config):
+  """This process's gRPC server for its task (started on first call)."""
+  key = (config.task_type, config.task_id)
+  if key not in _servers:
+    logging.info("Starting the server of %s at %s.", task_name(*key),
+                 config.cluster_spec.task_address(*key))
+    _servers[key] = tf.distribute.Server(
+        config.cluster_spec, job_name=config.task_type,
+        task_index=config.task_id, protocol=config.protocol or "grpc",
+        config=config.session_config, start=True)
+  return _servers[key]
+
+
+def _reachable(address, timeout) -> bool:
+  host, _, port = address.rpartition(":")
+  try:
+    with socket.create_connection((host.strip("[]"), int(port)),
+                                  timeout=timeout):
+      return True
+  except OSError:
+    return False
+
+
+def peers(config):
+  """The tasks a training session of this task talks to: the ps tasks and,
+  for a non-chief worker sharing variables, the chief."""
+  jobs = config.cluster_spec.jobs
+  out = [("ps", i) for i in range(config.num_ps_replicas)]
+  if not config.is_chief and shares_variables(config):
+    out += [(j, 0) for j in CHIEF_JOBS if j in jobs]
+  return out
+
+
+def wait_for_peers(config):
+  """Waits until every peer task accepts connections.
+
+  Raises:
+    ClusterError: after `session_creation_timeout_secs`, naming the tasks
+      still unreachable.
+  """
+  deadline = time.monotonic() + config.session_creation_timeout_secs
+  waiting = list(peers(config))
+  logged = False
+  while waiting:
+    waiting = [(j, i) for j, i in waiting if not _reachable(
+        config.cluster_spec.task_address(j, i), timeout=1.0)]
+    if not waiting:
+      return
+    if time.monotonic() >= deadline:
+      raise ClusterError(
+          f"{task_name(config.task_type, config.task_id)} waited "
+          f"session_creation_timeout_secs="
+          f"{config.session_creation_timeout_secs} s for "
+          f"{', '.join(_describe(config, j, i) for j, i in waiting)}, which "
+          "never answered. Start every task of the TF_CONFIG cluster (or fix "
+          "its address).")
+    if not logged:
+      logging.info("Waiting for %s to start.", ", ".join(
+          _describe(config, j, i) for j, i in waiting))
+      logged = True
+    time.sleep(_POLL_SECS)
+
+
+def wait_until_ready(session, ready_op, config):
+  """A non-chief worker's wait for the chief to initialise the variables.
+
+  Raises:
+    ClusterError: after `session_creation_timeout_secs`, naming the chief.
+  """
+  deadline = time.monotonic() + config.session_creation_timeout_secs
+  logged = False
+  while True:
+    not_ready = session.run(ready_op)
+    if not len(not_ready):  # pylint: disable=g-explicit-length-test
+      return
+    if time.monotonic() >= deadline:
+      chief = [_describe(config, j, 0) for j in CHIEF_JOBS
+               if j in config.cluster_spec.jobs]
+      names = ", ".join(v.decode() for v in not_ready[:3])
+      raise ClusterError(
+          f"{task_name(config.task_type, config.task_id)} waited "
+          f"session_creation_timeout_secs="
+          f"{config.session_creation_timeout_secs} s for the chief "
+          f"{chief[0] if chief else ''} to initialise or restore the model; "
+          f"still uninitialised: {names}. Is the chief running?")
+    if not logged:
+      logging.info("Waiting for the chief to initialise the model.")
+      logged = True
+    time.sleep(_POLL_SECS)
+
+
+def lost_task_error(config, session, error) -> ClusterError:
+  """A ClusterError for a session error caused by a task that went away.
+
+  The session is abandoned: closing it would block forever.
+  """
+  if session is not None:
+    _tf_private.abandon_session(session)
+  gone = [(j, i) for j, i in peers(config) if not _reachable(
+      config.cluster_spec.task_address(j, i), timeout=1.0)]
+  lines = [line.strip() for line in str(getattr(error, "message", error))
+           .splitlines() if line.strip()]
+  detail = next((line for line in lines if "/job:" in line or
+                 "connect" in line), lines[0] if lines else "")
+  who = ", ".join(_describe(config, j, i) for j, i in gone) or (
+      "a task of its cluster")
+  return ClusterError(
+      f"{task_name(config.task_type, config.task_id)} lost {who} during "
+      f"training ({type(error).__name__}: {detail}). Restart the failed "
+      "task; after a parameter server failed, restart the whole job: it "
+      "resumes from the latest checkpoint.")
+
+
+LOST_TASK_ERRORS = (tf.errors.UnavailableError, tf.errors.AbortedError,
+                    tf.errors.CancelledError, tf.errors.DeadlineExceededError)
+
+
+# ------------------------------------------------------------ done markers
+def _marker_dir(model_dir):
+  return os.path.join(model_dir, "cluster")
+
+
+def mark_done(model_dir, config, global_step):
+  """Records that this task finished training at `global_step`."""
+  directory = _marker_dir(model_dir)
+  tf.io.gfile.makedirs(directory)
+  path = os.path.join(directory, f"{config.task_type}-{config.task_id}.done")
+  tmp = path + ".tmp"
+  with tf.io.gfile.GFile(tmp, "w") as f:
+    f.write(json.dumps({"global_step": int(global_step),
+                        "time": time.time()}))
+  tf.io.gfile.rename(tmp, path, overwrite=True)
+
+
+def read_done(model_dir) -> dict:
+  """{'<type>-<index>': {'global_step', 'time'}} of finished tasks."""
+  directory = _marker_dir(model_dir)
+  out = {}
+  if not tf.io.gfile.isdir(directory):
+    return out
+  for name in tf.io.gfile.listdir(directory):
+    if not name.endswith(".done"):
+      continue
+    try:
+      with tf.io.gfile.GFile(os.path.join(directory, name)) as f:
+        out[name[:-len(".done")]] = json.loads(f.read())
+    except (ValueError, tf.errors.NotFoundError):
+      continue  # being replaced
+  return out
+
+
+def chief_done(model_dir, since, max_steps=None) -> dict | None:
+  """The chief's done record if it finished after `since` (a time.time()),
+  or at `max_steps` or later (a task restarted after the end)."""
+  for job in CHIEF_JOBS:
+    record = read_done(model_dir).get(f"{job}-0")
+    if record is not None and (record["time"] >= since or (
+        max_steps is not None and record["global_step"] >= max_steps)):
+      return record
+  return None
+
+
+def serve_until_done(config, model_dir, *, max_steps=None, grace_secs=None):
+  """A ps task: serves variables until the chief and the workers are done.
+
+  Returns once the chief has finished training (after this task started,
+  or at `max_steps`) and every worker has finished too, or `grace_secs`
+  after the chief (default: `session_creation_timeout_secs`) for workers
+  that died.
+  """
+  ensure_server(config)
+  started = time.time()
+  grace = config.session_creation_timeout_secs if grace_secs is None else (
+      grace_secs)
+  workers = [f"worker-{i}" for i in range(
+      config.cluster_spec.num_tasks("worker")
+      if "worker" in config.cluster_spec.jobs else 0)]
+  logging.info("%s serving until training is done.",
+               task_name(config.task_type, config.task_id))
+  while True:
+    chief = chief_done(model_dir, started, max_steps)
+    if chief is not None:
+      done = read_done(model_dir)
+      pending = [w for w in workers if w not in done or (
+          done[w]["time"] < started and done[w]["global_step"] <
+          chief["global_step"])]
+      if not pending or time.time() - chief["time"] >= grace:
+        logging.info("Training is done (global step %d); %s exits.",
+                     chief["global_step"],
+                     task_name(config.task_type, config.task_id))
+        return chief["global_step"]
+    time.sleep(_POLL_SECS)
