@@ -1,9 +1,12 @@
 """TensorFlow internals estweight needs that have no public name.
 
-Keep every new `tensorflow.python` import here, so a TensorFlow upgrade that
-moves one breaks a single, known file. (runtime/export.py and
-export/outputs.py predate this module and import the SavedModel export
-helpers directly.)
+Every `tensorflow.python` import and every private TensorFlow attribute
+estweight touches is here, so a TensorFlow upgrade that moves one breaks a
+single, known file. (Keras internals used by the Keras bridge are in
+keras/flavors.py and runtime/graph.py.)
+
+- `export_output`, `export_utils`: TensorFlow's own SavedModel output
+  classes and signature helpers (the layout TF Serving expects).
 
 - `clustering_ops`: the k-means graph (`clustering_ops.KMeans`, its
   initialisation and distance constants) behind `KMeans`; TensorFlow ships
@@ -12,10 +15,33 @@ helpers directly.)
   forever in `close()`, also when garbage-collected at exit; it is detached
   from its C session, which leaks (the process is about to fail anyway).
 """
-# pylint: disable=g-direct-tensorflow-import,unused-import
+# pylint: disable=g-direct-tensorflow-import,unused-import,protected-access
 from tensorflow.python.ops import clustering_ops
+from tensorflow.python.saved_model.model_utils import export_output
+from tensorflow.python.saved_model.model_utils import export_utils
 
 
 def abandon_session(session):
   """Makes `session.close()` and its finaliser no-ops (see above)."""
-  session._session = None  # pylint: disable=protected-access
+  session._session = None
+
+
+def unfinalize(graph):
+  """Lets ops be added to a finalized graph again (hooks' `begin()`)."""
+  graph._unsafe_unfinalize()
+
+
+def serialize_dataset(dataset, external_state_policy):
+  """The op giving `dataset`'s GraphDef (what `DatasetFromGraph` takes)."""
+  return dataset._as_serialized_graph(
+      external_state_policy=external_state_policy)
+
+
+def add_control_input(op, source):
+  """Makes an existing op wait for `source` (no public way after creation)."""
+  op._add_control_input(source)
+
+
+def add_train_op(builder, train_op):
+  """Records the train op in a SavedModelBuilder as tf.estimator did."""
+  builder._add_train_op(train_op)

@@ -4,8 +4,10 @@ These are TensorFlow's own SavedModel output classes (still shipped in TF
 2.21 under `tensorflow.python.saved_model.model_utils`), so exports written by
 estweight use exactly the signature layout TF Serving expects.
 """
-from tensorflow.python.saved_model.model_utils import export_output as _eo
-from tensorflow.python.saved_model.model_utils import export_utils as _eu
+from estweight import _tf_private
+
+_eo = _tf_private.export_output
+_eu = _tf_private.export_utils
 
 ExportOutput = _eo.ExportOutput
 ClassificationOutput = _eo.ClassificationOutput

@@ -14,8 +14,8 @@ import shutil
 
 import tensorflow as tf
 from absl import logging
-from tensorflow.python.saved_model.model_utils import export_utils
 
+from estweight import _tf_private
 from estweight.mode_keys import ModeKeys
 
 _v1 = tf.compat.v1
@@ -24,18 +24,18 @@ _v1 = tf.compat.v1
 # and the first MetaGraph added saves the variables for all of them.
 MODE_ORDER = (ModeKeys.TRAIN, ModeKeys.EVAL, ModeKeys.PREDICT)
 # TF's own map: TRAIN 'train', EVAL 'eval', PREDICT 'serve'.
-TAGS = {mode: list(export_utils.EXPORT_TAG_MAP[mode]) for mode in MODE_ORDER}
+TAGS = {mode: list(_tf_private.export_utils.EXPORT_TAG_MAP[mode]) for mode in MODE_ORDER}
 
 
 def signature_defs(export_graph):
   """The SignatureDefs of one built export graph."""
   spec, receiver = export_graph.spec, export_graph.receiver
   with export_graph.graph.as_default():
-    outputs = export_utils.export_outputs_for_mode(
+    outputs = _tf_private.export_utils.export_outputs_for_mode(
         mode=spec.mode, serving_export_outputs=spec.export_outputs,
         predictions=spec.predictions, loss=spec.loss,
         metrics=spec.eval_metric_ops)
-    signatures = export_utils.build_all_signature_defs(
+    signatures = _tf_private.export_utils.build_all_signature_defs(
         receiver.receiver_tensors, outputs,
         getattr(receiver, "receiver_tensors_alternatives", None),
         serving_only=spec.mode == ModeKeys.PREDICT)
@@ -85,7 +85,7 @@ def _add_meta_graph(builder, export_graph, *, checkpoint_path, save_variables,
             f"{type(e).__name__}: {e.message}") from None
       # The train op goes in as an extra collection, as tf.estimator did;
       # a no-op for PREDICT and EVAL where it is None.
-      builder._add_train_op(spec.train_op)  # pylint: disable=protected-access
+      _tf_private.add_train_op(builder, spec.train_op)
       kwargs = dict(
           tags=TAGS[export_graph.mode], signature_def_map=signatures,
           assets_collection=_v1.get_collection(_v1.GraphKeys.ASSET_FILEPATHS),
@@ -132,8 +132,8 @@ def write_saved_model(export_graphs, *, export_dir_base, checkpoint_path,
     The final export directory, as bytes (tf.estimator's return type).
   """
   export_dir_base = os.fspath(export_dir_base)
-  export_dir = export_utils.get_timestamped_export_dir(export_dir_base)
-  temp_dir = export_utils.get_temp_export_dir(export_dir)
+  export_dir = _tf_private.export_utils.get_timestamped_export_dir(export_dir_base)
+  temp_dir = _tf_private.export_utils.get_temp_export_dir(export_dir)
   builder = _v1.saved_model.Builder(temp_dir)
   try:
     for i, export_graph in enumerate(export_graphs):

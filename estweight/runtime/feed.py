@@ -21,6 +21,7 @@ from typing import Any
 import tensorflow as tf
 from absl import logging
 
+from estweight import _tf_private
 from estweight.runtime import graph as graph_lib
 
 _v1 = tf.compat.v1
@@ -49,10 +50,8 @@ def serialize_input(input_fn, mode, config, params, *,
   with graph.as_default():
     dataset = result.skip(skip_batches) if skip_batches else result
     try:
-      # pylint: disable-next=protected-access
-      op = dataset._as_serialized_graph(
-          external_state_policy=(
-              tf.data.experimental.ExternalStatePolicy.FAIL))
+      op = _tf_private.serialize_dataset(
+          dataset, tf.data.experimental.ExternalStatePolicy.FAIL)
       with _v1.Session(graph=graph) as session:
         data = session.run(op)
     except (tf.errors.OpError, ValueError, TypeError) as e:

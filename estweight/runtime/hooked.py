@@ -12,6 +12,8 @@ from typing import Sequence
 
 import tensorflow as tf
 
+from estweight import _tf_private
+
 _v1 = tf.compat.v1
 
 
@@ -19,7 +21,7 @@ _v1 = tf.compat.v1
 def open_graph(graph: tf.Graph):
   """Lets hooks add ops in `begin()` to a graph the loop keeps finalized."""
   if graph.finalized:
-    graph._unsafe_unfinalize()  # pylint: disable=protected-access
+    _tf_private.unfinalize(graph)
   try:
     with graph.as_default():
       yield

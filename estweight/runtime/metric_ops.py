@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from estweight import _tf_private
+
 _ASSIGN_TYPES = frozenset(("AssignVariableOp", "AssignAddVariableOp",
                            "AssignSubVariableOp", "AssignAdd", "AssignSub",
                            "Assign"))
@@ -93,7 +95,7 @@ def _after_input(updates, graph):
   for op in updates:
     for source in sources:
       if source not in op.control_inputs:
-        op._add_control_input(source)  # pylint: disable=protected-access
+        _tf_private.add_control_input(op, source)
 
 
 def make_local(variables, graph):
