@@ -1,10 +1,12 @@
 """EarlyStopping state machine, driven by scripted metric sequences."""
 import math
 
+import os
+
 import pytest
 
 from estweight.driver import EarlyStopping
-from estweight.driver import state as state_lib
+from estweight.runtime import files as state_lib
 
 
 def run(es, values):
@@ -99,3 +101,24 @@ def test_write_json_is_atomic_and_leaves_no_temp_files(tmp_path):
   assert state_lib.read_json(path) == {"a": 2}
   assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["s.json"]
   assert state_lib.read_json(str(tmp_path / "missing.json"), {}) == {}
+
+
+@pytest.mark.parametrize("text, expect, pattern", [
+    ("{\"history\": [", dict, "is damaged \\(JSONDecodeError"),
+    ("[]", dict, "holds a list, not the dict"),
+])
+def test_a_damaged_state_file_is_a_clear_error_naming_it(tmp_path, text,
+                                                        expect, pattern):
+  path = tmp_path / "state.json"
+  path.write_text(text)
+  with pytest.raises(state_lib.StateFileError, match=pattern) as info:
+    state_lib.read_json(str(path), expect=expect)
+  assert str(path) in str(info.value)
+
+
+def test_state_files_get_the_usual_permissions(tmp_path):
+  path = tmp_path / "s.json"
+  state_lib.write_json(str(path), {})
+  umask = os.umask(0)
+  os.umask(umask)
+  assert path.stat().st_mode & 0o777 == 0o666 & ~umask

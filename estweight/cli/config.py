@@ -23,6 +23,8 @@ from typing import Any
 
 import ml_collections
 
+from estweight.runtime import files
+
 SAVED_CONFIG = "config.json"
 
 # Sections whose keys are not fixed (their values are passed on as is).
@@ -260,11 +262,7 @@ _NOT_RUN_DEFINING = ("export.", "predict.", "run.log_step_count_steps")
 
 
 def read_saved(model_dir: str) -> dict | None:
-  path = os.path.join(model_dir, SAVED_CONFIG)
-  if not os.path.exists(path):
-    return None
-  with open(path) as f:
-    return json.load(f)
+  return files.read_json(os.path.join(model_dir, SAVED_CONFIG), expect=dict)
 
 
 def check_against_saved(config, model_dir: str, *, force: bool) -> list[str]:
@@ -289,9 +287,4 @@ def check_against_saved(config, model_dir: str, *, force: bool) -> list[str]:
 
 def save(config, model_dir: str) -> None:
   """Writes config.json atomically."""
-  os.makedirs(model_dir, exist_ok=True)
-  path = os.path.join(model_dir, SAVED_CONFIG)
-  tmp = path + ".tmp"
-  with open(tmp, "w") as f:
-    f.write(to_json(config))
-  os.replace(tmp, path)
+  files.write_atomic(os.path.join(model_dir, SAVED_CONFIG), to_json(config))

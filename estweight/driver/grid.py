@@ -24,9 +24,9 @@ import os
 from absl import logging
 
 from estweight.driver import plots
-from estweight.driver import state as state_lib
 from estweight.driver.early_stopping import EarlyStopping
 from estweight.driver.loop import run_iterations
+from estweight.runtime import files
 from estweight.runtime import fn_args as fn_args_lib
 
 RESULTS_JSON = "results.json"
@@ -133,7 +133,7 @@ def grid_search(estimator_fn, param_grid, train_input_fn, eval_input_fn, *,
                     f"Received: early_stopping={early_stopping!r}.")
   model_dir = os.fspath(model_dir)
   results_path = os.path.join(model_dir, RESULTS_JSON)
-  done = {r["trial"]: r for r in state_lib.read_json(results_path, [])
+  done = {r["trial"]: r for r in files.read_json(results_path, [], expect=list)
           if r.get("status") == "done"}
   jobs = []
   for index, params in enumerate(trials):
@@ -180,7 +180,7 @@ def grid_search(estimator_fn, param_grid, train_input_fn, eval_input_fn, *,
 
 
 def _write_results(model_dir, rows):
-  state_lib.write_json(os.path.join(model_dir, RESULTS_JSON), rows)
+  files.write_json(os.path.join(model_dir, RESULTS_JSON), rows)
   param_names = sorted({k for r in rows for k in r["params"]})
   metric_names = sorted({k for r in rows for k in r["best_metrics"]})
   out = io.StringIO()
@@ -192,7 +192,4 @@ def _write_results(model_dir, rows):
                      r["score"], r["best_step"], r["global_step"],
                      r["stopped_early"],
                      *(r["best_metrics"].get(m) for m in metric_names)])
-  tmp = os.path.join(model_dir, "." + RESULTS_CSV + ".tmp")
-  with open(tmp, "w", newline="") as f:
-    f.write(out.getvalue())
-  os.replace(tmp, os.path.join(model_dir, RESULTS_CSV))
+  files.write_atomic(os.path.join(model_dir, RESULTS_CSV), out.getvalue())

@@ -23,13 +23,13 @@ import tensorflow as tf
 from absl import logging
 
 from estweight.driver import plots
-from estweight.driver import state as state_lib
 from estweight.driver.early_stopping import EarlyStopping
 from estweight import roles
 from estweight import training
 from estweight.estimator import Estimator
 from estweight.export import exporters as exporters_lib
 from estweight.runtime import checkpoints
+from estweight.runtime import files
 
 STATE_FILE = os.path.join("driver", "state.json")
 BEST_DIR = "best"
@@ -111,7 +111,7 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
   watch = early_stopping or EarlyStopping("loss", "min", patience=1)
   model_dir = estimator.model_dir
   state_path = os.path.join(model_dir, STATE_FILE)
-  state = state_lib.read_json(state_path) or {
+  state = files.read_json(state_path, expect=dict) or {
       "history": [], "best": None, "early_stopping": None,
       "stopped_early": False}
   if early_stopping is not None and state["early_stopping"]:
@@ -198,7 +198,7 @@ def _record(state, estimator, eval_input_fn, eval_steps, early_stopping, watch,
                                      step >= max_steps)
   exporters_lib.run_exporters(estimator, exporters, checkpoint, metrics,
                               final)
-  state_lib.write_json(state_path, state)
+  files.write_json(state_path, state)
 
 
 def _better(value, best, mode):

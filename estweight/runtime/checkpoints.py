@@ -2,15 +2,81 @@
 from __future__ import annotations
 
 import os
+import re
 
 import tensorflow as tf
 from absl import logging
 
 
-def latest_checkpoint(model_dir: str) -> str | None:
+class CheckpointError(RuntimeError):
+  """model_dir shows earlier training but holds no usable checkpoint."""
+
+
+_PREFIX = re.compile(r"^(model\.ckpt-(\d+))\.index$")
+_SHARDS = re.compile(r"\.data-\d+-of-(\d+)$")
+
+
+def is_complete(prefix: str) -> bool:
+  """Whether a checkpoint's .index and every .data shard are on disk."""
+  if not tf.io.gfile.exists(prefix + ".index"):
+    return False
+  shards = [n for n in tf.io.gfile.glob(prefix + ".data-*")
+            if _SHARDS.search(n)]
+  if not shards:
+    return False
+  total = int(_SHARDS.search(shards[0]).group(1))
+  return len(shards) == total
+
+
+def checkpoints_on_disk(model_dir: str) -> list[str]:
+  """The model.ckpt-N prefixes with an .index in model_dir, newest first."""
+  found = []
+  for name in tf.io.gfile.listdir(model_dir):
+    match = _PREFIX.match(name)
+    if match:
+      found.append((int(match.group(2)), os.path.join(model_dir,
+                                                      match.group(1))))
+  return [path for _, path in sorted(found, reverse=True)]
+
+
+def latest_checkpoint(model_dir: str, skip=()) -> str | None:
+  """The newest complete checkpoint in model_dir (None: there is none).
+
+  The one the `checkpoint` file names, when all its files are there. When
+  they are not (a deleted .index, a save cut short) or the `checkpoint`
+  file is gone, the newest complete model.ckpt-N on disk is used instead,
+  with a warning, never a silent restart from step 0.
+
+  Args:
+    model_dir: the directory.
+    skip: prefixes found damaged when read (passed over).
+
+  Raises:
+    CheckpointError: model_dir has checkpoint files but none is complete.
+  """
   if not model_dir or not tf.io.gfile.isdir(model_dir):
     return None
-  return tf.train.latest_checkpoint(model_dir)
+  named = tf.train.latest_checkpoint(model_dir)
+  if named and named not in skip and is_complete(named):
+    return named
+  state = tf.train.get_checkpoint_state(model_dir)
+  wanted = named or (state.model_checkpoint_path if state else None)
+  on_disk = checkpoints_on_disk(model_dir)
+  for path in on_disk:
+    if path not in skip and is_complete(path):
+      if wanted or skip:
+        logging.warning(
+            "The latest checkpoint %s is missing files or damaged; using the "
+            "newest complete one, %s.", wanted or sorted(skip)[-1], path)
+      return path
+  if on_disk or wanted:
+    raise CheckpointError(
+        f"model_dir={model_dir!r} holds checkpoint files "
+        f"({', '.join(os.path.basename(p) for p in on_disk) or wanted}) but "
+        "none is complete and readable, so training cannot resume. Restore "
+        "the missing files, or to start over use a new model_dir (or delete "
+        "the checkpoint files).")
+  return None
 
 
 def stamp(checkpoint_path: str):

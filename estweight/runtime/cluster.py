@@ -25,6 +25,7 @@ import tensorflow as tf
 from absl import logging
 
 from estweight import _tf_private
+from estweight.runtime import files
 
 _v1 = tf.compat.v1
 
@@ -182,14 +183,10 @@ def _marker_dir(model_dir):
 
 def mark_done(model_dir, config, global_step):
   """Records that this task finished training at `global_step`."""
-  directory = _marker_dir(model_dir)
-  tf.io.gfile.makedirs(directory)
-  path = os.path.join(directory, f"{config.task_type}-{config.task_id}.done")
-  tmp = path + ".tmp"
-  with tf.io.gfile.GFile(tmp, "w") as f:
-    f.write(json.dumps({"global_step": int(global_step),
-                        "time": time.time()}))
-  tf.io.gfile.rename(tmp, path, overwrite=True)
+  files.write_json(
+      os.path.join(_marker_dir(model_dir),
+                   f"{config.task_type}-{config.task_id}.done"),
+      {"global_step": int(global_step), "time": time.time()})
 
 
 def read_done(model_dir) -> dict:

@@ -14,6 +14,7 @@ prepared session callable.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -28,6 +29,7 @@ from estweight.runtime import cluster
 from estweight.runtime import feed as feed_lib
 from estweight.runtime import hooked
 from estweight.runtime import hooks as hooks_lib
+from estweight.runtime import lock as lock_lib
 
 _v1 = tf.compat.v1
 
@@ -113,6 +115,8 @@ class TrainLoop:
     self.warm_started = warm_started
     self._config = config
     self._model_dir = model_dir
+    # One trainer per model_dir: the chief holds its lock during each call.
+    self._lock = lock_lib.ModelDirLock(model_dir) if config.is_chief else None
     prepare_train_graph(mode_graph, config)
     graph, spec = mode_graph.graph, mode_graph.spec
     # On a cluster: which task this is, and (variables shared on ps tasks)
@@ -168,16 +172,36 @@ class TrainLoop:
     if self._waits_for_chief:  # the chief initialises the shared variables
       cluster.wait_until_ready(self._session, scaffold.ready_op, self._config)
       return
-    latest = tf.train.latest_checkpoint(self._model_dir)
-    if latest:
+    damaged = []
+    while True:
+      latest = checkpoints.latest_checkpoint(self._model_dir, skip=damaged)
+      if not latest:
+        break
       source = (latest, checkpoints.stamp(latest))
-      if source != self._variables_from:
+      if source == self._variables_from:
+        return
+      try:
         scaffold.saver.restore(self._session, latest)
-        state = tf.train.get_checkpoint_state(self._model_dir)
-        scaffold.saver.recover_last_checkpoints(
-            list(state.all_model_checkpoint_paths))
-        self._variables_from = source
+      except (tf.errors.DataLossError, tf.errors.NotFoundError,
+              tf.errors.OutOfRangeError) as e:
+        logging.warning("Cannot read checkpoint %s (%s: %s).", latest,
+                        type(e).__name__, str(e).splitlines()[0][:200])
+        damaged.append(latest)
+        continue
+      # The saver counts the checkpoints already there against
+      # keep_checkpoint_max (a resumed job does not leak them).
+      state = tf.train.get_checkpoint_state(self._model_dir)
+      kept = [p for p in (state.all_model_checkpoint_paths if state else ())
+              if p not in damaged and checkpoints.is_complete(p)]
+      scaffold.saver.recover_last_checkpoints(kept or [latest])
+      self._variables_from = source
       return
+    if damaged:
+      raise checkpoints.CheckpointError(
+          f"No checkpoint in model_dir={self._model_dir!r} could be read "
+          f"(damaged: {', '.join(damaged)}); training does not restart from "
+          "step 0 on its own. Restore them, or to start over use a new "
+          "model_dir.")
     self._session.run(scaffold.init_op, feed_dict=scaffold.init_feed_dict)
     if scaffold.init_fn:
       scaffold.init_fn(scaffold, self._session)
@@ -196,7 +220,8 @@ class TrainLoop:
   # ---------------------------------------------------------------- run
   def run(self, source, **kwargs) -> TrainResult:
     """Trains (see `_run` for the arguments) with the graph as default."""
-    with self.graph.as_default():
+    with self.graph.as_default(), (
+        self._lock or contextlib.nullcontext()):
       if not self._distributed:
         return self._run(source, **kwargs)
       try:
@@ -467,7 +492,7 @@ class _Checkpoints:
   def after_create_session(self, session, step):
     if not self.enabled:
       return
-    latest = tf.train.latest_checkpoint(self._loop._model_dir)  # pylint: disable=protected-access
+    latest = checkpoints.latest_checkpoint(self._loop._model_dir)  # pylint: disable=protected-access
     if latest and latest.endswith(f"model.ckpt-{step}"):
       self._last_step, self._last_time = step, time.monotonic()
     else:

@@ -8,12 +8,13 @@ third input element): class x importance.
 """
 from __future__ import annotations
 
-import json
 import numbers
 import os
 
 import numpy as np
 from absl import logging
+
+from estweight.runtime import files
 
 CACHE_FILE = "class_weights.json"
 
@@ -119,19 +120,19 @@ class ClassWeight:
                            np.float32)
     logging.info("class_weight='balanced' from counts %s: %s",
                  counts.tolist(), np.round(self.vector, 4).tolist())
-    os.makedirs(context.model_dir, exist_ok=True)
-    tmp = os.path.join(context.model_dir, CACHE_FILE + ".tmp")
-    with open(tmp, "w") as f:
-      json.dump({"class_weight": self.vector.tolist(),
-                 "counts": counts.tolist()}, f)
-    os.replace(tmp, os.path.join(context.model_dir, CACHE_FILE))
+    files.write_json(os.path.join(context.model_dir, CACHE_FILE),
+                     {"class_weight": self.vector.tolist(),
+                      "counts": counts.tolist()})
 
   def _load(self, model_dir):
     path = os.path.join(model_dir, CACHE_FILE)
-    if not os.path.exists(path):
+    cached = files.read_json(path, expect=dict)
+    if cached is None:
       return False
-    with open(path) as f:
-      vector = np.asarray(json.load(f)["class_weight"], np.float32)
+    if "class_weight" not in cached:
+      raise files.StateFileError(f"The state file {path} has no "
+                                 "'class_weight'; delete it to count again.")
+    vector = np.asarray(cached["class_weight"], np.float32)
     if vector.shape != (self.n_classes,):
       raise ValueError(f"{path} holds {vector.shape[0]} class weights, but "
                        f"the model has n_classes={self.n_classes}.")

@@ -271,6 +271,15 @@ class MultiClassHead(_ClassHead):
     return self._n_classes
 
   def _processed_labels(self, logits, labels):
+    if self._label_vocabulary is None and labels is not None:
+      dtype = tf.as_dtype(getattr(labels, "dtype", None) or
+                          tf.convert_to_tensor(labels).dtype)
+      if dtype != tf.string and not dtype.is_integer:
+        # As tf.estimator 2.15 (a float 1.7 must not train as class 1).
+        raise ValueError(
+            f"Labels dtype should be integer. Received: labels of dtype "
+            f"{dtype.name} for {self._n_classes} classes. To fix, feed class "
+            "ids (e.g. tf.cast(labels, tf.int32)) or pass label_vocabulary.")
     return self._labels_as_ids(logits, labels)
 
   def _default_unweighted_loss(self, labels, logits):
