@@ -1,4 +1,6 @@
 """The tf.estimator public names, shared by `estweight` and its v1 namespace."""
+import importlib
+
 # pylint: disable=g-importing-member,unused-import
 from estweight.estimator import Estimator
 from estweight.export.exporters import BestExporter
@@ -64,6 +66,20 @@ def module_dir(module_globals, lazy_names=()):
   """A module's `dir()`: its own public names plus the lazily loaded ones
   (tab completion and `hasattr`-style feature checks see all of them)."""
   return sorted(set(module_globals) | set(lazy_names))
+
+
+def lazy_attributes(module_globals, lazy):
+  """`(__dir__, __getattr__)` for a module whose names in `lazy`
+  ({name: defining module}) are imported on first use."""
+  def __dir__():  # pylint: disable=invalid-name
+    return module_dir(module_globals, tuple(lazy))
+
+  def __getattr__(name):  # pylint: disable=invalid-name
+    if name in lazy:
+      return getattr(importlib.import_module(lazy[name]), name)
+    raise AttributeError(f"module {module_globals['__name__']!r} has no "
+                         f"attribute {name!r}")
+  return __dir__, __getattr__
 
 
 def lazy_canned(name):

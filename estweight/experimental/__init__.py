@@ -9,20 +9,11 @@ from estweight.experimental.early_stopping import stop_if_no_increase_hook
 from estweight.experimental.in_memory import InMemoryEvaluatorHook
 from estweight.experimental.stop_at_checkpoint import make_stop_at_checkpoint_step_hook
 from estweight.export.receivers import build_raw_supervised_input_receiver_fn
+from estweight import _api
 
 # Loaded on first use: the canned package imports tf_keras.
 _LAZY = {"LinearSDCA": "estweight.canned.linear_sdca",
          "RNNClassifier": "estweight.canned.rnn",
          "RNNEstimator": "estweight.canned.rnn"}
 
-
-def __dir__():
-  from estweight import _api  # pylint: disable=g-import-not-at-top
-  return _api.module_dir(globals(), tuple(_LAZY))
-
-
-def __getattr__(name):
-  if name in _LAZY:
-    import importlib  # pylint: disable=g-import-not-at-top
-    return getattr(importlib.import_module(_LAZY[name]), name)
-  raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__dir__, __getattr__ = _api.lazy_attributes(globals(), _LAZY)

@@ -1,6 +1,7 @@
 """`tf.compat.v1.estimator.experimental`: the v2 names (without the RNN
 estimators, as in 2.15) plus KMeans and the v1 logit function builders."""
 # pylint: disable=g-importing-member,unused-import
+from estweight import _api
 from estweight.experimental import InMemoryEvaluatorHook
 from estweight.experimental import build_raw_supervised_input_receiver_fn
 from estweight.experimental import call_logit_fn
@@ -16,17 +17,7 @@ from estweight.experimental import stop_if_no_increase_hook
 _LAZY = {"KMeans": "estweight.canned.kmeans",
          "LinearSDCA": "estweight.canned.linear_sdca"}
 
-
-def __dir__():
-  from estweight import _api  # pylint: disable=g-import-not-at-top
-  return _api.module_dir(globals(), tuple(_LAZY))
-
-
-def __getattr__(name):
-  if name in _LAZY:
-    import importlib  # pylint: disable=g-import-not-at-top
-    return getattr(importlib.import_module(_LAZY[name]), name)
-  raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__dir__, __getattr__ = _api.lazy_attributes(globals(), _LAZY)
 
 
 def dnn_logit_fn_builder(units, hidden_units, feature_columns, activation_fn,
