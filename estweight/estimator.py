@@ -342,11 +342,26 @@ class Estimator:
     if name is not None and not isinstance(name, str):
       raise TypeError(f"`name` must be a string or None. Received: "
                       f"name={name!r}.")
+    follows_latest = checkpoint_path is None
     checkpoint_path, _ = self._checkpoint_for_inference(checkpoint_path,
                                                         "evaluate")
     logging.info("Starting evaluation.")
-    results = self._runner.evaluate(input_fn, checkpoint_path=checkpoint_path,
-                                    steps=steps, hooks=hooks)
+    for attempt in range(3):
+      try:
+        results = self._runner.evaluate(
+            input_fn, checkpoint_path=checkpoint_path, steps=steps,
+            hooks=hooks)
+        break
+      except (tf.errors.NotFoundError, tf.errors.DataLossError,
+              ValueError):
+        # A trainer rotated the latest checkpoint away while it was being
+        # read (keep_checkpoint_max): evaluate the newer one.
+        newer = self.latest_checkpoint() if follows_latest else None
+        if attempt == 2 or not newer or newer == checkpoint_path:
+          raise
+        logging.info("Checkpoint %s was replaced while being read; "
+                     "evaluating %s.", checkpoint_path, newer)
+        checkpoint_path = newer
     global_step = int(results[evaluate_lib.GLOBAL_STEP_KEY])
     logging.info("Saving dict for global step %d: %s", global_step,
                  ", ".join(f"{k} = {v}" for k, v in sorted(results.items())))

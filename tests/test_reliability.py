@@ -170,3 +170,35 @@ def test_the_cli_shows_the_cause_of_a_tensorflow_error(tmp_path, capsys):
   # The cause, not "Graph execution error:" (what the first line said).
   assert capsys.readouterr().err == (
       "estweight train: error: Read less bytes than requested\n")
+
+
+def test_a_non_finite_loss_names_the_step_and_the_latest_checkpoint(tmp_path):
+  model_dir = str(tmp_path)
+  _trained(model_dir, steps=20)  # checkpoints 0, 10, 20
+  bad = models.xy_input_fn([1.0, 1.0], [2.0, np.inf], batch_size=1)
+  with pytest.raises(estweight.NanLossDuringTrainingError,
+                     match=r"Loss is inf at global step 22; .* latest "
+                     r"checkpoint is .*model\.ckpt-20\.") as info:
+    _fresh(model_dir).train(bad, steps=5)  # step 21 trains, 22 is Inf
+  assert info.value.step == 22
+  assert _indexes(model_dir) == [0, 10, 20]  # nothing non-finite saved
+
+
+def test_evaluate_retries_when_the_latest_checkpoint_is_rotated_away(
+    tmp_path):
+  model_dir = str(tmp_path)
+  _trained(model_dir, steps=20, keep_checkpoint_max=1)
+  reader = _fresh(model_dir)
+  runner = reader._runner  # pylint: disable=protected-access
+  evaluate = runner.evaluate
+
+  def rotate_first(input_fn, **kwargs):
+    # A trainer saves model.ckpt-25 and deletes model.ckpt-20 between the
+    # evaluator's look-up of the latest checkpoint and its restore.
+    runner.evaluate = evaluate
+    _fresh(model_dir, keep_checkpoint_max=1).train(XY, steps=5)
+    assert _indexes(model_dir) == [25]
+    return evaluate(input_fn, **kwargs)
+  runner.evaluate = rotate_first
+  metrics = reader.evaluate(models.xy_input_fn([1.0], [2.0]), steps=1)
+  assert metrics["global_step"] == 25

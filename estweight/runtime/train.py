@@ -91,6 +91,22 @@ def step_keeps_random_state(graph, fetches) -> bool:
   return False
 
 
+class NonFiniteLossError(_v1.train.NanLossDuringTrainingError):
+  """The loss was NaN or Inf (a tf.estimator NanLossDuringTrainingError)."""
+
+  def __init__(self, loss, step, latest):
+    super().__init__()
+    self.loss, self.step, self.latest_checkpoint = loss, step, latest
+    self.message = (
+        f"Loss is {loss} at global step {step}; training stopped without "
+        "saving it. The latest checkpoint is "
+        f"{latest or 'none (nothing was saved yet)'}. Check the input for "
+        "NaN/Inf values and the learning rate.")
+
+  def __str__(self):
+    return self.message
+
+
 @dataclasses.dataclass
 class TrainResult:
   """What one `TrainLoop.run` did."""
@@ -413,7 +429,9 @@ class _StepBook:
     self.loss = out[1]
     self.step = int(out[2]) if self._shared_step else self.step + 1
     if not np.isfinite(self.loss):
-      raise _v1.train.NanLossDuringTrainingError
+      raise NonFiniteLossError(self.loss, self.step,
+                               checkpoints.latest_checkpoint(
+                                   self._loop._model_dir))  # pylint: disable=protected-access
     if summarize:
       self._writer.add_summary(out[-1], self.step)
       self._last_summary = self.step
