@@ -173,9 +173,8 @@ class TrainLoop:
     self.close()
     target = self._config.master or ""
     if self._distributed:  # this task's server, then the tasks it needs
-      target = self._config.master or cluster.ensure_server(
-          self._config).target
-      cluster.ensure_server(self._config)
+      server = cluster.ensure_server(self._config)
+      target = self._config.master or server.target
       cluster.wait_for_peers(self._config)
     self._session = _v1.Session(target=target, graph=self.graph,
                                 config=self._config.session_config)
