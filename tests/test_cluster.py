@@ -147,9 +147,14 @@ def test_a_killed_chief_restarted_continues_from_its_last_checkpoint(
     cluster.tasks[("worker", i)].wait_for_line(
         lambda line: line.startswith("HOLD"))
   cluster.tasks[("chief", 0)].kill()
-  saved = _latest_step(model_dir)
+  # The value saved, not the step in the file name: the workers moved the
+  # shared step while the chief saved.
+  saved = int(tf.train.load_variable(tf.train.latest_checkpoint(model_dir),
+                                     "global_step"))
   assert saved >= 50  # save_checkpoints_steps=50, the shared step is >= 130
   restarted = cluster.start("chief")
+  created = int(restarted.wait_for_line(
+      lambda line: line.startswith("CREATED")).split()[1])
   first = _step(restarted.wait_for_line(lambda line: _step(line) >= 0))
   cluster.release()
   results = cluster.results()
@@ -159,6 +164,7 @@ def test_a_killed_chief_restarted_continues_from_its_last_checkpoint(
   # the shared step in between), not the ps tasks' newer variables. (STEP
   # prints the global step read in the same run as the step's increment, so
   # either value.)
+  assert created == saved
   assert first in (saved, saved + 1)
   assert _latest_step(model_dir) >= 300
 

@@ -9,6 +9,7 @@ import tensorflow as tf
 from absl import logging
 
 from estweight.runtime import checkpoints
+from estweight.runtime import faults
 from estweight.runtime import feed as feed_lib
 from estweight.runtime import hooked
 
@@ -166,6 +167,7 @@ def _eval_scaffold(scaffold):
 
 def write_eval_summary(eval_dir, results, global_step, checkpoint_path):
   """One Summary event of the metrics at `global_step`, like tf.estimator."""
+  faults.maybe_kill("eval", global_step)
   with tf.Graph().as_default():  # v1 writers refuse eager mode
     writer = _v1.summary.FileWriterCache.get(eval_dir)
   summary = _v1.Summary()

@@ -26,6 +26,7 @@ from absl import logging
 
 from estweight.runtime import checkpoints
 from estweight.runtime import cluster
+from estweight.runtime import faults
 from estweight.runtime import feed as feed_lib
 from estweight.runtime import hooked
 from estweight.runtime import hooks as hooks_lib
@@ -377,6 +378,7 @@ class TrainLoop:
     saver = self.mode_graph.spec.scaffold.saver
     path = saver.save(session, os.path.join(self._model_dir, "model.ckpt"),
                       global_step=step, write_meta_graph=False)
+    faults.maybe_kill("save", step)
     if self._config.checkpoint_save_graph_def:
       version = self.graph.version
       if self._meta is None or self._meta[0] != version:
@@ -436,6 +438,7 @@ class _StepBook:
       self._last_summary = self.step
     self._counter.after_step(self.step, self.loss)
     self.stop = self._saver.after_step(self._session, self.step)
+    faults.maybe_kill("step", self.step)
     return self.stop
 
 

@@ -20,9 +20,11 @@ import estweight
 
 
 class Announce(estweight.SessionRunHook):
-  """Prints `STEP <global step>` after each step of this task (read in the
-  same run as the step's increment: the value before or after it). With HOLD_AT_STEP and HOLD_FILE set, the task holds after a step
-  from HOLD_AT_STEP on until HOLD_FILE exists (a test's named phase)."""
+  """Prints `CREATED <global step>` when the session is ready and
+  `STEP <global step>` after each step of this task (read in the same run as
+  the step's increment: the value before or after it). With HOLD_AT_STEP and
+  HOLD_FILE set, the task holds after a step from HOLD_AT_STEP on until
+  HOLD_FILE exists (a test's named phase)."""
 
   def __init__(self):
     self.steps = 0
@@ -31,6 +33,9 @@ class Announce(estweight.SessionRunHook):
 
   def begin(self):
     self._step = tf.compat.v1.train.get_global_step()
+
+  def after_create_session(self, session, coord):
+    print(f"CREATED {session.run(self._step)}", flush=True)
 
   def before_run(self, run_context):
     return estweight.SessionRunArgs(self._step)
