@@ -29,6 +29,7 @@ class ModeGraph:
   # structure of its elements: what a later call's input must match.
   iterator: Any = None
   element_spec: Any = None
+  next_op: Any = None  # runs the iterator's get-next alone (skips a batch)
 
 
 _GLOBAL_STEP_READ_KEY = "global_step_read_op_cache"  # TF's own hooks look here
@@ -177,7 +178,7 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
                    global_step_read=step_read,
                    input_hooks=parsed.hooks, features=parsed.features,
                    labels=labels, iterator=parsed.iterator,
-                   element_spec=parsed.element_spec)
+                   element_spec=parsed.element_spec, next_op=parsed.next_op)
 
 
 @dataclasses.dataclass

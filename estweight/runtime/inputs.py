@@ -20,6 +20,7 @@ class InputResult:
   weights: Any = None  # the third element of (features, labels, weights)
   iterator: Any = None  # when input_fn returned a Dataset
   element_spec: Any = None
+  next_op: Any = None  # the iterator's get-next op (one batch per run)
 
 
 class DatasetInitializerHook(tf.compat.v1.train.SessionRunHook):
@@ -74,16 +75,18 @@ def parse_input_fn_result(result) -> InputResult:
   `(features, labels, weights)` triples or bare features.
   """
   hooks = []
-  iterator = spec = None
+  iterator = spec = next_op = None
   if isinstance(result, tf.data.Dataset):
     spec = result.element_spec
     iterator = tf.compat.v1.data.make_initializable_iterator(result)
     hooks.append(DatasetInitializerHook(iterator))
     result = iterator.get_next()
+    next_op = tf.nest.flatten(result)[0].op
     where = "the Dataset returned by input_fn yields"
   else:
     where = "input_fn returned"
-  source = {"hooks": hooks, "iterator": iterator, "element_spec": spec}
+  source = {"hooks": hooks, "iterator": iterator, "element_spec": spec,
+            "next_op": next_op}
   if isinstance(result, (list, tuple)):
     if len(result) == 2:
       return InputResult(result[0], result[1], **source)

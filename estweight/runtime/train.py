@@ -31,6 +31,7 @@ from estweight.runtime import feed as feed_lib
 from estweight.runtime import hooked
 from estweight.runtime import hooks as hooks_lib
 from estweight.runtime import lock as lock_lib
+from estweight.runtime import position
 
 _v1 = tf.compat.v1
 
@@ -268,6 +269,13 @@ class TrainLoop:
     session.run(spec.scaffold.local_init_op,
                 feed_dict=spec.scaffold.local_init_feed_dict)
     self._init_input(session, source)
+    # A call to a fixed end resumes an interrupted one's input position.
+    resumable = num_steps is None and not self._distributed
+    if resumable:
+      restored = int(session.run(self.mode_graph.global_step))
+      skip, input_start = position.batches_to_skip(self._model_dir, restored,
+                                                   last_step)
+      self._skip_batches(session, skip)
 
     user_hooks = list(hooks) + list(spec.training_hooks)
     if config.is_chief:
@@ -285,6 +293,10 @@ class TrainLoop:
     writer = self._writer() if config.is_chief else None
     graph_thread = self._write_graph(writer, saver.enabled)
     saver.after_create_session(session, step)
+    if resumable:
+      position.begin(self._model_dir, input_start, last_step)
+    else:
+      position.end(self._model_dir)
     runner.after_create_session(session)
     if writer is not None:
       writer.add_session_log(_v1.SessionLog(status=_v1.SessionLog.START),
@@ -324,6 +336,8 @@ class TrainLoop:
     runner.end(session)
     if writer is not None:
       writer.flush()
+    if resumable:
+      position.end(self._model_dir)
     if step == start:
       logging.warning("Training with estimator made no steps. Perhaps input "
                       "is empty or misspecified.")
@@ -345,6 +359,22 @@ class TrainLoop:
     else:
       self._feed.initialize(session, source)
     self._first_input_used = True
+
+  def _skip_batches(self, session, count):
+    """Reads `count` batches without training on them."""
+    if not count:
+      return
+    next_op = self.mode_graph.next_op
+    if next_op is None:
+      logging.warning("Cannot skip %d batches: input_fn returned tensors, "
+                      "not a Dataset; reading from its first batch.", count)
+      return
+    skip = self._callable("skip", next_op)
+    for _ in range(count):
+      try:
+        skip()
+      except tf.errors.OutOfRangeError:
+        return
 
   def _writer(self):
     with self.graph.as_default():
