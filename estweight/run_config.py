@@ -44,11 +44,54 @@ def _rewriter_config(**kwargs):
   return rewriter_config_pb2.RewriterConfig(**kwargs)
 
 
+def _field(name: str, doc: str) -> property:
+  """A read-only property over `self._<name>`, documented."""
+  return property(lambda self: getattr(self, "_" + name), doc=doc)
+
+
 class RunConfig:
   """Run configuration of an Estimator; same fields as tf.estimator 2.15.
 
   Cluster properties (`task_type`, `is_chief`, `master`, ...) come from the
-  `TF_CONFIG` environment variable, read at construction.
+  `TF_CONFIG` environment variable, read at construction. Counts must be
+  whole numbers (a whole float such as `1000 / 10` is accepted).
+
+  Args:
+    model_dir: where checkpoints, summaries and state files go. `None`: the
+      Estimator's `model_dir` argument, TF_CONFIG's 'model_dir', or a
+      temporary directory.
+    tf_random_seed: graph-level seed of every graph built (also seeds
+      `tf.compat.v1.layers` and Keras 3 initialisers in model_fns).
+      `None`: unseeded.
+    save_summary_steps: summaries every this many steps (0: none).
+    save_checkpoints_steps: checkpoint every this many steps. Give at most
+      one of it and `save_checkpoints_secs`; neither: every 600 seconds.
+    save_checkpoints_secs: checkpoint every this many seconds.
+    session_config: a `tf.compat.v1.ConfigProto`; `None`: soft placement,
+      one meta-optimizer pass (and device filters on a cluster).
+    keep_checkpoint_max: recent checkpoints kept (`None` or 0: all).
+    keep_checkpoint_every_n_hours: additionally keep one checkpoint per
+      this many hours (`None`: none).
+    log_step_count_steps: progress lines and `global_step/sec` every this
+      many steps (`None`: none).
+    train_distribute: a `tf.distribute` strategy; accepted, but `train()`
+      refuses it (use a TF_CONFIG cluster).
+    device_fn: `fn(op) -> device` for every op; `None`: default placement.
+    protocol: `None`, 'grpc' or 'grpc+verbs'.
+    eval_distribute: as `train_distribute`, for `evaluate()`.
+    experimental_distribute: tf.estimator's deprecated DistributeConfig.
+    experimental_max_worker_delay_secs: validated and kept; unused.
+    session_creation_timeout_secs: how long a cluster task waits for the
+      tasks it needs before failing with their names.
+    checkpoint_save_graph_def: write the graph into checkpoints' .meta and
+      graph.pbtxt.
+
+  Raises:
+    ValueError: a value out of range, both checkpoint cadences, or a
+      TF_CONFIG that 2.15 also refused (no or two chiefs, an index out of
+      range, ...).
+    TypeError: a count that is not a number (a bool, a string).
+    json.JSONDecodeError: TF_CONFIG is not JSON.
   """
 
   def __init__(self,
@@ -273,39 +316,109 @@ class RunConfig:
     return f"RunConfig({fields})"
 
   # ----------------------------------------------------------- properties
-  model_dir = property(lambda self: self._model_dir)
-  tf_random_seed = property(lambda self: self._tf_random_seed)
-  save_summary_steps = property(lambda self: self._save_summary_steps)
-  save_checkpoints_steps = property(lambda self: self._save_checkpoints_steps)
-  save_checkpoints_secs = property(lambda self: self._save_checkpoints_secs)
-  session_config = property(lambda self: self._session_config)
-  keep_checkpoint_max = property(lambda self: self._keep_checkpoint_max)
-  keep_checkpoint_every_n_hours = property(
-      lambda self: self._keep_checkpoint_every_n_hours)
-  log_step_count_steps = property(lambda self: self._log_step_count_steps)
-  train_distribute = property(lambda self: self._train_distribute)
-  eval_distribute = property(lambda self: self._eval_distribute)
-  experimental_distribute = property(
-      lambda self: self._experimental_distribute)
-  device_fn = property(lambda self: self._device_fn)
-  protocol = property(lambda self: self._protocol)
-  experimental_max_worker_delay_secs = property(
-      lambda self: self._experimental_max_worker_delay_secs)
-  session_creation_timeout_secs = property(
-      lambda self: self._session_creation_timeout_secs)
-  checkpoint_save_graph_def = property(
-      lambda self: self._checkpoint_save_graph_def)
-  cluster_spec = property(lambda self: self._cluster_spec)
-  task_type = property(lambda self: self._task_type)
-  task_id = property(lambda self: self._task_id)
-  master = property(lambda self: self._master)
-  evaluation_master = property(lambda self: self._evaluation_master)
-  is_chief = property(lambda self: self._is_chief)
-  num_ps_replicas = property(lambda self: self._num_ps_replicas)
-  num_worker_replicas = property(lambda self: self._num_worker_replicas)
-  global_id_in_cluster = property(lambda self: self._global_id_in_cluster)
-  service = property(lambda self: self._service)
-
+  # Read-only views of the fields, as in tf.estimator.
+  model_dir = _field(
+      "model_dir",
+      "Directory of checkpoints, summaries and state files (a str), or "
+      "None before an Estimator picks one.")
+  tf_random_seed = _field(
+      "tf_random_seed",
+      "Graph-level random seed of every graph the Estimator builds; "
+      "None: unseeded.")
+  save_summary_steps = _field(
+      "save_summary_steps",
+      "Summaries are written every this many steps (0: never).")
+  save_checkpoints_steps = _field(
+      "save_checkpoints_steps",
+      "Checkpoints are written every this many steps; None when "
+      "`save_checkpoints_secs` rules.")
+  save_checkpoints_secs = _field(
+      "save_checkpoints_secs",
+      "Checkpoints are written every this many seconds (default 600 "
+      "when neither is given); None when `save_checkpoints_steps` "
+      "rules.")
+  session_config = _field(
+      "session_config",
+      "The `tf.compat.v1.ConfigProto` of the sessions; None: the "
+      "Estimator's default (soft placement, one meta-optimizer pass).")
+  keep_checkpoint_max = _field(
+      "keep_checkpoint_max",
+      "How many recent checkpoints are kept (None or 0: all).")
+  keep_checkpoint_every_n_hours = _field(
+      "keep_checkpoint_every_n_hours",
+      "One checkpoint per this many hours is kept beyond "
+      "`keep_checkpoint_max` (None: none).")
+  log_step_count_steps = _field(
+      "log_step_count_steps",
+      "Progress lines and `global_step/sec` every this many steps "
+      "(None: never).")
+  train_distribute = _field(
+      "train_distribute",
+      "A `tf.distribute` strategy for training: accepted here, refused "
+      "by `train()` with NotImplementedError (use a TF_CONFIG cluster).")
+  eval_distribute = _field(
+      "eval_distribute",
+      "A `tf.distribute` strategy for evaluation: accepted here, "
+      "refused by `evaluate()` with NotImplementedError.")
+  experimental_distribute = _field(
+      "experimental_distribute",
+      "tf.estimator's deprecated `DistributeConfig`; kept for "
+      "compatibility.")
+  device_fn = _field(
+      "device_fn",
+      "`fn(op) -> device string` placing every op; None: the default "
+      "placement (ps tasks get variables).")
+  protocol = _field(
+      "protocol",
+      "Server protocol on a cluster: None (gRPC), 'grpc' or "
+      "'grpc+verbs'.")
+  experimental_max_worker_delay_secs = _field(
+      "experimental_max_worker_delay_secs",
+      "tf.estimator's bound on a worker's start delay; validated and "
+      "kept, but estweight's cluster workers start without a delay.")
+  session_creation_timeout_secs = _field(
+      "session_creation_timeout_secs",
+      "How long a task waits for its session (its peers) on a cluster "
+      "before it fails, naming the missing task.")
+  checkpoint_save_graph_def = _field(
+      "checkpoint_save_graph_def",
+      "Whether checkpoints and graph.pbtxt include the graph "
+      "definition.")
+  cluster_spec = _field(
+      "cluster_spec",
+      "The `tf.train.ClusterSpec` of TF_CONFIG's 'cluster' (empty when "
+      "local or for the evaluator).")
+  task_type = _field(
+      "task_type",
+      "This process's TF_CONFIG task type ('chief', 'worker', 'ps', "
+      "'evaluator', 'master'); 'worker' when local.")
+  task_id = _field(
+      "task_id",
+      "This process's TF_CONFIG task index; 0 when local.")
+  master = _field(
+      "master",
+      "The session target of this task ('' when local).")
+  evaluation_master = _field(
+      "evaluation_master",
+      "The session target of evaluations (TF_CONFIG "
+      "'eval_session_master', else '').")
+  is_chief = _field(
+      "is_chief",
+      "True for the chief (or master) task, and when local.")
+  num_ps_replicas = _field(
+      "num_ps_replicas",
+      "Number of ps tasks in the cluster.")
+  num_worker_replicas = _field(
+      "num_worker_replicas",
+      "Number of training tasks (chief, master and workers); 1 when "
+      "local.")
+  global_id_in_cluster = _field(
+      "global_id_in_cluster",
+      "This task's index over all training tasks (chief first, then "
+      "workers, then ps); None for the evaluator.")
+  service = _field(
+      "service",
+      "TF_CONFIG's 'service' dict, or None.")
 
 def _load_tf_config() -> dict[str, Any]:
   raw = os.environ.get("TF_CONFIG", "")
