@@ -62,6 +62,10 @@ def numpy_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None,
     An input_fn returning a Dataset of `(features, target)` (or features
     when `y` is None). The features keep the keys of `x`, or are the single
     tensor when `x` is an array.
+
+  Raises:
+    ValueError: `shuffle` is not a bool, a count is not a positive integer,
+      or a key is in both `x` and `y`.
   """
   check_shuffle(shuffle)
   if isinstance(x, dict) and isinstance(y, dict):

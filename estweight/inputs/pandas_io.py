@@ -15,10 +15,22 @@ def pandas_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None,
     x: a `pandas.DataFrame`; each column becomes a feature.
     y: a `pandas.Series` or `DataFrame` of targets, or None; its index must
       equal x's index.
-    batch_size, num_epochs, shuffle, queue_capacity, num_threads: as in
-      `numpy_input_fn`.
+    batch_size: examples per batch; the last batch of the data may be short.
+    num_epochs: passes over the data; `None` repeats forever.
+    shuffle: required bool; shuffles within a buffer of `queue_capacity`.
+    queue_capacity: shuffle buffer size.
+    num_threads: accepted for compatibility; tf.data decides parallelism.
     target_column: the name the target uses internally; must not clash with
       a column of `x`.
+
+  Returns:
+    An input_fn returning a Dataset of `(features, target)` (or features
+    when `y` is None); features are keyed by column name.
+
+  Raises:
+    TypeError: `x` is not a DataFrame.
+    ValueError: `shuffle` is not a bool, `y`'s index differs from `x`'s,
+      or `target_column` is a column of `x`.
   """
   try:
     import pandas as pd  # pylint: disable=g-import-not-at-top
