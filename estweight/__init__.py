@@ -7,15 +7,6 @@
 """
 # pylint: disable=wildcard-import,g-bad-import-order
 import os as _os
-import sys as _sys
-
-# The command line (`estweight ...`, `python -m estweight ...`) imports this
-# package, and so TensorFlow, before its own code runs: quiet TensorFlow's
-# C++ warnings here, before they start (`--verbosity=1` does not bring them
-# back; set TF_CPP_MIN_LOG_LEVEL=0 for that).
-if _sys.argv and (_os.path.basename(_sys.argv[0]) == "estweight" or
-                  _sys.argv[0] == "-m"):
-  _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 try:
   import tensorflow as _tf  # noqa: F401
