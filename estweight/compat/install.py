@@ -5,7 +5,7 @@ import importlib
 import importlib.util
 import sys
 
-from absl import logging
+from estweight import _logging as logging
 
 
 def _resolves(module, name: str, probe: str) -> bool:
@@ -51,7 +51,9 @@ def install() -> list[str]:
   `tf.compat.v1.layers.dense(...)`, also through
   `import tensorflow.compat.v1 as tf` done before or after the call. Names
   TensorFlow still provides itself (tf.estimator on TF <= 2.15) are left
-  alone. Safe to call repeatedly.
+  alone. Safe to call repeatedly. Python's logging setup is left alone (no
+  handler is added; see estweight/_logging.py), so TensorFlow's lines print
+  once.
 
   Returns:
     The dotted names that now resolve to estweight.

@@ -1,11 +1,31 @@
-"""Hooks the runtime adds on its own (logging, eval step counting)."""
+"""Progress of a training call: log lines and the `global_step/sec` event.
+
+Two audiences read them:
+
+- estweight's own line, on the absl logger at every multiple of
+  `log_step_count_steps`:
+  `step 200 | loss 0.3100 | 812.4 steps/s | eta 0:01:12` (prefixed with the
+  grid trial, `trial 3/9 | step 200 | ...`, inside a grid search).
+- tf.estimator 2.15's lines, on the `tensorflow` logger that
+  `tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.INFO)` turns on,
+  so ported programs and their log filters see what they saw before:
+  `loss = 0.6931472, step = 0` at a call's first step and
+  `loss = 0.31, step = 200 (0.246 sec)` every `log_step_count_steps` steps
+  after it (its LoggingTensorHook: `step` is the global step the loss was
+  computed at, the time is since the previous such line), and
+  `global_step/sec: 812.4` with each `global_step/sec` event, on the
+  chief (its StepCounterHook).
+"""
 from __future__ import annotations
 
 import datetime
 import time
 
 import tensorflow as tf
-from absl import logging
+
+from estweight import _logging as logging
+
+_v1 = tf.compat.v1
 
 
 def log_progress(step, loss, rate=None, last_step=None):
@@ -19,64 +39,62 @@ def log_progress(step, loss, rate=None, last_step=None):
   logging.info(" | ".join(parts))
 
 
-class ProgressLoggingHook(tf.compat.v1.train.SessionRunHook):
-  """Logs `step N | loss L | S steps/s | eta H:MM:SS` every N iterations.
+class StepCounter:
+  """Progress of one train() call, fed after every step.
 
   Args:
-    loss: the scalar training loss.
-    step: the global step as read before each run's increment.
-    every_n_iter: log interval, in session runs.
-    last_step: the step training stops at, if known (for the ETA).
+    every: `RunConfig.log_step_count_steps`; None or 0 logs nothing.
+    writer: where `global_step/sec` events go (None: not written, as on
+      non-chief tasks).
+    start: the global step the call starts from.
+    target: the step the call (or the driver's run) ends at, for the ETA;
+      None if unknown.
   """
 
-  def __init__(self, loss, step, every_n_iter, last_step=None):
-    self._loss = loss
-    self._step = step
-    self._every = every_n_iter
-    self._last_step = last_step
+  def __init__(self, every, writer, start, target):
+    self._every = every
+    self._writer = writer
+    self._target = target
+    self._last = (time.monotonic(), start)
+    self._runs = 0  # steps of this call, as LoggingTensorHook counted them
+    self._last_loss_line = None
 
-  def begin(self):
-    self._iter = 0
-    self._last_time = None
-    self._last_logged_step = None
+  def after_step(self, step, loss):
+    """Books one step.
 
-  def before_run(self, run_context):
-    if self._iter % self._every == 0:
-      return tf.compat.v1.train.SessionRunArgs((self._loss, self._step))
-    return None
-
-  def after_run(self, run_context, run_values):
-    if self._iter % self._every == 0:
-      loss, step = run_values.results
-      now = time.monotonic()
-      rate = None
-      if self._last_time is not None and step > self._last_logged_step:
-        rate = (step - self._last_logged_step) / max(now - self._last_time,
-                                                     1e-9)
-      log_progress(step, loss, rate, self._last_step)
-      self._last_time, self._last_logged_step = now, step
-    self._iter += 1
-
-
-class StopAfterNEvalsHook(tf.compat.v1.train.SessionRunHook):
-  """Stops evaluation after `num_evals` batches and logs progress."""
-
-  def __init__(self, num_evals):
-    self._num_evals = num_evals
-    self._log_every = max(num_evals // 10, 1) if num_evals else None
-
-  def begin(self):
-    self._done = 0
-
-  def after_run(self, run_context, run_values):
-    self._done += 1
-    if self._num_evals is None:
+    Args:
+      step: the global step after this step's increment.
+      loss: the loss this step computed (before its update).
+    """
+    if not self._every:
       return
-    if self._done % self._log_every == 0 or self._done == self._num_evals:
-      logging.info("Evaluation [%d/%d]", self._done, self._num_evals)
-    if self._done >= self._num_evals:
-      run_context.request_stop()
+    if self._runs % self._every == 0:
+      self._log_loss_line(step - 1, loss)
+    self._runs += 1
+    # At each multiple of `every` passed (a shared step may skip some).
+    if step // self._every == self._last[1] // self._every:
+      return
+    now = time.monotonic()
+    seconds, steps = now - self._last[0], step - self._last[1]
+    rate = steps / seconds if seconds > 0 else None
+    # Like tf.estimator's step-rate hook, only where the event is written
+    # (the chief).
+    if rate is not None and self._writer is not None:
+      self._writer.add_summary(_v1.Summary(value=[_v1.Summary.Value(
+          tag="global_step/sec", simple_value=rate)]), step)
+      tf.get_logger().info("%s: %g", "global_step/sec", rate)
+    log_progress(step, loss, rate, self._target)
+    self._last = (now, step)
 
-  @property
-  def evals_done(self):
-    return self._done
+  def _log_loss_line(self, step, loss):
+    now = time.monotonic()
+    # str() of the fetched value, as tf.estimator printed it (a numpy
+    # float32: 0.0020535477, 1.3137935e-11; an f-string would print the
+    # float64 digits).
+    stats = f"loss = {str(loss)}, step = {step}"
+    if self._last_loss_line is None:
+      tf.get_logger().info("%s", stats)
+    else:
+      tf.get_logger().info("%s (%.3f sec)", stats,
+                           now - self._last_loss_line)
+    self._last_loss_line = now
