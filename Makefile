@@ -11,7 +11,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 ORACLE_PYTHON ?= python3.11
 ORACLE_VENV ?= .oracle-venv
 
-.PHONY: venv test test-slow test-all demo oracle parity parity-written probes bench clean
+.PHONY: venv test test-slow test-all demo oracle parity parity-written probes bench docs clean
 
 venv: $(STAMP)
 
@@ -85,6 +85,17 @@ parity-written: $(STAMP) $(ORACLE_VENV)/.installed
 # Speed, measured side by side with the anchors in ../shared/bench.
 bench: $(STAMP) $(ORACLE_VENV)/.installed
 	$(PY) bench/compare.py $(ORACLE_VENV)/bin/python $(PY)
+
+# The documentation site, built strictly into build/site (any warning fails:
+# a broken link or anchor, a public name without an API entry or docstring).
+# Installs requirements/docs.txt into .venv on first use.
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): requirements/docs.txt $(STAMP)
+	$(PIP) -r requirements/docs.txt
+	touch $@
+
+docs: $(DOCS_STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) build *.egg-info
