@@ -1,47 +1,43 @@
 """A grid search killed with SIGKILL mid-search resumes without redoing
-finished trials and ends with the uninterrupted run's results."""
+finished trials and ends with the uninterrupted run's results.
+
+The job kills itself at a named point of a named trial (ESTWEIGHT_KILL_AFTER
+with KILL_IN_TRIAL, see tests/support/grid_job.py): no sleeps.
+"""
 import json
 import os
-import signal
-import time
 
 import pytest
+import tensorflow as tf
 
+from estweight.runtime import faults
 from support import jobs
 
 
-def _start(model_dir):
-  return jobs.start("grid_job.py", model_dir)
-
-
-def _finish(model_dir):
-  return jobs.finish("grid_job.py", model_dir)
-
-
 def _done_trials(model_dir):
-  try:
-    with open(os.path.join(str(model_dir), "results.json")) as f:
-      return [r["trial"] for r in json.load(f)]
-  except (OSError, ValueError):
-    return []
+  with open(os.path.join(str(model_dir), "results.json")) as f:
+    return [r["trial"] for r in json.load(f)]
 
 
 @pytest.mark.slow
 def test_killed_grid_resumes_without_redoing_finished_trials(tmp_path):
-  reference = _finish(tmp_path / "reference")
+  reference = jobs.finish("grid_job.py", tmp_path / "reference")
+  assert len(reference) == 4
   model_dir = tmp_path / "killed"
-  proc = _start(model_dir)
-  deadline = time.monotonic() + 240
-  while len(_done_trials(model_dir)) < 2:
-    assert proc.poll() is None and time.monotonic() < deadline
-    time.sleep(0.02)
-  time.sleep(0.3)  # into the third trial
-  proc.send_signal(signal.SIGKILL)
-  proc.wait()
-  finished = _done_trials(model_dir)
-  assert 2 <= len(finished) < 4
-  stamps = {t: os.path.getmtime(model_dir / f"trial_{t}" / "checkpoint")
-            for t in finished}
-  assert _finish(model_dir) == reference
+  # After step 25 of the third trial (checkpoints at 0, 10, 20 there).
+  proc = jobs.start("grid_job.py", model_dir,
+                    env={faults.ENV: "step:25", "KILL_IN_TRIAL": "2"})
+  out, _ = proc.communicate(timeout=300)
+  assert proc.returncode == -9 and out == ""
+  assert _done_trials(model_dir) == [0, 1]
+  assert tf.train.latest_checkpoint(
+      str(model_dir / "trial_2")).endswith("model.ckpt-20")
+  assert not os.path.exists(model_dir / "trial_3")
+  stamps = {t: os.stat(model_dir / f"trial_{t}" / "checkpoint").st_mtime_ns
+            for t in (0, 1)}
+  # Scores compared as exact floats.
+  assert jobs.finish("grid_job.py", model_dir) == reference
+  assert _done_trials(model_dir) == [0, 1, 2, 3]
   for t, stamp in stamps.items():  # finished trials were not touched
-    assert os.path.getmtime(model_dir / f"trial_{t}" / "checkpoint") == stamp
+    assert os.stat(model_dir / f"trial_{t}" / "checkpoint").st_mtime_ns == (
+        stamp)

@@ -1,65 +1,51 @@
-"""run_iterations killed with SIGKILL at several moments, then rerun, ends
-exactly like an uninterrupted run (history, final step, early-stop)."""
+"""run_iterations killed with SIGKILL at named points, then rerun, ends
+exactly like an uninterrupted run (history and losses, final step,
+early-stop decision).
+
+The job kills itself at the point (ESTWEIGHT_KILL_AFTER, see
+estweight/runtime/faults.py): no sleeps, the same moment on every run.
+"""
 import json
 import os
-import signal
-import time
 
 import pytest
-import tensorflow as tf
 
+from estweight.runtime import faults
 from support import jobs
 
 
-def _start(model_dir):
-  return jobs.start("driver_job.py", model_dir)
+def _history_steps(model_dir):
+  with open(os.path.join(str(model_dir), "driver", "state.json")) as f:
+    return [h["global_step"] for h in json.load(f)["history"]]
 
 
-def _finish(model_dir):
-  return jobs.finish("driver_job.py", model_dir, timeout=180)
-
-
-def _latest_step(model_dir):
-  path = tf.train.latest_checkpoint(str(model_dir))
-  return int(path.rsplit("-", 1)[1]) if path else -1
-
-
-def _history_len(model_dir):
-  path = os.path.join(str(model_dir), "driver", "state.json")
-  if not os.path.exists(path):
-    return 0
-  try:
-    with open(path) as f:
-      return len(json.load(f)["history"])
-  except ValueError:
-    return 0
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+  return jobs.finish("driver_job.py", tmp_path_factory.mktemp("reference"),
+                     timeout=300)
 
 
 @pytest.mark.slow
-def test_sigkill_at_several_moments_then_rerun_matches_uninterrupted(
-    tmp_path):
-  reference = _finish(tmp_path / "reference")
+def test_the_uninterrupted_run_stops_early(reference):
+  # steps_per_iteration=10, patience=2: the reference the kills compare to.
+  assert reference["steps"] == list(range(10, 141, 10))
   assert reference["stopped_early"] and reference["global_step"] == 140
 
-  moments = {
-      # right after the checkpoint of step 30 exists (its evaluation may
-      # not be recorded yet)
-      "after_checkpoint": lambda d: _latest_step(d) >= 30,
-      # in the middle of the training of the iteration after the 5th eval
-      "mid_iteration": lambda d: _history_len(d) >= 5,
-  }
-  for name, ready in moments.items():
-    model_dir = tmp_path / name
-    proc = _start(model_dir)
-    deadline = time.monotonic() + 120
-    while not ready(model_dir):
-      assert proc.poll() is None, f"{name}: job ended before the kill"
-      assert time.monotonic() < deadline
-      time.sleep(0.01)
-    if name == "mid_iteration":
-      time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert _history_len(model_dir) < len(reference["steps"])
-    resumed = _finish(model_dir)
-    assert resumed == reference, name
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_after, recorded", [
+    # inside the save at the end of iteration 3, before its evaluation
+    ("save:30", [10, 20]),
+    # the evaluation of step 40 is computed but not written
+    ("eval:40", [10, 20, 30]),
+    # mid-iteration, after step 55 of the 6th iteration
+    ("step:55", [10, 20, 30, 40, 50]),
+])
+def test_sigkill_at_a_named_point_then_rerun_matches_uninterrupted(
+    tmp_path, reference, kill_after, recorded):
+  proc = jobs.start("driver_job.py", tmp_path, env={faults.ENV: kill_after})
+  out, _ = proc.communicate(timeout=300)
+  assert proc.returncode == -9 and out == ""
+  assert _history_steps(tmp_path) == recorded
+  resumed = jobs.finish("driver_job.py", tmp_path, timeout=300)
+  assert resumed == reference  # losses compared as exact floats

@@ -1,45 +1,54 @@
-"""A training process killed with SIGKILL resumes from its last checkpoint."""
-import signal
-import time
+"""A training process killed with SIGKILL resumes from its last checkpoint.
+
+The job kills itself at a named point (ESTWEIGHT_KILL_AFTER, see
+estweight/runtime/faults.py): no sleeps, the same moment on every run.
+"""
+import os
 
 import pytest
 import tensorflow as tf
 
+from estweight.runtime import faults
 from support import jobs
 
+MAX_STEPS = 200  # checkpoints every 20 steps (train_job.py)
 
-def _job(model_dir, max_steps):
-  return jobs.start("train_job.py", model_dir, max_steps)
+
+def _run(model_dir, kill_after=None):
+  """Runs train_job.py to its end (or its kill); (exit code, stdout words)."""
+  env = {faults.ENV: kill_after} if kill_after else None
+  proc = jobs.start("train_job.py", model_dir, MAX_STEPS, env=env)
+  out, _ = proc.communicate(timeout=300)
+  return proc.returncode, out.split()
 
 
 def _latest_step(model_dir):
   path = tf.train.latest_checkpoint(str(model_dir))
-  return int(path.rsplit("-", 1)[1]) if path else 0
+  return int(path.rsplit("-", 1)[1]) if path else None
 
 
 @pytest.mark.slow
-def test_sigkill_mid_training_then_rerun_resumes(tmp_path):
-  proc = _job(tmp_path, 200)
-  deadline = time.monotonic() + 120
-  while _latest_step(tmp_path) < 40:
-    assert proc.poll() is None, "job ended before it could be killed"
-    assert time.monotonic() < deadline, "no checkpoint appeared in time"
-    time.sleep(0.05)
-  proc.send_signal(signal.SIGKILL)
-  proc.wait()
-  killed_at = _latest_step(tmp_path)
-  assert 40 <= killed_at < 200
+@pytest.mark.parametrize("kill_after, restored", [
+    ("step:50", 40),  # after step 50: the checkpoint of step 40 is the latest
+    # inside the save of step 60, after its variables are written: that
+    # checkpoint is complete (only its .meta is missing) and is restored
+    ("save:60", 60),
+])
+def test_sigkill_at_a_named_point_then_rerun_resumes(tmp_path, kill_after,
+                                                     restored):
+  code, words = _run(tmp_path, kill_after)
+  assert code == -9 and words == ["START", "0"]
+  assert _latest_step(tmp_path) == restored
+  # A kill inside the save leaves that checkpoint without its .meta.
+  assert os.path.exists(tmp_path / f"model.ckpt-{restored}.meta") == (
+      kill_after.startswith("step"))
 
-  rerun = _job(tmp_path, 200)
-  out, _ = rerun.communicate(timeout=180)
-  assert rerun.returncode == 0, out
-  lines = out.split()
-  # The rerun started from the last checkpoint of the killed process...
-  assert lines[:2] == ["START", str(killed_at)]
-  # ...and finished at max_steps, as an uninterrupted run would.
-  assert lines[-2:] == ["DONE", "200"]
+  code, words = _run(tmp_path)
+  assert code == 0, words
+  # The rerun started from the last checkpoint of the killed process and
+  # finished at max_steps, as an uninterrupted run would.
+  assert words == ["START", str(restored), "DONE", str(MAX_STEPS)]
 
   # Once there, rerunning the same command trains nothing.
-  again = _job(tmp_path, 200)
-  out, _ = again.communicate(timeout=120)
-  assert again.returncode == 0 and "START" not in out and "DONE 200" in out
+  code, words = _run(tmp_path)
+  assert code == 0 and words == ["DONE", str(MAX_STEPS)]

@@ -1,10 +1,11 @@
 """A training job for kill/resume tests: `python train_job.py MODEL_DIR MAX_STEPS`.
 
-Prints `START <global step>` when its session starts and `DONE <step>` at
-the end; sleeps a little per step so a test can kill it mid-run.
+Estimator.train(max_steps=MAX_STEPS) of the scalar model on a repeated
+3-point input, checkpoints every 20 steps. Prints `START <global step>`
+when its session starts and `DONE <step>` at the end. A test kills it at a
+named point with ESTWEIGHT_KILL_AFTER (estweight/runtime/faults.py).
 """
 import sys
-import time
 
 import tensorflow as tf
 
@@ -17,9 +18,6 @@ class Announce(estweight.SessionRunHook):
   def after_create_session(self, session, coord):
     step = session.run(tf.compat.v1.train.get_global_step())
     print(f"START {step}", flush=True)
-
-  def after_run(self, run_context, run_values):
-    time.sleep(0.01)
 
 
 def main(model_dir, max_steps):
