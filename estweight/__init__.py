@@ -12,10 +12,13 @@ try:
   import tensorflow as _tf  # noqa: F401
 except ImportError as _e:  # pragma: no cover - depends on the install
   raise ImportError(
-      "estweight needs TensorFlow >= 2.16. Install one flavour: "
+      "estweight needs TensorFlow 2.16 to 2.21. Install one flavour: "
       "`pip install estweight[tensorflow]` (full wheel), "
       "`pip install estweight[and-cuda]` (GPU), or for the small CPU wheel "
       "`pip install tensorflow-cpu && pip install --no-deps tf-keras`.") from _e
+
+from estweight._versions import check_tensorflow as _check_tensorflow
+_check_tensorflow(_tf.__version__, where=_os.path.dirname(_tf.__file__))
 
 from estweight._api import *  # noqa: F401,F403
 from estweight import experimental  # noqa: F401

@@ -1,0 +1,338 @@
+"""The version matrix: Python 3.10-3.13 x TensorFlow 2.16-2.21.
+
+    python3 tools/matrix.py                      # every supported cell
+    python3 tools/matrix.py --cell 3.12:2.16     # one cell
+    python3 tools/matrix.py --suite reduced --no-parity --cell 3.13:2.20
+
+Each cell gets its own venv, `.matrix/py<PY>-tf<TF>/` (reused while the
+pins, requirements/dev.txt, setup.cfg and setup.py are unchanged): the
+small CPU wheel `tensorflow-cpu`, its matching `tf-keras` (with --no-deps,
+as in requirements/no-deps.txt), requirements/dev.txt and estweight itself
+(editable, --no-deps). Then, in that venv: `import estweight` (it must name
+the TensorFlow it found), the tests (`--suite fast`: the whole fast suite,
+`make test`'s; `--suite reduced`: REDUCED below, a few minutes) and, with
+`--parity` (the default), `make parity` (needs .oracle-venv, which make
+builds on first use).
+
+Results go to .matrix/results.json, one entry per cell, kept across runs,
+and the whole table is printed (markdown) at the end. Exit status 1 when a
+cell that ran failed. Only the standard library is used, so any python3
+runs this.
+"""
+import argparse
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MATRIX_DIR = os.path.join(ROOT, ".matrix")
+RESULTS = os.path.join(MATRIX_DIR, "results.json")
+
+PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+
+# TensorFlow minor -> (tensorflow-cpu, tf-keras): the newest patch release
+# of each, and the Pythons the registry has Linux x86_64 wheels of
+# tensorflow-cpu for (checked 2026-12 with
+# `pip index versions tensorflow-cpu --python-version X --only-binary=:all:`;
+# tf-keras is a pure-Python wheel and exists for all four).
+TENSORFLOWS = {
+    "2.16": ("2.16.2", "2.16.0", ("3.10", "3.11", "3.12")),
+    "2.17": ("2.17.1", "2.17.0", ("3.10", "3.11", "3.12")),
+    "2.18": ("2.18.1", "2.18.0", ("3.10", "3.11", "3.12")),
+    "2.19": ("2.19.1", "2.19.0", ("3.10", "3.11", "3.12")),
+    "2.20": ("2.20.0", "2.20.1", ("3.10", "3.11", "3.12", "3.13")),
+    "2.21": ("2.21.0", "2.21.0", ("3.10", "3.11", "3.12", "3.13")),
+}
+
+# The fast tests most likely to break across versions: graph/session
+# machinery, the canned estimators against tf.estimator 2.15's numbers, the
+# reference probes, install(), and the wheel (a few minutes on 2 cores).
+REDUCED = (
+    "tests/test_parity.py",
+    "tests/test_estimator_train.py",
+    "tests/test_estimator_evaluate.py",
+    "tests/test_estimator_predict.py",
+    "tests/test_estimator_errors.py",
+    "tests/test_runtime_loops.py",
+    "tests/test_probes.py",
+    "tests/test_install.py",
+    "tests/test_packaging.py",
+    "tests/test_versions.py",
+)
+
+# Hashed into each venv's stamp: when one of DEPS changes, the venv is
+# rebuilt; when one of PACKAGE changes, estweight is reinstalled in it.
+DEPS = ("requirements/dev.txt",)
+PACKAGE = ("setup.cfg", "setup.py", "pyproject.toml", "MANIFEST.in")
+
+
+def cell_name(py, tf):
+  return f"py{py}-tf{tf}"
+
+
+def find_python(version):
+  """The interpreter for `version` ('3.12'): pyenv's, else one on PATH."""
+  root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+  candidates = sorted(
+      glob.glob(os.path.join(root, "versions", f"{version}.*", "bin",
+                             f"python{version}")), reverse=True)
+  on_path = shutil.which(f"python{version}")
+  if on_path:
+    candidates.append(on_path)
+  for exe in candidates:
+    try:
+      out = subprocess.run([exe, "-c", "import sys, venv; print('%d.%d' % "
+                            "sys.version_info[:2])"], capture_output=True,
+                           text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+      continue
+    if out.returncode == 0 and out.stdout.strip() == version:
+      return exe
+  return None
+
+
+def digest_of(paths):
+  digest = hashlib.sha256()
+  for path in paths:
+    full = os.path.join(ROOT, path)
+    if os.path.exists(full):
+      with open(full, "rb") as f:
+        digest.update(f.read())
+  return digest.hexdigest()
+
+
+def stamp_of(py, tf):
+  tf_pin, keras_pin, _ = TENSORFLOWS[tf]
+  return {"python": py, "tensorflow-cpu": tf_pin, "tf-keras": keras_pin,
+          "deps": digest_of(DEPS)}
+
+
+def run(cmd, log, env=None, cwd=ROOT):
+  """Runs `cmd`, appending its output to `log`; returns (rc, output)."""
+  with open(log, "a") as f:
+    f.write(f"\n$ {' '.join(cmd)}\n")
+    f.flush()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    f.write(proc.stdout)
+  return proc.returncode, proc.stdout
+
+
+def build_venv(py, tf, venv, log):
+  """Creates or reuses the cell's venv. Returns None, or why it failed."""
+  stamp_file = os.path.join(venv, ".cell.json")
+  package_stamp = os.path.join(venv, ".package")
+  want = stamp_of(py, tf)
+  pip = [os.path.join(venv, "bin", "python"), "-m", "pip", "install",
+         "--disable-pip-version-check", "--quiet"]
+  editable = pip + ["--no-deps", "-e", "."]
+  if os.path.exists(stamp_file):
+    with open(stamp_file) as f:
+      if json.load(f) == want:
+        with open(package_stamp) as g:
+          if g.read() == digest_of(PACKAGE):
+            return None
+        if run(editable, log)[0]:
+          return f"install failed: {' '.join(editable[3:])} (see {log})"
+        with open(package_stamp, "w") as g:
+          g.write(digest_of(PACKAGE))
+        return None
+  exe = find_python(py)
+  if exe is None:
+    return f"no Python {py} interpreter found (pyenv or python{py} on PATH)"
+  if os.path.exists(venv):
+    shutil.rmtree(venv)
+  rc, _ = run([exe, "-m", "venv", venv], log)
+  if rc:
+    return "venv creation failed"
+  tf_pin, keras_pin, _ = TENSORFLOWS[tf]
+  steps = (
+      pip + ["--upgrade", "pip"],
+      pip + [f"tensorflow-cpu=={tf_pin}", "-r", "requirements/dev.txt"],
+      pip + ["--no-deps", f"tf-keras=={keras_pin}"],
+      editable,
+  )
+  for cmd in steps:
+    rc, out = run(cmd, log)
+    if rc:
+      if "No matching distribution" in out:
+        return "n/a: " + out.strip().splitlines()[-1][:200]
+      return f"install failed: {' '.join(cmd[3:])} (see {log})"
+  # `make parity VENV=<venv> REQS=` takes this as an up-to-date venv.
+  open(os.path.join(venv, ".installed"), "w").close()
+  with open(stamp_file, "w") as f:
+    json.dump(want, f)
+  with open(package_stamp, "w") as f:
+    f.write(digest_of(PACKAGE))
+  return None
+
+
+def pytest_counts(output):
+  """'12 passed, 1 failed in 3.2s' -> {'passed': 12, 'failed': 1}."""
+  counts = {}
+  for line in output.splitlines()[::-1]:
+    if re.search(r"\b(passed|failed|error|errors|no tests ran)\b", line) and (
+        " in " in line):
+      for n, what in re.findall(r"(\d+) (\w+)", line):
+        counts[what.rstrip("s") if what == "errors" else what] = int(n)
+      break
+  return counts
+
+
+def run_cell(py, tf, *, suite, parity, build_only=False):
+  """Builds and tests one cell; returns its result entry."""
+  name = cell_name(py, tf)
+  tf_pin, keras_pin, pythons = TENSORFLOWS[tf]
+  entry = {"python": py, "tf": tf, "tensorflow-cpu": tf_pin,
+           "tf-keras": keras_pin, "suite": suite, "parity": parity,
+           "date": time.strftime("%Y-%m-%d")}
+  if py not in pythons:
+    entry.update(status="n/a", detail=f"no tensorflow-cpu {tf_pin} wheel "
+                 f"for Python {py} in the registry")
+    return entry
+  os.makedirs(MATRIX_DIR, exist_ok=True)
+  venv = os.path.join(MATRIX_DIR, name)
+  log = os.path.join(MATRIX_DIR, name + ".log")
+  open(log, "w").close()
+  start = time.time()
+  print(f"[{name}] venv ...", flush=True)
+  why = build_venv(py, tf, venv, log)
+  entry["venv_s"] = round(time.time() - start)
+  if why:
+    entry.update(status="n/a" if why.startswith("n/a") else "fail",
+                 detail=why)
+    return entry
+  if build_only:
+    entry.update(status="built")
+    return entry
+  python = os.path.join(venv, "bin", "python")
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  env.pop("PYTHONPATH", None)
+  rc, out = run([python, "-c", "import estweight, tensorflow as tf, "
+                 "tf_keras, numpy; print(tf.__version__, tf_keras.__version__,"
+                 " numpy.__version__)"], log, env=env)
+  if rc:
+    entry.update(status="fail", detail="import estweight: " +
+                 out.strip().splitlines()[-1][:300])
+    return entry
+  entry["versions"] = out.strip().splitlines()[-1]
+  print(f"[{name}] {entry['versions']}; tests ({suite}) ...", flush=True)
+  t0 = time.time()
+  tests = list(REDUCED) if suite == "reduced" else []
+  tests = [t for t in tests if os.path.exists(os.path.join(ROOT, t))]
+  rc, out = run([python, "-m", "pytest", "-q", "-m", "not slow",
+                 "-p", "no:cacheprovider", *tests], log, env=env)
+  entry["tests_s"] = round(time.time() - t0)
+  entry["tests"] = pytest_counts(out)
+  entry["failed_tests"] = re.findall(r"^(?:FAILED|ERROR) (\S+)", out,
+                                     re.MULTILINE)[:20]
+  ok = rc == 0
+  if parity:
+    print(f"[{name}] make parity ...", flush=True)
+    t0 = time.time()
+    rc, out = run(["make", "--no-print-directory", "parity",
+                   f"VENV={os.path.relpath(venv, ROOT)}", "REQS="], log,
+                  env=env)
+    entry["parity_s"] = round(time.time() - t0)
+    entry["parity_ok"] = rc == 0
+    agree = re.findall(r"oracle reproduces .*", out)
+    entry["parity_detail"] = agree[-1] if agree else ""
+    ok = ok and rc == 0
+  entry["status"] = "pass" if ok else "fail"
+  entry["total_s"] = round(time.time() - start)
+  return entry
+
+
+def load_results():
+  if os.path.exists(RESULTS):
+    with open(RESULTS) as f:
+      return json.load(f)
+  return {}
+
+
+def table(results):
+  """The markdown table of every cell, tried or not."""
+  header = ("| Python | TF (tensorflow-cpu / tf-keras) | result | tests | "
+            "parity | venv / tests / parity (s) |")
+  lines = [header, "|---|---|---|---|---|---|"]
+  for tf in TENSORFLOWS:
+    for py in PYTHONS:
+      e = results.get(cell_name(py, tf))
+      pins = "%s / %s" % TENSORFLOWS[tf][:2]
+      if e is None:
+        lines.append(f"| {py} | {pins} | not run | | | |")
+        continue
+      tests = ", ".join(f"{v} {k}" for k, v in e.get("tests", {}).items())
+      if e.get("tests"):
+        tests = f"{tests} ({e['suite']})"
+      if e.get("failed_tests"):
+        tests += ": " + " ".join(e["failed_tests"][:5])
+      parity = ""
+      if "parity_ok" in e:
+        parity = "ok" if e["parity_ok"] else "FAIL"
+      times = " / ".join(str(e.get(k, "-")) for k in
+                         ("venv_s", "tests_s", "parity_s"))
+      status = e["status"]
+      if e.get("detail"):
+        status += f" ({e['detail']})"
+      lines.append(f"| {py} | {pins} | {status} | {tests} | {parity} | "
+                   f"{times} |")
+  return "\n".join(lines)
+
+
+def parse_cells(specs):
+  cells = []
+  for spec in specs:
+    py, sep, tf = spec.partition(":")
+    if not sep or py not in PYTHONS or tf not in TENSORFLOWS:
+      raise SystemExit(f"`--cell` must be PY:TF with PY in {PYTHONS} and TF "
+                       f"in {tuple(TENSORFLOWS)}. Received: --cell={spec!r}.")
+    cells.append((py, tf))
+  return cells
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--cell", action="append", default=[],
+                      help="PY:TF, repeatable; default: every cell")
+  parser.add_argument("--suite", choices=("fast", "reduced"), default="fast")
+  parser.add_argument("--parity", action=argparse.BooleanOptionalAction,
+                      default=True, help="also run `make parity` in the cell")
+  parser.add_argument("--build-only", action="store_true",
+                      help="only create or update the cells' venvs")
+  parser.add_argument("--table", action="store_true",
+                      help="only print the recorded table")
+  args = parser.parse_args(argv)
+  results = load_results()
+  if args.table:
+    print(table(results))
+    return 0
+  cells = parse_cells(args.cell) or [
+      (py, tf) for tf in TENSORFLOWS for py in PYTHONS]
+  failed = False
+  for py, tf in cells:
+    entry = run_cell(py, tf, suite=args.suite, parity=args.parity,
+                     build_only=args.build_only)
+    failed |= entry["status"] == "fail"
+    print(f"[{cell_name(py, tf)}] {entry['status']} "
+          f"{entry.get('detail', '')}".rstrip(), flush=True)
+    if args.build_only:
+      continue
+    results = load_results()  # another run may have added cells meanwhile
+    results[cell_name(py, tf)] = entry
+    os.makedirs(MATRIX_DIR, exist_ok=True)
+    with open(RESULTS + ".tmp", "w") as f:
+      json.dump(results, f, indent=1, sort_keys=True)
+    os.replace(RESULTS + ".tmp", RESULTS)
+  print(table(results))
+  return 1 if failed else 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
