@@ -72,7 +72,8 @@ def test_train_saves_the_config_resumes_and_prints_metrics(setup, capsys):
   assert run("train", f"--config={config_path}",
              f"--model_dir={model_dir}") == 0
   out = capsys.readouterr().out
-  assert "Evaluation at step 30:" in out and "accuracy" in out
+  assert "Trained to step 30; 3 evaluations.\nBest checkpoint: " in out
+  assert "Evaluation at step 30 (best):" in out and "accuracy" in out
   with open(os.path.join(model_dir, "config.json")) as f:
     saved = json.load(f)
   assert saved["driver"]["max_steps"] == 30
@@ -240,7 +241,7 @@ def test_factory_model_fn_with_string_labels_and_named_class_weights(
       "          'driver': {'steps_per_iteration': 10, 'max_steps': 20}}\n")
   model_dir = str(tmp_path / "run")
   assert run("train", f"--config={config}", f"--model_dir={model_dir}") == 0
-  assert "Evaluation at step 20:" in capsys.readouterr().out
+  assert "Evaluation at step 20 (best):" in capsys.readouterr().out
   assert run("train", f"--config={config}", f"--model_dir={tmp_path / 'r2'}",
              "--config.data.class_weight={'maybe': 2.0}") == 1
   assert "names classes ['maybe']" in capsys.readouterr().err

@@ -229,7 +229,11 @@ def test_parse_spec_and_raw_serving_features_cover_features_only(tmp_path):
   spec = table.parse_spec()
   assert sorted(spec) == ["age", "color", "height"]
   assert spec["age"] == tf.io.FixedLenFeature((1,), tf.int64)
-  assert spec["height"] == tf.io.FixedLenFeature((1,), tf.float32)
+  # A float feature left out of an Example parses as NaN, which the feature
+  # column fills with the training mean, as in training.
+  height = spec["height"]
+  assert (height.shape, height.dtype) == ((1,), tf.float32)
+  assert np.isnan(height.default_value).tolist() == [True]
   assert spec["color"] == tf.io.VarLenFeature(tf.string)
   raw = table.raw_serving_features()
   assert {k: (v.shape.as_list(), v.dtype) for k, v in raw.items()} == {

@@ -53,7 +53,7 @@ def test_every_subcommand_as_a_process(config_path, tmp_path):
   code, out, err = run("train", f"--config={config_path}",
                        f"--model_dir={model_dir}")
   assert code == 0, err
-  assert "Evaluation at step 30:" in out
+  assert "Evaluation at step 30 (best):" in out
   assert "step 30 | loss" in err  # the progress lines (absl log, stderr)
   code, out, err = run("evaluate", f"--model_dir={model_dir}", module=True)
   assert code == 0 and "accuracy" in out, err

@@ -2,12 +2,18 @@
 
 The only module that reads flags; everything else takes the resolved config.
 Rerunning the same command resumes from --model_dir.
+
+Commands, flags and the config are checked before TensorFlow is imported
+(`--help`, a mistyped command or config key answer at once); the module of
+the command runs only after that.
 """
 from __future__ import annotations
 
 import contextlib
 import difflib
+import importlib
 import logging as std_logging
+import os
 import sys
 import traceback
 import warnings
@@ -15,21 +21,35 @@ import warnings
 from absl import flags
 from absl import logging
 
-from estweight.cli import commands
+from estweight.cli import checks
+from estweight.cli import checkpoint as checkpoint_lib
 from estweight.cli import config as config_lib
+from estweight.cli import extras
 
 FLAGS = flags.FlagValues()
 flags.DEFINE_string("config", None, "Python config file with get_config() "
-                    "(see configs/). Override any field with "
-                    "--config.<section>.<field>=<value>.", flag_values=FLAGS)
+                    "(see configs/, or `estweight config --example=NAME`). "
+                    "Override any field with --config.<section>.<field>="
+                    "<value>.", flag_values=FLAGS)
 flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, "
                     "config.json, evaluations, exports.", flag_values=FLAGS)
 flags.DEFINE_bool("force", False, "Continue although the config differs "
                   "from the one saved in --model_dir.", flag_values=FLAGS)
-flags.DEFINE_string("checkpoint", None, "evaluate/predict/export: this "
-                    "checkpoint instead of the latest (export: the best).",
+flags.DEFINE_string("checkpoint", None, "evaluate/predict/export: 'best' "
+                    "(the default when train kept one, else the latest), "
+                    "'latest', or a checkpoint path.", flag_values=FLAGS)
+flags.DEFINE_string("input", None, "predict: a data file (.csv, .tfrecord, "
+                    ".npz) with the model's feature columns; the label column"
+                    " may be missing. Default: predict.split of the config's "
+                    "data.", flag_values=FLAGS)
+flags.DEFINE_string("output", None, "predict: output file; its extension "
+                    "(.csv, .jsonl, .json) gives the format.",
                     flag_values=FLAGS)
-flags.DEFINE_string("output", None, "predict: output file (.csv or .jsonl).",
+flags.DEFINE_bool("show", False, "config: print the resolved config, every "
+                  "field with its value (the default action).",
+                  flag_values=FLAGS)
+flags.DEFINE_string("example", None, "config: print the example config NAME"
+                    " (e.g. breast_cancer_weighted_dnn) to start from.",
                     flag_values=FLAGS)
 flags.DEFINE_integer("verbosity", 0, "0: progress and errors; 1: also debug "
                      "logs, TensorFlow's warnings and error tracebacks.",
@@ -40,30 +60,51 @@ USAGE = """usage: estweight <command> --config=CONFIG --model_dir=DIR [flags]
 commands:
   train     train with periodic evaluation (and early stopping); a rerun
             resumes from --model_dir
-  evaluate  evaluate the latest (or --checkpoint) checkpoint
-  predict   write predictions of the evaluation split to CSV or JSONL
-  export    export a SavedModel for serving (the best checkpoint if kept)
+  evaluate  evaluate the best checkpoint (or --checkpoint)
+  predict   write predictions of the evaluation split, or of --input, to
+            --output (.csv, .jsonl or .json)
+  export    export a SavedModel for serving and print its input schema
   search    grid search over search.grid, one resumable trial per point
+  config    print the resolved config (defaults <- --config <- overrides),
+            or an example config with --example=NAME
 
-`estweight <command> --help` describes a command and its flags."""
+`estweight <command> --help` describes a command and its flags.
+evaluate, predict and export use the best checkpoint train kept
+(<model_dir>/best/), else the latest; --checkpoint=latest|best|PATH chooses."""
 
 HELP = {
     "train": "Trains config.model on config.data with the iteration driver "
              "(driver.steps_per_iteration, max_steps, early_stopping). The "
              "resolved config is saved to --model_dir/config.json; rerunning "
              "the same command resumes; a different config is refused "
-             "unless --force.",
+             "unless --force. Ends with the evaluation of the best "
+             "checkpoint, the one evaluate, predict and export use.",
     "evaluate": "Evaluates on the evaluation split and prints the metrics. "
-                "--config may be omitted: the run's saved config is used.",
-    "predict": "Writes one row per example of predict.split (row, label, "
-               "predictions) to --output or <model_dir>/predictions.csv.",
+                "--config may be omitted: the run's saved config is used. "
+                "Evaluations of the best or another older checkpoint are "
+                "recorded in <model_dir>/eval_<name>/, the latest's in eval/.",
+    "predict": "Writes one row per example (row, label when the data have "
+               "one, predictions) of predict.split, or of the file --input "
+               "(which needs the feature columns only), to --output or "
+               "<model_dir>/predictions.<predict.format>.",
     "export": "Exports a SavedModel (export.receiver: 'parsing' or 'raw') "
-              "under export.dir or <model_dir>/export and prints its path.",
+              "under export.dir or <model_dir>/export, writes its input "
+              "schema to assets.extra/serving_schema.json, and prints the "
+              "schema and the path.",
     "search": "Runs every combination of search.grid (config keys -> lists "
               "of values) as a trial in <model_dir>/trial_<i>; writes "
               "results.json/csv; a rerun skips finished trials.",
+    "config": "Prints the resolved config as JSON: the defaults, then "
+              "--config (or the config saved in --model_dir), then "
+              "--config.<key>=<value> overrides. --example=NAME prints an "
+              "example config file instead.",
 }
-_READS_SAVED = ("evaluate", "predict", "export")
+_READS_SAVED = ("evaluate", "predict", "export", "config")
+# The module and function running each command (imported after the checks).
+_RUNNERS = {"train": ("commands", "train"), "search": ("commands", "search"),
+            "evaluate": ("commands", "evaluate"),
+            "predict": ("predict", "predict"),
+            "export": ("serving", "export")}
 
 
 class UsageError(Exception):
@@ -105,6 +146,15 @@ def _error(command, message, exit_code):
   return exit_code
 
 
+# Flags beyond --config, --model_dir and --verbosity, by command.
+_COMMAND_FLAGS = {
+    "train": ("force",), "search": ("force",),
+    "evaluate": ("force", "checkpoint"),
+    "predict": ("force", "checkpoint", "input", "output"),
+    "export": ("force", "checkpoint"), "config": ("show", "example"),
+}
+
+
 def _help(command):
   print(f"usage: estweight {command} --config=CONFIG --model_dir=DIR "
         "[--config.<key>=<value> ...] [flags]\n")
@@ -112,34 +162,64 @@ def _help(command):
   print(FLAGS.module_help(__name__))
 
 
+def _check_flags(command):
+  for name in ("checkpoint", "input", "output", "show", "example", "force"):
+    if FLAGS[name].present and name not in _COMMAND_FLAGS[command]:
+      users = [c for c, names in _COMMAND_FLAGS.items() if name in names]
+      raise config_lib.ConfigError(
+          f"--{name} is not a flag of `estweight {command}`; it is for "
+          f"{' and '.join(users)}.")
+
+
 def _resolve(command, overrides):
   model_dir = FLAGS.model_dir
-  if not model_dir:
+  if not model_dir and command != "config":
     raise config_lib.ConfigError("--model_dir is required.")
   if FLAGS.config is None and command in _READS_SAVED:
-    saved = config_lib.read_saved(model_dir)
-    if saved is None:
-      raise config_lib.ConfigError(
-          f"--model_dir={model_dir!r} has no saved config.json; pass "
-          "--config.")
-    return config_lib.resolve(None, overrides, base=saved), model_dir
+    saved = config_lib.read_saved(model_dir) if model_dir else None
+    if saved is not None:
+      return config_lib.resolve(None, overrides, base=saved), model_dir
+    if command == "config":  # the defaults and the overrides
+      return config_lib.resolve(None, overrides, base={}), model_dir
+    raise config_lib.ConfigError(
+        f"--model_dir={model_dir!r} has no saved config.json; pass "
+        "--config.")
   config = config_lib.resolve(FLAGS.config, overrides)
-  if command in _READS_SAVED:
+  if command in _READS_SAVED and model_dir:
     config_lib.check_against_saved(config, model_dir, force=FLAGS.force)
   return config, model_dir
 
 
-def _dispatch(command, config, model_dir):
-  if command == "train":
-    return commands.train(config, model_dir, force=FLAGS.force)
-  if command == "search":
-    return commands.search(config, model_dir, force=FLAGS.force)
-  if command == "evaluate":
-    return commands.evaluate(config, model_dir, checkpoint=FLAGS.checkpoint)
+def _check_command(command, config, model_dir):
+  """Every check of `command`'s config and flags that needs neither the
+  data nor TensorFlow."""
+  checks.check(config, command)
+  if command in ("evaluate", "predict", "export"):
+    checkpoint_lib.check_flag(model_dir, FLAGS.checkpoint)
   if command == "predict":
-    return commands.predict(config, model_dir, output=FLAGS.output,
-                            checkpoint=FLAGS.checkpoint)
-  return commands.export(config, model_dir, checkpoint=FLAGS.checkpoint)
+    checks.check_predict_flags(config, input_path=FLAGS.input,
+                               output=FLAGS.output)
+
+
+def _config_command(overrides):
+  if FLAGS.example is not None:
+    print(config_lib.example_text(FLAGS.example), end="")
+    return
+  config, _ = _resolve("config", overrides)
+  print(config_lib.to_json(config), end="")
+
+
+def _dispatch(command, config, model_dir):
+  module, function = _RUNNERS[command]
+  # The command's module imports TensorFlow: only now, after every check.
+  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+  run_command = getattr(importlib.import_module(f"estweight.cli.{module}"),
+                        function)
+  kwargs = {"force": FLAGS.force} if command in ("train", "search") else {
+      "checkpoint": FLAGS.checkpoint}
+  if command == "predict":
+    kwargs.update(output=FLAGS.output, input_path=FLAGS.input)
+  return run_command(config, model_dir, **kwargs)
 
 
 def run(argv) -> int:
@@ -164,13 +244,18 @@ def run(argv) -> int:
   FLAGS.unparse_flags()
   try:
     FLAGS(["estweight"] + others)
-  except flags.Error as e:
+    _check_flags(command)
+  except (flags.Error, config_lib.ConfigError) as e:
     return _error(command, e, 2)
   verbose = FLAGS.verbosity >= 1
   with _quiet_logs(verbose):
     try:
       overrides = [config_lib.parse_override(a) for a in overrides_args]
+      if command == "config":
+        _config_command(overrides)
+        return 0
       config, model_dir = _resolve(command, overrides)
+      _check_command(command, config, model_dir)
       _dispatch(command, config, model_dir)
     except KeyboardInterrupt:
       return _error(command, "interrupted; rerun the same command to "
@@ -178,7 +263,7 @@ def run(argv) -> int:
     except Exception as e:  # pylint: disable=broad-except
       if verbose:
         traceback.print_exc()
-      return _error(command, e, 1)
+      return _error(command, extras.explain(e), 1)
   return 0
 
 

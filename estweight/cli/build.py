@@ -6,15 +6,10 @@ import functools
 import inspect
 
 import estweight
+from estweight.cli.checks import CLASSIFIERS
+from estweight.cli.checks import FACTORY
+from estweight.cli.checks import REGRESSORS
 from estweight.cli.config import ConfigError
-
-CLASSIFIERS = ("DNNClassifier", "LinearClassifier",
-               "DNNLinearCombinedClassifier", "BaselineClassifier")
-REGRESSORS = ("DNNRegressor", "LinearRegressor", "DNNLinearCombinedRegressor",
-              "BaselineRegressor")
-FACTORY = "weighted_model_fn"
-MODEL_NAMES = CLASSIFIERS + REGRESSORS + (FACTORY,)
-NETWORKS = ("mlp", "linear")
 # Arguments the CLI fills itself (from data and model fields).
 _FILLED = ("feature_columns", "linear_feature_columns", "dnn_feature_columns",
            "model_dir", "config", "n_classes", "label_vocabulary",
@@ -76,12 +71,9 @@ def _check_args(cls, args):
 
 
 def check_task(config, table):
+  """The model fits the label's task (model.name itself is checked by
+  `estweight.cli.checks`)."""
   name = config.model.name
-  if name not in MODEL_NAMES:
-    near = difflib.get_close_matches(name, MODEL_NAMES, n=1)
-    hint = f" Did you mean {near[0]!r}?" if near else ""
-    raise ConfigError(f"model.name={name!r} is not a model.{hint} Known: "
-                      f"{list(MODEL_NAMES)}.")
   if name in CLASSIFIERS and table.task != "classification":
     raise ConfigError(f"model.name={name!r} needs a classification label, but"
                       f" data.label={table.label!r} is {table.task}. Set "
@@ -173,9 +165,6 @@ def _network_fn(network, hidden_units, columns, units):
 
 def _factory_estimator(config, table, run_cfg):
   model = config.model
-  if model.network not in NETWORKS:
-    raise ConfigError(f"model.network must be one of {list(NETWORKS)}. "
-                      f"Received: model.network={model.network!r}.")
   if model.args:
     raise ConfigError("model.args is for canned estimators; "
                       "weighted_model_fn takes model.network, hidden_units, "
@@ -216,15 +205,3 @@ def early_stopping(config):
   return estweight.driver.EarlyStopping(
       metric=es.metric, mode=es.mode, patience=es.patience,
       min_delta=es.min_delta)
-
-
-def serving_receiver_fn(config, table):
-  kind = config.export.receiver
-  if kind == "parsing":
-    return estweight.export.build_parsing_serving_input_receiver_fn(
-        table.parse_spec())
-  if kind == "raw":
-    return estweight.export.build_raw_serving_input_receiver_fn(
-        table.raw_serving_features())
-  raise ConfigError("export.receiver must be 'parsing' or 'raw'. Received: "
-                    f"export.receiver={kind!r}.")

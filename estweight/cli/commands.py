@@ -1,7 +1,11 @@
-"""What each subcommand does, given a resolved config (no flags here)."""
+"""train, evaluate and search, given a resolved config (no flags here),
+and what every command shares: the data table, input_fns, the estimator.
+
+`predict` lives in `estweight.cli.predict`, `export` in
+`estweight.cli.serving`.
+"""
 from __future__ import annotations
 
-import csv
 import json
 import os
 
@@ -11,27 +15,14 @@ from absl import logging
 import estweight
 from estweight import roles
 from estweight.cli import build
+from estweight.cli import checkpoint as checkpoint_lib
+from estweight.cli import checks
 from estweight.cli import config as config_lib
 from estweight.cli import data as data_lib
+from estweight.cli import extras
 from estweight.cli.config import ConfigError
 
-
-def _positive(path, value):
-  if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-    raise ConfigError(f"{path} must be a positive integer. Received: "
-                      f"{path}={value!r}.")
-
-
-def check_driver(config):
-  driver = config.driver
-  _positive("driver.steps_per_iteration", driver.steps_per_iteration)
-  _positive("driver.max_steps", driver.max_steps)
-  if driver.eval_steps is not None:
-    _positive("driver.eval_steps", driver.eval_steps)
-  es = driver.early_stopping
-  if es.metric and es.mode not in ("min", "max"):
-    raise ConfigError("driver.early_stopping.mode must be 'min' or 'max'. "
-                      f"Received: driver.early_stopping.mode={es.mode!r}.")
+DATA_DIR = "data"  # <model_dir>/data/: the prepared rows input_fns stream
 
 
 def format_table(rows, headers) -> str:
@@ -57,43 +48,59 @@ def metrics_table(metrics) -> str:
 class _InputFn:
   """A picklable input_fn over a config's data (grid workers need that)."""
 
-  def __init__(self, config, split, *, train):
+  def __init__(self, config, split, *, train, data_dir, write=True):
     self._data_config = config.data
     # The weighted factory's losses take class ids, not label strings.
-    self._label_ids = config.model.name == build.FACTORY
+    self._label_ids = config.model.name == checks.FACTORY
     self._split = split
     self._train = train
+    self._data_dir = data_dir
+    self._write = write
 
   def __call__(self, params=None):
-    table = _table(self._data_config)
+    table = _table(self._data_config, self._data_dir)
     batch_size = (params or {}).get("data.batch_size")
     return table.input_fn(self._split, repeat=self._train,
                           shuffle=self._train, batch_size=batch_size,
-                          label_ids=self._label_ids)()
+                          label_ids=self._label_ids, write=self._write)()
 
 
 _TABLES = {}
 
 
-def _table(data_config):
+def _table(data_config, data_dir):
   """The loaded data of a data config, once per process."""
-  key = json.dumps(data_config.to_dict(), sort_keys=True)
+  key = (json.dumps(data_config.to_dict(), sort_keys=True), data_dir)
   if key not in _TABLES:
-    _TABLES[key] = data_lib.load(data_config)
+    _TABLES[key] = data_lib.load(data_config, data_dir=data_dir)
   return _TABLES[key]
 
 
-def prepare(config, model_dir, **run_overrides):
-  """(table, estimator) after every check that needs no graph."""
-  table = _table(config.data)
+def data_dir(model_dir):
+  return os.path.join(model_dir, DATA_DIR)
+
+
+def input_fn(config, model_dir, split, *, train=False, write=True):
+  """The input_fn of `split` ('train' repeats and shuffles) streaming from
+  `<model_dir>/data/` (`write=False`: for checks, which build a graph but
+  must leave model_dir untouched)."""
+  return _InputFn(config, split, train=train, data_dir=data_dir(model_dir),
+                  write=write)
+
+
+def prepare(config, model_dir, *, data_from=None, **run_overrides):
+  """(table, estimator) after every check that needs no graph; the data
+  stream from `<data_from or model_dir>/data/`."""
+  table = _table(config.data, data_dir(data_from or model_dir))
   build.check_task(config, table)
   est = build.build_estimator(config, table, build.run_config(
       config, model_dir, **run_overrides))
   return table, est
 
 
-def _check_metric(est, eval_input_fn, metric, where):
-  names = est._runner.eval_metric_names(eval_input_fn)  # pylint: disable=protected-access
+def _check_metric(est, config, model_dir, metric, where):
+  eval_fn = input_fn(config, model_dir, "eval", write=False)
+  names = est._runner.eval_metric_names(eval_fn)  # pylint: disable=protected-access
   if metric not in names:
     raise ConfigError(f"{where}={metric!r} is not an evaluation metric of "
                       f"this model; it has {sorted(names)}.")
@@ -110,35 +117,52 @@ def _save(config, model_dir, changes):
 def train(config, model_dir, *, force=False):
   """Trains with the iteration driver; returns the IterationResult.
 
-  On a TF_CONFIG cluster, this process runs its task's role instead (see
+  Prints the evaluation of the best checkpoint (the one evaluate, predict
+  and export then use; see `estweight.cli.checkpoint`). On a TF_CONFIG
+  cluster, this process runs its task's role instead (see
   `_train_on_cluster`).
   """
-  check_driver(config)
+  checks.check(config, "train")
   changes = config_lib.check_against_saved(config, model_dir, force=force)
   if roles.on_cluster(build.run_config(config, model_dir)):
     return _train_on_cluster(config, model_dir, changes)
   table, est = prepare(config, model_dir)
   logging.info("Data:\n%s", table.describe())
-  train_fn = _InputFn(config, "train", train=True)
-  eval_fn = _InputFn(config, "eval", train=False)
+  if not extras.available("matplotlib"):
+    logging.warning(extras.hint("matplotlib", "learning_curve.png"))
+  train_fn = input_fn(config, model_dir, "train", train=True)
+  eval_fn = input_fn(config, model_dir, "eval")
   early = build.early_stopping(config)
   if early is not None:
-    _check_metric(est, eval_fn, early.metric, "driver.early_stopping.metric")
+    _check_metric(est, config, model_dir, early.metric,
+                  "driver.early_stopping.metric")
   _save(config, model_dir, changes)
   result = estweight.driver.run_iterations(
       est, train_fn, eval_fn,
       steps_per_iteration=config.driver.steps_per_iteration,
       max_steps=config.driver.max_steps,
       eval_steps=config.driver.eval_steps, early_stopping=early)
-  if result.history:
-    last = result.history[-1]["metrics"]
-    print(f"Evaluation at step {last['global_step']}"
-          + (" (stopped early)" if result.stopped_early else "") + ":")
-    print(metrics_table(last))
-  if result.best:
-    print(f"Best checkpoint: {result.best['checkpoint']} (step "
-          f"{result.best['global_step']})")
+  print(_summary(result, early))
   return result
+
+
+def _summary(result, early):
+  """What train prints: where it stopped, then the best checkpoint's
+  evaluation (the model the other commands use)."""
+  metric = early.metric if early is not None else "loss"
+  history = result.history
+  lines = [f"Trained to step {result.global_step}" + (
+      f" (stopped early: {metric} did not improve for "
+      f"{early.patience} evaluations)" if result.stopped_early else "") +
+           f"; {len(history)} evaluations."]
+  if result.best:
+    best = result.best
+    lines.append(f"Best checkpoint: {best['checkpoint']} (step "
+                 f"{best['global_step']}, best {metric}); evaluate, predict "
+                 "and export use it.")
+    lines.append(f"Evaluation at step {best['global_step']} (best):")
+    lines.append(metrics_table(best["metrics"]))
+  return "\n".join(lines)
 
 
 def _train_on_cluster(config, model_dir, changes):
@@ -153,12 +177,13 @@ def _train_on_cluster(config, model_dir, changes):
       config.run.save_checkpoints_steps or driver.steps_per_iteration))
   logging.info("Task %r %d of a TF_CONFIG cluster. Data:\n%s",
                est.config.task_type, est.config.task_id, table.describe())
-  train_fn = _InputFn(config, "train", train=True)
-  eval_fn = _InputFn(config, "eval", train=False)
+  train_fn = input_fn(config, model_dir, "train", train=True)
+  eval_fn = input_fn(config, model_dir, "eval")
   hooks = []
   early = build.early_stopping(config)
   if early is not None:
-    _check_metric(est, eval_fn, early.metric, "driver.early_stopping.metric")
+    _check_metric(est, config, model_dir, early.metric,
+                  "driver.early_stopping.metric")
 
     def should_stop():
       records = estweight.experimental.read_eval_metrics(est.eval_dir())
@@ -181,155 +206,51 @@ def _train_on_cluster(config, model_dir, changes):
 
 
 def evaluate(config, model_dir, *, checkpoint=None):
-  _require_checkpoint(model_dir)
+  """Evaluates the checkpoint `estweight.cli.checkpoint` chooses; prints
+  the choice and the metrics."""
+  checks.check(config, "evaluate")
+  choice = checkpoint_lib.choose(model_dir, checkpoint)
+  print(choice.describe().capitalize())
   _, est = prepare(config, model_dir)
-  metrics = est.evaluate(_InputFn(config, "eval", train=False),
-                         steps=config.driver.eval_steps,
-                         checkpoint_path=checkpoint or None)
+  metrics = est.evaluate(
+      input_fn(config, model_dir, "eval"), steps=config.driver.eval_steps,
+      checkpoint_path=None if choice.kind == "latest" else choice.path,
+      name=choice.eval_name)
   print(metrics_table(metrics))
   return metrics
-
-
-def _require_checkpoint(model_dir):
-  from estweight.runtime import checkpoints  # pylint: disable=g-import-not-at-top
-  if not checkpoints.latest_checkpoint(model_dir):
-    raise ConfigError(f"--model_dir={model_dir!r} has no checkpoint; run "
-                      "`estweight train` first.")
-
-
-def predict(config, model_dir, *, output=None, checkpoint=None):
-  """Writes one row per example (inputs' row id, label, predictions)."""
-  _require_checkpoint(model_dir)
-  table, est = prepare(config, model_dir)
-  split = config.predict.split
-  if split not in ("train", "eval"):
-    raise ConfigError("predict.split must be 'train' or 'eval'. Received: "
-                      f"predict.split={split!r}.")
-  fmt = config.predict.format
-  if fmt not in ("csv", "jsonl"):
-    raise ConfigError("predict.format must be 'csv' or 'jsonl'. Received: "
-                      f"predict.format={fmt!r}.")
-  output = output or config.predict.output or os.path.join(
-      model_dir, f"predictions.{fmt}")
-  rows = table.rows(split)
-  labels = rows.get(table.label)
-  predictions = est.predict(
-      table.input_fn(split, with_labels=False, with_weights=False),
-      checkpoint_path=checkpoint or None)
-  records = []
-  for i, pred in enumerate(predictions):
-    record = {"row": i}
-    if labels is not None:
-      record["label"] = _plain(labels[i])
-    for key, value in sorted(pred.items()):
-      record[key] = _plain(value)
-    records.append(record)
-  _write(records, output, fmt)
-  print(f"Wrote {len(records)} predictions to {output}")
-  return output
-
-
-def _plain(value):
-  value = np.asarray(value)
-  if value.dtype.kind in "SO":
-    value = np.vectorize(
-        lambda v: v.decode() if isinstance(v, bytes) else v,
-        otypes=[object])(value)
-  out = value.tolist()
-  if isinstance(out, list) and len(out) == 1:
-    return out[0]
-  return out
-
-
-def _write(records, output, fmt):
-  os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-  tmp = output + ".tmp"
-  with open(tmp, "w", newline="") as f:
-    if fmt == "jsonl":
-      for record in records:
-        f.write(json.dumps(record) + "\n")
-    else:
-      flat = [_flatten(r) for r in records]
-      fields = list(flat[0]) if flat else ["row"]
-      writer = csv.DictWriter(f, fieldnames=fields)
-      writer.writeheader()
-      writer.writerows(flat)
-  os.replace(tmp, output)
-
-
-def _flatten(record):
-  out = {}
-  for key, value in record.items():
-    if isinstance(value, list):
-      for i, v in enumerate(value):
-        out[f"{key}_{i}"] = v
-    else:
-      out[key] = value
-  return out
-
-
-def export(config, model_dir, *, checkpoint=None):
-  _require_checkpoint(model_dir)
-  table, est = prepare(config, model_dir)
-  base = config.export.dir or os.path.join(model_dir, "export")
-  best = os.path.join(model_dir, "best")
-  if checkpoint is None and os.path.isdir(best):
-    checkpoint = best  # the driver's best checkpoint, if it kept one
-  path = est.export_saved_model(base, build.serving_receiver_fn(config, table),
-                                checkpoint_path=checkpoint or None)
-  path = path.decode()
-  print(path)
-  return path
 
 
 class _TrialEstimatorFn:
   """A picklable estimator_fn: the config with a trial's params applied."""
 
-  def __init__(self, config):
+  def __init__(self, config, data_dir):
     self._config = config.to_dict()
+    self._data_dir = data_dir
 
   def __call__(self, params, run_config):
     trial = config_lib.resolve(None, sorted(params.items()),
                                base=self._config)
-    table = _table(trial.data)
+    table = _table(trial.data, self._data_dir)
     return build.build_estimator(
         trial, table, build.run_config(trial, run_config.model_dir))
 
 
-def _check_grid(config):
-  grid = dict(config.search.grid)
-  if not grid:
-    raise ConfigError("search.grid is empty; give {config key: [values]}, "
-                      "e.g. {'model.learning_rate': [0.01, 0.1]}.")
-  for key, values in grid.items():
-    if key.startswith("data.") and key != "data.batch_size":
-      raise ConfigError(f"search.grid may vary data.batch_size but not {key}"
-                        " (one dataset serves every trial).")
-    if not isinstance(values, (list, tuple)) or not values:
-      raise ConfigError(f"search.grid[{key!r}] must be a non-empty list. "
-                        f"Received: {values!r}.")
-    for value in values:  # each value must be valid for its key
-      config_lib.resolve(None, [(key, value)], base=config.to_dict())
-  if config.search.mode not in ("min", "max"):
-    raise ConfigError("search.mode must be 'min' or 'max'. Received: "
-                      f"search.mode={config.search.mode!r}.")
-  _positive("search.workers", config.search.workers)
-  return grid
-
-
 def search(config, model_dir, *, force=False):
   """Grid search over search.grid; one trial per point, resumable."""
-  check_driver(config)
-  grid = _check_grid(config)
+  checks.check(config, "search")
+  grid = dict(config.search.grid)
   changes = config_lib.check_against_saved(config, model_dir, force=force)
-  table, est = prepare(config, os.path.join(model_dir, "trial_0"))
+  # One copy of the data for every trial, in the search's own model_dir.
+  table, est = prepare(config, os.path.join(model_dir, "trial_0"),
+                       data_from=model_dir)
   logging.info("Data:\n%s", table.describe())
-  eval_fn = _InputFn(config, "eval", train=False)
-  _check_metric(est, eval_fn, config.search.metric, "search.metric")
+  eval_fn = input_fn(config, model_dir, "eval")
+  _check_metric(est, config, model_dir, config.search.metric,
+                "search.metric")
   _save(config, model_dir, changes)
   result = estweight.driver.grid_search(
-      _TrialEstimatorFn(config), grid,
-      _InputFn(config, "train", train=True), eval_fn,
+      _TrialEstimatorFn(config, data_dir(model_dir)), grid,
+      input_fn(config, model_dir, "train", train=True), eval_fn,
       model_dir=model_dir, metric=config.search.metric,
       mode=config.search.mode,
       steps_per_iteration=config.driver.steps_per_iteration,

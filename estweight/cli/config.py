@@ -188,6 +188,41 @@ def load_config_file(path: str) -> dict:
   return config
 
 
+def example_dirs() -> list[str]:
+  """Where example configs are looked for: `estweight/configs/` when an
+  install ships them, then the repository's `configs/`."""
+  package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  return [os.path.join(package, "configs"),
+          os.path.join(os.path.dirname(package), "configs")]
+
+
+def example_names() -> list[str]:
+  names = set()
+  for directory in example_dirs():
+    if os.path.isdir(directory):
+      names.update(f[:-3] for f in os.listdir(directory)
+                   if f.endswith(".py") and not f.startswith("_"))
+  return sorted(names)
+
+
+def example_text(name: str) -> str:
+  """The text of the example config `name` (with or without '.py')."""
+  stem = name[:-3] if name.endswith(".py") else name
+  for directory in example_dirs():
+    path = os.path.join(directory, stem + ".py")
+    if stem and os.path.isfile(path):
+      with open(path, encoding="utf-8") as f:
+        return f.read()
+  names = example_names()
+  if not names:
+    raise ConfigError(f"--example={name!r}: this installation has no example"
+                      " configs (they are in the repository's configs/).")
+  near = difflib.get_close_matches(stem, names, n=1)
+  hint = f" Did you mean {near[0]!r}?" if near else ""
+  raise ConfigError(f"--example={name!r} is not an example config.{hint} "
+                    f"Examples: {names}.")
+
+
 def parse_override(arg: str) -> tuple[str, Any]:
   """'--config.a.b=v' -> ('a.b', v); v is a Python literal or a string."""
   body = arg[len("--config."):]

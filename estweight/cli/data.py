@@ -54,9 +54,11 @@ CLI's own `class_weight`, are ignored here:
   input_fns.
 - `shuffle_buffer=1000` (0 = never shuffle), `shuffle_seed=0`.
 
-Everything is held in memory as numpy arrays and fed with
-`tf.data.Dataset.from_tensor_slices`, which stores the arrays in the graph:
-meant for data of up to a few hundred MB (graphs are limited to 2 GB).
+The sources are read into memory once (types, split, classes, statistics);
+input_fns then stream the prepared rows from TFRecord files in the table's
+`data_dir` (`estweight.cli.records`), so graphs never hold the data.
+Numeric features must be finite: an infinite value is refused with its
+source, row and column (a missing one is empty or 'nan').
 """
 from __future__ import annotations
 
@@ -69,11 +71,9 @@ import numpy as np
 
 from estweight.cli import rows as rows_lib
 from estweight.cli import schema as schema_lib
-from estweight.cli import table as table_lib
-from estweight.cli.table import Table  # noqa: F401  (public here)
 from estweight.cli.schema import DataError  # noqa: F401  (public here)
 
-SPLITS = table_lib.SPLITS
+SPLITS = rows_lib.SPLITS
 TASKS = ("auto", "classification", "regression")
 MAX_AUTO_CLASSES = 20  # int labels with more distinct values: regression
 _DEFAULTS = {
@@ -95,8 +95,14 @@ def default_data_config() -> ml_collections.ConfigDict:
 
 
 # ----------------------------------------------------------------- config
-def _resolve(data_config) -> dict:
-  """The config as a plain dict over the defaults, field types checked."""
+def check_config(data_config) -> dict:
+  """The config as a plain dict over the defaults, field types checked.
+
+  Reads no file (the CLI runs it before TensorFlow is imported).
+
+  Raises:
+    DataError: a field has the wrong type or value.
+  """
   if isinstance(data_config, ml_collections.ConfigDict):
     given = data_config.to_dict()
   elif isinstance(data_config, Mapping):
@@ -132,9 +138,9 @@ def _resolve(data_config) -> dict:
     if isinstance(cfg[key], bool) or not isinstance(cfg[key], int):
       _bad(key, cfg[key], "an integer")
   for key in ("batch_size", "eval_batch_size"):
-    if not table_lib.is_positive_int(cfg[key]):
+    if not is_positive_int(cfg[key]):
       _bad(key, cfg[key], "a positive integer")
-  if not table_lib.is_positive_int(cfg["shuffle_buffer"]) and cfg[
+  if not is_positive_int(cfg["shuffle_buffer"]) and cfg[
       "shuffle_buffer"] != 0:
     _bad("shuffle_buffer", cfg["shuffle_buffer"],
          "an integer >= 0 (0 = no shuffling)")
@@ -152,6 +158,11 @@ def _resolve(data_config) -> dict:
   return cfg
 
 
+def is_positive_int(value) -> bool:
+  return isinstance(value, (int, np.integer)) and not isinstance(
+      value, bool) and value > 0
+
+
 def _is_fraction(value, upper_ok=False):
   return (isinstance(value, (int, float)) and not isinstance(value, bool) and
           0 < value and (value <= 1 if upper_ok else value < 1))
@@ -163,21 +174,24 @@ def _bad(key, value, expectation):
 
 
 # ------------------------------------------------------------------- load
-def load(data_config) -> Table:
+def load(data_config, *, data_dir: str | None = None):
   """Reads, types, splits and checks the data `data_config` describes.
 
   Args:
     data_config: `config.data`, a ConfigDict or dict (missing fields take
       their defaults).
+    data_dir: where the Table's input_fns write the prepared rows to stream
+      them (`Table.data_dir`); None = a temporary directory.
 
   Returns:
-    A Table.
+    An `estweight.cli.table.Table`.
 
   Raises:
     DataError: (a ValueError) with a one-line message naming the config
       field and its value; raised before any graph is built.
   """
-  cfg = _resolve(data_config)
+  from estweight.cli.table import Table  # pylint: disable=g-import-not-at-top
+  cfg = check_config(data_config)
   train, evals, features, types, columns = _read(cfg)
   label, weight = cfg["label"], cfg["weight_column"] or None
   task, vocab, ids, n_classes = _classes(cfg, types[label], columns,
@@ -234,7 +248,48 @@ def load(data_config) -> Table:
                feature_names=features, schema=types, n_classes=n_classes,
                label_vocabulary=vocab, class_counts=class_counts,
                vocabularies=vocabularies, stats=stats, columns=columns,
-               labels=labels, notes=notes)
+               labels=labels, notes=notes, data_dir=data_dir)
+
+
+def read_inputs(table, path: str, *, field: str = "--input") -> dict:
+  """The rows of a new file to predict on, typed as `table` was trained.
+
+  Args:
+    table: the Table of the training data.
+    path: a .csv, .tfrecord or .npz file (data.format applies) holding at
+      least the table's feature columns; other columns are ignored, the
+      label column may be missing.
+    field: the flag or config key naming `path`, for messages.
+
+  Returns:
+    {column: 1-D array} for the features, plus the label column when the
+    file has one (converted to the label's type when it can be, else as
+    read).
+
+  Raises:
+    DataError: a feature column is missing, a value does not fit the
+      feature's type, or a float feature holds an infinite value.
+  """
+  source = schema_lib.read(field, path, table.config["format"])
+  missing = [n for n in table.feature_names if n not in source.columns]
+  if missing:
+    raise DataError(f"{source.where} lacks the feature columns {missing} the"
+                    f" model was trained on. Columns: {list(source.columns)}.")
+  columns = {name: schema_lib.convert(
+      source.columns[name], table.schema[name], where=source.where,
+      column=name, reason="the feature's type in training")
+             for name in table.feature_names}
+  check_finite(columns, table.feature_names, table.schema, source.where)
+  if table.label in source.columns:
+    values = source.columns[table.label]
+    try:
+      values = schema_lib.convert(values, table.schema[table.label],
+                                  where=source.where, column=table.label,
+                                  reason="the label's type in training")
+    except DataError:
+      pass  # e.g. a partly empty int label: echoed as read
+    columns[table.label] = values
+  return columns
 
 
 def _read(cfg):
@@ -262,7 +317,23 @@ def _read(cfg):
     _check_label(cols[label], label, types[label], split, cfg)
     if weight:
       _check_weights(cols[weight], weight, types[weight], split, cfg)
+    check_finite(cols, features, types, _where(cfg, split))
   return train, evals, features, types, columns
+
+
+def check_finite(columns, features, types, where):
+  """Raises DataError naming the source, row and column of the first
+  infinite value of a float feature (NaN is a missing value; ints and
+  strings cannot be infinite)."""
+  for name in features:
+    if types[name] != "float":
+      continue
+    bad = np.flatnonzero(np.isinf(columns[name]))
+    if len(bad):
+      raise DataError(f"{where} column {name!r} has the value "
+                      f"{columns[name][bad[0]].item()!r} in row {bad[0] + 1};"
+                      " features must be finite (leave a missing value empty"
+                      " or write 'nan').")
 
 
 def _feature_names(cfg, train, label, weight):
@@ -301,6 +372,12 @@ def _check_label(values, label, type_, split, cfg):
     raise DataError(f"data.label={label!r} has no value in row "
                     f"{missing[0] + 1} of {_where(cfg, split)}; every row "
                     "needs a label.")
+  infinite = np.flatnonzero(np.isinf(values)) if type_ == "float" else []
+  if len(infinite):
+    row = infinite[0]
+    raise DataError(f"data.label={label!r} has the value "
+                    f"{values[row].item()!r} in row {row + 1} of "
+                    f"{_where(cfg, split)}; labels must be finite.")
 
 
 def _check_weights(values, weight, type_, split, cfg):

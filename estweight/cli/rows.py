@@ -8,6 +8,8 @@ import numpy as np
 
 from estweight.cli.schema import DataError
 
+SPLITS = ("train", "eval")
+
 
 def round_half_up(x):
   return int(math.floor(x + 0.5))
@@ -60,7 +62,6 @@ def minority_rows(ids, n_classes, fraction, rng, names):
 
 def take(columns, index):
   return {k: v[index] for k, v in columns.items()}
-
 
 
 def balance_weights(columns, group, where, weight_column=None):

@@ -223,6 +223,8 @@ def _read_sklearn(name, where):
   if name not in SKLEARN_SOURCES:
     known = [SKLEARN_PREFIX + s for s in SKLEARN_SOURCES]
     raise DataError(f"{where} is not a built-in source; known: {known}.")
+  from estweight.cli import extras  # pylint: disable=g-import-not-at-top
+  extras.require("sklearn", where)
   from sklearn import datasets  # pylint: disable=g-import-not-at-top
   # diabetes in its original units (age in years, sex 1/2, ...), not
   # scikit-learn's pre-scaled copy: the feature columns normalise anyway.

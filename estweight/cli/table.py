@@ -1,15 +1,19 @@
 """Table: loaded data as input_fns, feature columns and serving specs."""
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Mapping
 from typing import Callable
 
 import numpy as np
 import tensorflow as tf
 
+from estweight.cli import records
+from estweight.cli.data import is_positive_int
 from estweight.cli import schema as schema_lib
-
-SPLITS = ("train", "eval")
+from estweight.cli.rows import SPLITS
 
 
 class _Normalizer:
@@ -45,11 +49,14 @@ class Table:
     class_counts: training rows per class, keyed by class name (with a
       label_vocabulary) or class id, in class-id order; None for regression.
     vocabularies: categorical feature -> sorted training values.
+    data_dir: where input_fns stream the prepared rows from (see
+      `estweight.cli.records`); None = a temporary directory removed when
+      the process exits.
   """
 
   def __init__(self, *, config, task, label, weight_column, feature_names,
                schema, n_classes, label_vocabulary, class_counts,
-               vocabularies, stats, columns, labels, notes):
+               vocabularies, stats, columns, labels, notes, data_dir=None):
     self.config = config
     self.task = task
     self.label = label
@@ -64,6 +71,8 @@ class Table:
     self._columns = columns  # split -> {column: array}, as loaded
     self._labels = labels  # split -> labels as fed to models
     self._notes = notes  # describe() lines about split and minority
+    self.data_dir = data_dir
+    self._files = {}  # split -> records file written by this process
 
   def num_rows(self, split: str) -> int:
     return len(self._labels[_check_split(split)])
@@ -77,7 +86,8 @@ class Table:
   def input_fn(self, split: str, *, repeat: bool = False,
                shuffle: bool | None = None, batch_size: int | None = None,
                with_labels: bool = True, with_weights: bool = True,
-               label_ids: bool = False) -> Callable[..., tf.data.Dataset]:
+               label_ids: bool = False, write: bool = True
+               ) -> Callable[..., tf.data.Dataset]:
     """An input_fn over `split`.
 
     Args:
@@ -94,49 +104,89 @@ class Table:
       with_weights: put the weight column in the features.
       label_ids: give class ids (int64) even when the labels are strings
         (for model_fns that take ids, such as the weighted factory's).
+      write: write the records file when it is not there yet. False only
+        names it: enough to build a graph (nothing is read until a session
+        runs), e.g. to check a model before anything goes to disk.
 
     Returns:
       `input_fn(params=None)` returning a Dataset of `(features, labels)`
       (or features): features a dict of `[batch_size]` tensors (float32,
       int64 or string), labels `[batch_size]` int64 class ids, strings
-      (with a label_vocabulary) or float32 (regression).
+      (with a label_vocabulary) or float32 (regression). The rows stream
+      from a records file in `data_dir` (see `estweight.cli.records`).
     """
     split = _check_split(split)
     if batch_size is not None and not is_positive_int(batch_size):
       raise ValueError("`batch_size` must be a positive integer or None. "
                        f"Received: batch_size={batch_size!r}.")
-    columns = self._columns[split]
-    features = {n: _model_array(columns[n]) for n in self.feature_names}
+    types = {n: self.schema[n] for n in self.feature_names}
     if with_weights and self.weight_column:
-      features[self.weight_column] = columns[self.weight_column].astype(
-          np.float32)
-    labels = self._labels[split] if with_labels else None
-    if labels is not None and label_ids and self.label_vocabulary:
-      index = {name: i for i, name in enumerate(self.label_vocabulary)}
-      labels = np.asarray([index[v] for v in labels], np.int64)
+      types[self.weight_column] = "float"
+    if with_labels:
+      types[self.label] = ("int" if self.task == "classification" else
+                           "float")
+    names = (self.label_vocabulary if with_labels and self.label_vocabulary
+             and not label_ids else None)
     if shuffle is None:
       shuffle = split == "train" and with_labels
-    buffer = self.config["shuffle_buffer"]
-    seed = self.config["shuffle_seed"]
-    default_batch = self.config["batch_size" if split == "train" else
-                                "eval_batch_size"]
+    return _InputFn(
+        self._records(split, write=write), types, split=split,
+        label=self.label if with_labels else None, label_names=names,
+        batch_size=batch_size, default_batch_size=self.config[
+            "batch_size" if split == "train" else "eval_batch_size"],
+        shuffle_buffer=self.config["shuffle_buffer"] if shuffle else 0,
+        seed=self.config["shuffle_seed"], repeat=repeat)
 
-    def input_fn(params=None):
-      size = batch_size
-      if (size is None and split == "train" and isinstance(params, Mapping)
-          and params.get("batch_size")):
-        size = int(params["batch_size"])
-      dataset = tf.data.Dataset.from_tensor_slices(
-          features if labels is None else (features, labels))
-      if shuffle and buffer > 0:
-        dataset = dataset.shuffle(buffer, seed=seed,
-                                  reshuffle_each_iteration=True)
-      if repeat:
-        dataset = dataset.repeat()
-      return dataset.batch(size or default_batch)
+  def features_input_fn(self, columns: Mapping[str, np.ndarray], *,
+                        name: str, directory: str | None = None,
+                        batch_size: int | None = None
+                        ) -> Callable[..., tf.data.Dataset]:
+    """An input_fn over other rows of this table's features, one pass in
+    order (prediction on new data).
 
-    input_fn.__name__ = f"{split}_input_fn"
-    return input_fn
+    Args:
+      columns: at least the features, typed as `rows()` gives them (see
+        `estweight.cli.data.read_inputs`).
+      name: the records file's stem.
+      directory: where the records file goes; None = `data_dir`.
+      batch_size: None = data.eval_batch_size.
+    """
+    types = {n: self.schema[n] for n in self.feature_names}
+    path = records.write(directory or self._directory(), name, {
+        n: _model_array(columns[n]) for n in self.feature_names})
+    return _InputFn(path, types, split=name, label=None, label_names=None,
+                    batch_size=batch_size,
+                    default_batch_size=self.config["eval_batch_size"],
+                    shuffle_buffer=0, seed=None, repeat=False)
+
+  def _directory(self):
+    if self.data_dir is None:
+      self.data_dir = tempfile.mkdtemp(prefix="estweight-data-")
+      atexit.register(shutil.rmtree, self.data_dir, ignore_errors=True)
+    return self.data_dir
+
+  def _records(self, split, *, write):
+    """The records file of `split`: features, the weight column and the
+    label (class ids, or float32 for regression); written on the first
+    call with `write`."""
+    if split not in self._files or (write and not self._files[split][1]):
+      columns = self._columns[split]
+      out = {n: _model_array(columns[n]) for n in self.feature_names}
+      if self.weight_column:
+        out[self.weight_column] = columns[self.weight_column].astype(
+            np.float32)
+      labels = self._labels[split]
+      if self.label_vocabulary:
+        index = {name: i for i, name in enumerate(self.label_vocabulary)}
+        labels = np.asarray([index[v] for v in labels], np.int64)
+      out[self.label] = labels
+      if write:
+        self._files[split] = (records.write(self._directory(), split, out),
+                              True)
+      else:
+        self._files[split] = (records.path_of(self._directory(), split, out),
+                              False)
+    return self._files[split][0]
 
   def feature_columns(self, kind: str = "dnn", *,
                       normalize: bool | None = None) -> list:
@@ -177,9 +227,26 @@ class Table:
     return out
 
   def parse_spec(self) -> dict:
-    """The tf.Example parsing spec of the features (serving)."""
-    return tf.feature_column.make_parse_example_spec(
+    """The tf.Example parsing spec of the features (serving).
+
+    Float features may be left out of an Example: they parse as NaN, which
+    the feature columns fill with the training mean, as in training. Int
+    features are required; string features may be left out (no category,
+    as '' in training).
+    """
+    spec = tf.feature_column.make_parse_example_spec(
         self.feature_columns("linear"))
+    for name in self.feature_names:
+      if self.schema[name] == "float":
+        spec[name] = tf.io.FixedLenFeature((1,), tf.float32,
+                                           default_value=[np.nan])
+    return spec
+
+  def fill_values(self) -> dict[str, float]:
+    """{float feature: training mean}: what a missing (NaN) value becomes,
+    in training and at serving."""
+    return {n: self._stats[n][0] for n in self.feature_names
+            if self.schema[n] == "float"}
 
   def raw_serving_features(self) -> dict[str, tf.TensorSpec]:
     """`{feature: tf.TensorSpec([None], dtype)}`, as input_fn feeds them."""
@@ -224,6 +291,40 @@ class Table:
     return "\n".join(lines)
 
 
+class _InputFn:
+  """`input_fn(params=None)` over a records file (a class, so that grid
+  search workers can pickle it)."""
+
+  def __init__(self, path, types, *, split, label, label_names, batch_size,
+               default_batch_size, shuffle_buffer, seed, repeat):
+    self._path, self._types = path, types
+    self._split, self._label, self._label_names = split, label, label_names
+    self._batch_size, self._default_batch_size = batch_size, default_batch_size
+    self._shuffle_buffer, self._seed, self._repeat = (shuffle_buffer, seed,
+                                                      repeat)
+    self.__name__ = f"{split}_input_fn"
+
+  def __call__(self, params=None):
+    size = self._batch_size
+    if (size is None and self._split == "train" and isinstance(params, Mapping)
+        and params.get("batch_size")):
+      size = int(params["batch_size"])
+    data = records.dataset(
+        self._path, self._types, batch_size=size or self._default_batch_size,
+        shuffle_buffer=self._shuffle_buffer, seed=self._seed,
+        repeat=self._repeat)
+    if self._label is None:
+      return data
+    return data.map(self._split_label)
+
+  def _split_label(self, row):
+    features = dict(row)
+    labels = features.pop(self._label)
+    if self._label_names:
+      labels = tf.gather(tf.constant(self._label_names), labels)
+    return features, labels
+
+
 def _check_split(split):
   if split not in SPLITS:
     raise ValueError(f"`split` must be 'train' or 'eval'. Received: "
@@ -235,7 +336,3 @@ def _model_array(values):
   """A column as fed to models: float32, int64 or str."""
   return values.astype(np.float32) if values.dtype.kind == "f" else values
 
-
-def is_positive_int(value):
-  return isinstance(value, (int, np.integer)) and not isinstance(
-      value, bool) and value > 0

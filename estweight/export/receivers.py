@@ -155,6 +155,17 @@ class UnsupervisedInputReceiver(ServingInputReceiver):
     return super().__new__(cls, features, receiver_tensors, None)
 
 
+class _DefaultingServingInputReceiver(ServingInputReceiver):
+  """A ServingInputReceiver that names the signature to serve as
+  `serving_default` when the model's own default cannot be built for its
+  inputs (see `build_raw_serving_input_receiver_fn(default_signature=)`)."""
+
+  def __new__(cls, features, receiver_tensors, *, default_signature):
+    receiver = super().__new__(cls, features, receiver_tensors)
+    receiver.default_signature = default_signature
+    return receiver
+
+
 SERVING_RECEIVERS = (ServingInputReceiver, TensorServingInputReceiver)
 ALL_RECEIVERS = SERVING_RECEIVERS + (SupervisedInputReceiver,)
 
@@ -227,7 +238,8 @@ def _placeholders(values, default_key, default_batch_size):
   return _placeholder_like(values, default_key, default_batch_size)
 
 
-def build_raw_serving_input_receiver_fn(features, default_batch_size=None):
+def build_raw_serving_input_receiver_fn(features, default_batch_size=None, *,
+                                        default_signature=None):
   """A receiver fn fed the feature tensors directly.
 
   Args:
@@ -235,6 +247,11 @@ def build_raw_serving_input_receiver_fn(features, default_batch_size=None):
       `tf.SparseTensorSpec` or numpy array describing one batch: the dtype
       and the shape after the batch dimension are kept.
     default_batch_size: as in `build_parsing_serving_input_receiver_fn`.
+    default_signature: (estweight only) None, as tf.estimator: a canned
+      classifier or regressor then has no `serving_default`, since its
+      default Classify/Regress signature needs serialized tf.Examples.
+      A signature name such as 'predict': that signature is also exported
+      as `serving_default` when the model's own default is not exported.
 
   Returns:
     A serving_input_receiver_fn whose inputs are named by the feature keys.
@@ -244,11 +261,19 @@ def build_raw_serving_input_receiver_fn(features, default_batch_size=None):
                      "tensor or tf.TensorSpec. Received: "
                      f"features={features!r}.")
   _check_batch_size(default_batch_size)
+  if default_signature is not None and (
+      not isinstance(default_signature, str) or not default_signature):
+    raise ValueError("`default_signature` must be a signature name such as "
+                     "'predict', or None. Received: "
+                     f"default_signature={default_signature!r}.")
 
   def serving_input_receiver_fn():
     placeholders = _placeholders(features, SINGLE_FEATURE_KEY,
                                  default_batch_size)
-    return ServingInputReceiver(placeholders, placeholders)
+    if default_signature is None:
+      return ServingInputReceiver(placeholders, placeholders)
+    return _DefaultingServingInputReceiver(
+        placeholders, placeholders, default_signature=default_signature)
   return serving_input_receiver_fn
 
 

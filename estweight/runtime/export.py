@@ -27,8 +27,16 @@ MODE_ORDER = (ModeKeys.TRAIN, ModeKeys.EVAL, ModeKeys.PREDICT)
 TAGS = {mode: list(_tf_private.export_utils.EXPORT_TAG_MAP[mode]) for mode in MODE_ORDER}
 
 
+DEFAULT_SIGNATURE = "serving_default"
+
+
 def signature_defs(export_graph):
-  """The SignatureDefs of one built export graph."""
+  """The SignatureDefs of one built export graph.
+
+  A receiver with a `default_signature` (see
+  `build_raw_serving_input_receiver_fn`) gets that signature as
+  `serving_default` too when the model's own default was not exported.
+  """
   spec, receiver = export_graph.spec, export_graph.receiver
   with export_graph.graph.as_default():
     outputs = _tf_private.export_utils.export_outputs_for_mode(
@@ -39,6 +47,15 @@ def signature_defs(export_graph):
         receiver.receiver_tensors, outputs,
         getattr(receiver, "receiver_tensors_alternatives", None),
         serving_only=spec.mode == ModeKeys.PREDICT)
+  default = getattr(receiver, "default_signature", None)
+  if default is not None and DEFAULT_SIGNATURE not in signatures:
+    if default not in signatures:
+      raise ValueError(
+          f"The receiver's default_signature={default!r} is not among the "
+          f"exported signatures {sorted(signatures)}.")
+    signatures[DEFAULT_SIGNATURE] = signatures[default]
+    logging.info("Exporting signature %r as %r too (the receiver's "
+                 "default_signature).", default, DEFAULT_SIGNATURE)
   _explain_dropped(outputs, signatures, receiver.receiver_tensors)
   return signatures
 
