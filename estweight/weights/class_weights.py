@@ -19,11 +19,60 @@ from estweight.runtime import files
 CACHE_FILE = "class_weights.json"
 
 
-def count_classes(input_fn, n_classes=None, label_vocabulary=None):
-  """Examples per class in one pass over `input_fn` (which must end)."""
+_BALANCED = "class_weight='balanced'"
+_NO_PASS_FIX = (
+    "pass counts you know: class_weight=estweight.weights."
+    "balanced_class_weight(counts), e.g. with counts=estweight.weights."
+    "count_classes(one_epoch_input_fn), or counted over a bounded sample: "
+    "count_classes(input_fn, max_examples=100000).")
+
+
+def count_classes(input_fn, n_classes=None, label_vocabulary=None, *,
+                  max_examples=None):
+  """Examples per class in one pass over the data of `input_fn`.
+
+  Args:
+    input_fn: an input_fn returning a Dataset of `(features, labels)`
+      batches (or tensors). One that repeats (`repeat()` anywhere in its
+      pipeline) is counted over one pass, its repeats run once; one that
+      never ends otherwise is refused at once.
+    n_classes: number of classes; None: one more than the largest id seen.
+    label_vocabulary: class names when labels are strings.
+    max_examples: None: the whole pass. A number: only the first
+      `max_examples` examples, a bounded sample (the log states the count).
+
+  Returns:
+    int64 array [n_classes] of counts.
+  """
+  return _count(input_fn, n_classes, label_vocabulary,
+                purpose="count_classes", max_examples=max_examples)
+
+
+def _count(input_fn, n_classes, label_vocabulary, *, purpose, params=None,
+           config=None, max_examples=None):
+  """Counts classes over one pass of `input_fn` or its first examples."""
   from estweight.runtime import passes  # pylint: disable=g-import-not-at-top
-  return passes.count_labels(input_fn, n_classes=n_classes,
-                             label_vocabulary=label_vocabulary)
+  from estweight.runtime import preparation  # pylint: disable=g-import-not-at-top
+  if max_examples is None:
+    source = preparation.one_pass(input_fn, purpose=purpose,
+                                  fix=_NO_PASS_FIX)
+  elif isinstance(max_examples, bool) or not isinstance(
+      max_examples, numbers.Integral) or max_examples <= 0:
+    raise ValueError("`max_examples` must be a positive integer or None. "
+                     f"Received: max_examples={max_examples!r}.")
+  else:
+    source = preparation.first_examples(input_fn, int(max_examples))
+  counts = passes.count_labels(source, n_classes=n_classes,
+                               label_vocabulary=label_vocabulary,
+                               params=params, config=config)
+  if max_examples is None:
+    logging.info("%s: counted %d examples in one pass of the input: %s per "
+                 "class.", purpose, counts.sum(), counts.tolist())
+  else:
+    logging.info("%s: counted a sample of the first %d examples of the input "
+                 "(max_examples=%d): %s per class.", purpose, counts.sum(),
+                 max_examples, counts.tolist())
+  return counts
 
 
 def balanced_class_weight(counts) -> dict[int, float]:
@@ -110,11 +159,9 @@ class ClassWeight:
           f"training starts, and {context.model_dir} has no {CACHE_FILE} yet."
           " To fix, train first, or pass class_weight=estweight.weights."
           "balanced_class_weight(counts).")
-    from estweight.runtime import passes  # pylint: disable=g-import-not-at-top
-    counts = passes.count_labels(
-        context.train_input_fn, n_classes=self.n_classes,
-        label_vocabulary=self.label_vocabulary, params=context.params,
-        config=context.config)
+    counts = _count(context.train_input_fn, self.n_classes,
+                    self.label_vocabulary, purpose=_BALANCED,
+                    params=context.params, config=context.config)
     weights = balanced_class_weight(counts)
     self.vector = np.array([weights[i] for i in range(self.n_classes)],
                            np.float32)
