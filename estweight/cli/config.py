@@ -30,8 +30,11 @@ SAVED_CONFIG = "config.json"
 # Sections whose keys are not fixed (their values are passed on as is).
 FREE_FORM = ("data.schema", "data.class_weight", "model.args",
              "model.loss_options", "search.grid")
+# Fields whose value may be of several types, checked by
+# estweight.cli.checks: None, 'balanced' or {class: weight}.
+_ANY_TYPE = {"data.class_weight"}
 # Fields that accept None besides their default's type.
-_OPTIONAL = {"data.class_weight", "driver.eval_steps",
+_OPTIONAL = {"driver.eval_steps",
              "run.save_checkpoints_steps", "run.tf_random_seed",
              "model.learning_rate"}
 
@@ -116,6 +119,8 @@ def _type_name(value):
 
 def _coerce(path, value, default):
   """`value` checked against the default's type (ints are valid floats)."""
+  if path in _ANY_TYPE:
+    return value
   if value is None and (default is None or path in _OPTIONAL):
     return None
   if default is None:
