@@ -49,16 +49,26 @@ def test_regression_loss_with_weight_key(tmp_path, reduction, expected_loss):
   assert result["average_loss"] == pytest.approx(55.0 / 6.0)
 
 
-def test_class_weight_multiplies_example_weights(tmp_path):
+@pytest.mark.parametrize("class_weighted_metrics, accuracy", [
+    # only class 0 right: weight 1 of class x example weights 1+2+3+6 = 12
+    (True, 1.0 / 12.0),
+    # by default metrics use the example weights only: 1 of 1+1+1+2 = 5
+    (False, 1.0 / 5.0),
+])
+def test_class_weight_multiplies_example_weights(tmp_path,
+                                                 class_weighted_metrics,
+                                                 accuracy):
   # Logits all 0 -> predicted class 0. Labels [0,1,2,2]; class weights
   # {0:1, 1:2, 2:3} x example weights [1,1,1,2] = [1, 2, 3, 6].
   fn = ew.make_weighted_model_fn(
       zero_net(3), loss="sparse_softmax_cross_entropy", weight_key="w",
-      class_weight={0: 1.0, 1: 2.0, 2: 3.0},
+      class_weight=ew.ClassWeight(
+          {0: 1.0, 1: 2.0, 2: 3.0},
+          class_weighted_eval_metrics=class_weighted_metrics),
       metrics=["accuracy", "per_class_recall", "average_loss"])
   result = estimator(tmp_path, fn).evaluate(
       dataset([0, 0, 0, 0], np.int64([0, 1, 2, 2]), [1, 1, 1, 2]))
-  assert result["accuracy"] == pytest.approx(1.0 / 12.0)  # only class 0 right
+  assert result["accuracy"] == pytest.approx(accuracy)
   assert result["recall/class_0"] == 1.0
   assert result["recall/class_1"] == 0.0
   assert result["average_loss"] == pytest.approx(np.log(3.0))

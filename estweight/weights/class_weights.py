@@ -5,6 +5,12 @@ the training input by one pass when training starts, then cached in
 `model_dir/class_weights.json` so a resumed or re-evaluated model uses the
 same weights. Class weights multiply example weights (weight_column or the
 third input element): class x importance.
+
+Class weights weigh the training loss (and the `loss`/`average_loss` an
+evaluation reports, the same objective). The other evaluation metrics are
+weighted by the example weights only, so they describe the evaluation data
+as it is; `ClassWeight(..., class_weighted_eval_metrics=True)` weighs them
+by the class weights too.
 """
 from __future__ import annotations
 
@@ -101,14 +107,43 @@ def _check_weight(key, value):
 class ClassWeight:
   """A validated `class_weight` argument; `vector` once resolved.
 
+  Pass one as `class_weight=` (to a canned classifier, a head or
+  `make_weighted_model_fn`) to choose how evaluation is weighted:
+
+      estweight.DNNClassifier(..., class_weight=estweight.weights.ClassWeight(
+          'balanced', class_weighted_eval_metrics=True))
+
   Args:
-    class_weight: None, 'balanced', or a dict keyed by class id (int) or,
-      with a label_vocabulary, by class name. Classes left out weigh 1.
-    n_classes: number of classes.
+    class_weight: None, 'balanced', a dict keyed by class id (int) or, with a
+      label_vocabulary, by class name (classes left out weigh 1), or another
+      `ClassWeight` (its weights and option are taken over).
+    n_classes: number of classes; None until a model binds it (a head or
+      the factory passes its own).
     label_vocabulary: class names, if labels are strings.
+    class_weighted_eval_metrics: False (the default): evaluation metrics
+      other than the losses are weighted by example weights only. True: by
+      class x example weights, as the loss is (then accuracy is
+      class-balanced, `label/mean` the weighted share of each class).
+      Per-class recall and balanced accuracy are the same either way.
   """
 
-  def __init__(self, class_weight, n_classes, label_vocabulary=None):
+  def __init__(self, class_weight, n_classes=None, label_vocabulary=None, *,
+               class_weighted_eval_metrics=None):
+    if isinstance(class_weight, ClassWeight):
+      if class_weighted_eval_metrics is None:
+        class_weighted_eval_metrics = class_weight.class_weighted_eval_metrics
+      class_weight = class_weight.spec
+    if class_weighted_eval_metrics is None:
+      class_weighted_eval_metrics = False
+    if not isinstance(class_weighted_eval_metrics, bool):
+      raise ValueError("`class_weighted_eval_metrics` must be True or False. "
+                       "Received: class_weighted_eval_metrics="
+                       f"{class_weighted_eval_metrics!r}.")
+    if class_weight is None and class_weighted_eval_metrics:
+      raise ValueError("`class_weighted_eval_metrics=True` needs class "
+                       "weights. Received: class_weight=None.")
+    self.spec = class_weight
+    self.class_weighted_eval_metrics = class_weighted_eval_metrics
     self.balanced = class_weight == "balanced"
     self.n_classes = n_classes
     self.label_vocabulary = (tuple(label_vocabulary)
@@ -120,9 +155,13 @@ class ClassWeight:
       raise ValueError("`class_weight` must be None, 'balanced' or a dict "
                        "{class: weight}. Received: class_weight="
                        f"{class_weight!r}.")
+    values = {key: _check_weight(key, value)
+              for key, value in class_weight.items()}
+    if n_classes is None:
+      return  # the keys are checked once a model binds n_classes
     vector = np.ones(n_classes, np.float32)
-    for key, value in class_weight.items():
-      vector[self._index(key, class_weight)] = _check_weight(key, value)
+    for key, value in values.items():
+      vector[self._index(key, class_weight)] = value
     self.vector = vector
 
   def _index(self, key, class_weight):
@@ -142,7 +181,7 @@ class ClassWeight:
 
   @property
   def active(self) -> bool:
-    return self.balanced or self.vector is not None
+    return self.spec is not None
 
   # ------------------------------------------------------- 'balanced' only
   def resolve(self, context) -> None:
@@ -188,6 +227,10 @@ class ClassWeight:
 
   def require_vector(self):
     """The weight vector; 'balanced' is resolved for the graph being built."""
+    if self.n_classes is None:
+      raise ValueError("This ClassWeight has no n_classes yet; pass it as "
+                       "`class_weight=` to a classifier, a head or "
+                       "make_weighted_model_fn, which bind their own.")
     if self.balanced and self.vector is None:
       from estweight.runtime import preparation  # pylint: disable=g-import-not-at-top
       context = preparation.current()

@@ -11,11 +11,12 @@ from estweight.spec import EstimatorSpec
 from estweight.weights import class_weights as class_weights_lib
 from estweight.weights import dynamic as dynamic_lib
 from estweight.weights import losses as losses_lib
+from estweight.weights import metrics as class_metrics_lib
 
 _v1 = tf.compat.v1
 _km = tf_keras.metrics
 METRICS = ("accuracy", "auc", "precision", "recall", "per_class_recall",
-           "average_loss")
+           "balanced_accuracy", "average_loss")
 
 
 def make_weighted_model_fn(network_fn, *, loss, class_weight=None,
@@ -42,9 +43,12 @@ def make_weighted_model_fn(network_fn, *, loss, class_weight=None,
       (Σw·l/batch_size) or 'sum'.
     optimizer: name, instance, class or callable (as canned estimators).
     learning_rate: for optimizer names; `None` = the optimizer's default.
-    metrics: names from METRICS; all are weighted. Default: accuracy,
-      average_loss (+ auc, precision, recall when binary) for
-      classification, average_loss for regression.
+    metrics: names from METRICS. Default: accuracy, average_loss (+ auc,
+      precision, recall when binary; + per_class_recall, balanced_accuracy
+      with class weights) for classification, average_loss for regression.
+      `average_loss` (Σw·l/Σw) is weighted as the loss is; the others by
+      the example weights only, unless `class_weight` is a
+      `ClassWeight(..., class_weighted_eval_metrics=True)`.
     loss_options: keyword options of the loss, e.g. {'gamma': 2.0,
       'alpha': 0.25} for 'focal' or {'delta': 1.0} for 'huber'.
     n_classes: number of classes, if not the logits' last dimension (1
@@ -100,20 +104,25 @@ def make_weighted_model_fn(network_fn, *, loss, class_weight=None,
     sample_weight = _example_weights(features, weights, weight_key)
     ids = _class_ids(labels, loss) if classification else None
     cw = resolve_class_weight(k)
+    metric_weight = sample_weight
     if cw is not None and cw.active:
       per_class = tf.gather(tf.constant(cw.require_vector()), ids)
       sample_weight = per_class if sample_weight is None else (
           per_class * sample_weight)
+      if cw.class_weighted_eval_metrics:
+        metric_weight = sample_weight
     update = None
     if dynamic is not None and mode == ModeKeys.TRAIN:
       dyn, update = dynamic.build(ids, per_example, k)
       sample_weight = dyn if sample_weight is None else dyn * sample_weight
     total = losses_lib.reduce_loss(per_example, sample_weight, reduction)
     if mode == ModeKeys.EVAL:
+      names = _metric_names(metrics, classification, k,
+                            cw is not None and cw.active)
       return EstimatorSpec(mode, loss=total, predictions=predictions,
                            eval_metric_ops=_metrics(
-                               metrics, classification, k, ids, predictions,
-                               per_example, sample_weight))
+                               names, classification, k, ids, predictions,
+                               per_example, sample_weight, metric_weight))
     train_op = _train_op(optimizer, learning_rate, total)
     extra = _v1.get_collection(_v1.GraphKeys.UPDATE_OPS)
     if update is not None or extra:
@@ -170,19 +179,32 @@ def _example_weights(features, weights, weight_key):
     return tf.identity(weights)
 
 
-def _metrics(names, classification, k, ids, predictions, per_example, w):
-  if names is None:
-    names = ["average_loss"]
-    if classification:
-      names.append("accuracy")
-      if k == 2:
-        names += ["auc", "precision", "recall"]
+def _metric_names(names, classification, k, class_weighted):
+  if names is not None:
+    return names
+  names = ["average_loss"]
+  if classification:
+    names.append("accuracy")
+    if k == 2:
+      names += ["auc", "precision", "recall"]
+    if class_weighted:
+      names += ["per_class_recall", "balanced_accuracy"]
+  return names
+
+
+def _metrics(names, classification, k, ids, predictions, per_example,
+             loss_weight, w):
+  """Eval metrics: average_loss weighted by `loss_weight` (as the loss), the
+  others by `w`; None means unweighted."""
+  loss_weight = (tf.ones_like(per_example) if loss_weight is None
+                 else loss_weight)
   w = tf.ones_like(per_example) if w is None else w
   total_weight = tf.reduce_sum(w)
   out = {}
   if "average_loss" in names:
     out["average_loss"] = _updated(_km.Mean(name="average_loss"),
-                                   values=per_example, sample_weight=w)
+                                   values=per_example,
+                                   sample_weight=loss_weight)
   if classification:
     class_ids = tf.cast(tf.reshape(predictions["class_ids"], [-1]), tf.int32)
     if "accuracy" in names:
@@ -202,13 +224,13 @@ def _metrics(names, classification, k, ids, predictions, per_example, w):
         raise ValueError("Metric 'auc' needs a binary model.")
       out["auc"] = _updated(_km.AUC(name="auc"), y_true=ids, y_pred=score,
                             sample_weight=w)
-    if "per_class_recall" in names:
-      for c in range(k):
-        in_class = tf.cast(tf.equal(ids, c), tf.float32)
-        out[f"recall/class_{c}"] = _updated(
-            _km.Mean(name=f"recall_class_{c}"),
-            values=tf.cast(tf.equal(class_ids, c), tf.float32),
-            sample_weight=w * in_class)
+    if "per_class_recall" in names or "balanced_accuracy" in names:
+      recalls = class_metrics_lib.class_recall_metrics(ids, class_ids, w, k)
+      balanced = recalls.pop(class_metrics_lib.BALANCED_ACCURACY)
+      if "per_class_recall" in names:
+        out.update(recalls)
+      if "balanced_accuracy" in names:
+        out[class_metrics_lib.BALANCED_ACCURACY] = balanced
   # All-zero eval weights make every weighted metric undefined: fail loudly.
   weight_sum = _km.Sum(name="weight_sum")
   update = weight_sum.update_state(total_weight)
@@ -217,9 +239,14 @@ def _metrics(names, classification, k, ids, predictions, per_example, w):
       weight_sum.result(), message="All example weights in the evaluation "
       "data are zero, so weighted metrics are undefined")
   for key, metric in list(out.items()):
-    update_op = _update_of(metric, update)  # not under the check below
+    if isinstance(metric, tuple):  # balanced accuracy: read from the recalls
+      value = metric[0]
+      update_op = tf.group(*[_update_of(m, update) for m in recalls.values()])
+    else:
+      value = metric.result()
+      update_op = _update_of(metric, update)  # not under the check below
     with tf.control_dependencies([check]):
-      out[key] = (tf.identity(metric.result()), update_op)
+      out[key] = (tf.identity(value), update_op)
   return out
 
 

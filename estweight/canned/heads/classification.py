@@ -10,6 +10,7 @@ from estweight.canned.keys import MetricKeys
 from estweight.canned.keys import PredictionKeys as P
 from estweight.export import outputs as export_outputs_lib
 from estweight.weights import class_weights as class_weights_lib
+from estweight.weights import metrics as class_metrics_lib
 
 _v1 = tf.compat.v1
 _km = tf_keras.metrics
@@ -47,14 +48,35 @@ class _ClassHead(base.Head):
         class_weight, n_classes, self._label_vocabulary)
 
   def _unweighted_loss_and_weights(self, logits, labels, features):
+    unweighted, loss_weights, _ = self._loss_and_metric_weights(
+        logits, labels, features)
+    return unweighted, loss_weights
+
+  def _loss_and_metric_weights(self, logits, labels, features):
+    """(per-example loss, loss weights, metric weights).
+
+    Class weight x example weight (x importance) weighs the loss; the other
+    eval metrics get the example weights alone unless
+    `class_weighted_eval_metrics`, so they describe the evaluation data.
+    """
     unweighted, weights = super()._unweighted_loss_and_weights(
         logits, labels, features)
     if not self.class_weight.active:
-      return unweighted, weights
-    # Class weight x example weight (x importance): one weight per example.
+      return unweighted, weights, weights
     table = tf.constant(self.class_weight.require_vector(), tf.float32)
     per_class = tf.gather(table, tf.cast(labels, tf.int32))
-    return unweighted, per_class * weights
+    weighted = per_class * weights
+    return unweighted, weighted, (
+        weighted if self.class_weight.class_weighted_eval_metrics
+        else weights)
+
+  def _class_metrics(self, labels, class_ids, weights):
+    """recall/class_<k> and balanced_accuracy, for class-weighted heads."""
+    if not self.class_weight.active:
+      return {}
+    return class_metrics_lib.class_recall_metrics(
+        labels, class_ids, None if isinstance(weights, float) else weights,
+        self._n_classes, key=self._key)
 
   @property
   def n_classes(self):
@@ -197,7 +219,7 @@ class BinaryClassHead(_ClassHead):
   def eval_metric_ops(self, features, logits, labels, regularization_losses):
     preds = self.predictions(logits)
     labels = self._processed_labels(logits, labels)
-    unweighted, weights = self._unweighted_loss_and_weights(
+    unweighted, loss_weights, weights = self._loss_and_metric_weights(
         logits, labels, features)
     w = None if isinstance(weights, float) else weights
     class_ids = preds[P.CLASS_IDS]
@@ -205,13 +227,16 @@ class BinaryClassHead(_ClassHead):
     k = self._key
     if self._v1_metrics:
       return {**v1_metrics.binary(k, labels, logistic, class_ids, weights,
-                                  unweighted, self._thresholds),
-              **v1_metrics.regularization(k, regularization_losses)}
+                                  unweighted, self._thresholds,
+                                  loss_weights=loss_weights),
+              **v1_metrics.regularization(k, regularization_losses),
+              **self._class_metrics(labels, class_ids, weights)}
     metrics = {}
     with tf.name_scope("metrics"):
       metrics[k(MetricKeys.LOSS_MEAN)] = _updated(
           _km.Mean(name=MetricKeys.LOSS_MEAN), values=unweighted,
-          sample_weight=w)
+          sample_weight=(None if isinstance(loss_weights, float)
+                         else loss_weights))
       for key, cls in ((MetricKeys.ACCURACY, _km.Accuracy),
                        (MetricKeys.PRECISION, _km.Precision),
                        (MetricKeys.RECALL, _km.Recall)):
@@ -247,6 +272,7 @@ class BinaryClassHead(_ClassHead):
           metrics[k(key % t)] = _updated(cls(name=key % t, **{arg: t}),
                                          y_true=labels, y_pred=logistic,
                                          sample_weight=w)
+      metrics.update(self._class_metrics(labels, class_ids, weights))
     return metrics
 
 
@@ -305,24 +331,28 @@ class MultiClassHead(_ClassHead):
   def eval_metric_ops(self, features, logits, labels, regularization_losses):
     preds = self.predictions(logits)
     labels = self._processed_labels(logits, labels)
-    unweighted, weights = self._unweighted_loss_and_weights(
+    unweighted, loss_weights, weights = self._loss_and_metric_weights(
         logits, labels, features)
     w = None if isinstance(weights, float) else weights
+    class_ids = preds[P.CLASS_IDS]
     k = self._key
     if self._v1_metrics:
-      return {**v1_metrics.multi_class(k, labels, preds[P.CLASS_IDS], weights,
-                                       unweighted),
-              **v1_metrics.regularization(k, regularization_losses)}
+      return {**v1_metrics.multi_class(k, labels, class_ids, weights,
+                                       unweighted, loss_weights=loss_weights),
+              **v1_metrics.regularization(k, regularization_losses),
+              **self._class_metrics(labels, class_ids, weights)}
     with tf.name_scope("metrics"):
       metrics = {
           k(MetricKeys.LOSS_MEAN): _updated(
               _km.Mean(name=MetricKeys.LOSS_MEAN), values=unweighted,
-              sample_weight=w),
+              sample_weight=(None if isinstance(loss_weights, float)
+                             else loss_weights)),
           k(MetricKeys.ACCURACY): _updated(
               _km.Accuracy(name=MetricKeys.ACCURACY), y_true=labels,
-              y_pred=preds[P.CLASS_IDS], sample_weight=w),
+              y_pred=class_ids, sample_weight=w),
       }
       _add_regularization_metric(metrics, k, regularization_losses)
+      metrics.update(self._class_metrics(labels, class_ids, weights))
     return metrics
 
 

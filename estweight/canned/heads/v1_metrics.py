@@ -20,12 +20,16 @@ def _mean_of(values, weights, name):
 
 
 def binary(key, labels, logistic, class_ids, weights, unreduced,
-           thresholds=()):
-  """Binary-head metrics; `labels` are float 0/1 of shape [batch, 1]."""
+           thresholds=(), loss_weights=None):
+  """Binary-head metrics; `labels` are float 0/1 of shape [batch, 1].
+
+  `loss_weights` (default `weights`) weigh `average_loss` only.
+  """
+  loss_weights = weights if loss_weights is None else loss_weights
   labels_mean = _mean_of(labels, weights, MetricKeys.LABEL_MEAN)
   value, update = labels_mean
   out = {
-      key(MetricKeys.LOSS_MEAN): _m.mean(unreduced, weights=weights,
+      key(MetricKeys.LOSS_MEAN): _m.mean(unreduced, weights=loss_weights,
                                          name=MetricKeys.LOSS_MEAN),
       key(MetricKeys.ACCURACY): _m.accuracy(labels, class_ids,
                                             weights=weights),
@@ -53,9 +57,12 @@ def binary(key, labels, logistic, class_ids, weights, unreduced,
   return out
 
 
-def multi_class(key, labels, class_ids, weights, unreduced):
+def multi_class(key, labels, class_ids, weights, unreduced,
+                loss_weights=None):
+  """Multi-class-head metrics; `loss_weights` as in `binary`."""
+  loss_weights = weights if loss_weights is None else loss_weights
   return {
-      key(MetricKeys.LOSS_MEAN): _m.mean(unreduced, weights=weights,
+      key(MetricKeys.LOSS_MEAN): _m.mean(unreduced, weights=loss_weights,
                                          name=MetricKeys.LOSS_MEAN),
       key(MetricKeys.ACCURACY): _m.accuracy(labels, class_ids,
                                             weights=weights),
