@@ -186,6 +186,7 @@ class Estimator:
     return public_model_fn
 
   def eval_dir(self, name: str | None = None) -> str:
+    """model_dir/eval (no `name`) or model_dir/eval_<name>."""
     return os.path.join(self._model_dir,
                         "eval" if not name else "eval_" + name)
 
@@ -331,6 +332,23 @@ class Estimator:
                name: str | None = None) -> dict[str, Any]:
     """Evaluates the model on `steps` batches (`None`: until end of input).
 
+    Args:
+      input_fn: returns the evaluation (features, labels[, weights]).
+      steps: batches to evaluate; None: until input_fn's data end.
+      hooks: SessionRunHooks for the evaluation.
+      checkpoint_path: a checkpoint prefix or a directory holding one;
+        None: the latest checkpoint in model_dir (initial or warm-started
+        values if there is none).
+      name: the results are written to model_dir/eval_<name> (an empty
+        name: model_dir/eval). None: model_dir/eval when this evaluation
+        continues its history, a checkpoint of model_dir at a step no lower
+        than the last one recorded there; otherwise its own directory:
+        eval_best for model_dir/best/ (eval_<dirname> for any other
+        directory), eval_model.ckpt-<N> for an older checkpoint of
+        model_dir. tf.estimator wrote every evaluation into eval/, so
+        evaluating an older checkpoint broke the curve and the records
+        early stopping and exporters read.
+
     Returns:
       A dict of the spec's metrics plus `loss` (mean of the batch losses)
       and `global_step` (the evaluated checkpoint's step).
@@ -345,7 +363,8 @@ class Estimator:
     follows_latest = checkpoint_path is None
     checkpoint_path, _ = self._checkpoint_for_inference(checkpoint_path,
                                                         "evaluate")
-    logging.info("Starting evaluation.")
+    if checkpoint_path:
+      logging.info("Starting evaluation of checkpoint %s.", checkpoint_path)
     for attempt in range(3):
       try:
         results = self._runner.evaluate(
@@ -365,6 +384,15 @@ class Estimator:
     global_step = int(results[evaluate_lib.GLOBAL_STEP_KEY])
     logging.info("Saving dict for global step %d: %s", global_step,
                  ", ".join(f"{k} = {v}" for k, v in sorted(results.items())))
+    if name is None:
+      name = evaluate_lib.eval_name_for(
+          checkpoint_path, global_step, model_dir=self._model_dir,
+          default_eval_dir=self.eval_dir())
+      if name is not None:
+        logging.info(
+            "Recording this evaluation of %s in %s: %s only moves forward "
+            "in steps (pass name= to choose).", checkpoint_path or
+            "the initial values", self.eval_dir(name), self.eval_dir())
     evaluate_lib.write_eval_summary(self.eval_dir(name), results, global_step,
                                     checkpoint_path)
     return results
@@ -400,6 +428,8 @@ class Estimator:
     inputs_lib.validate_input_fn(input_fn)
     checkpoint_path, warm = self._checkpoint_for_inference(checkpoint_path,
                                                            "predict")
+    if checkpoint_path:
+      logging.info("Predicting with checkpoint %s.", checkpoint_path)
     mode_graph = self._build(input_fn, ModeKeys.PREDICT, warm)
     if not mode_graph.input_hooks:
       logging.warning("Input graph does not use tf.data.Dataset; predict "

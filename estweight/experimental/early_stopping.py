@@ -7,7 +7,10 @@ each in the eval dir), not event files, and fix the 2.15 traps:
   the same hook object is reused);
 - the condition is checked once when the session starts, so a train() after
   an early stop returns at once instead of training one more step;
-- a metric missing from the evaluations is a clear error, not a KeyError.
+- a metric missing from the evaluations is a clear error, not a KeyError;
+- an eval dir whose records go back in steps (older estweight versions
+  appended evaluations of older checkpoints there) is read as the forward
+  history it was meant to be (`runtime.evaluate.read_eval_records`).
 """
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ import os
 import tensorflow as tf
 from absl import logging
 
+from estweight.runtime import evaluate as evaluate_lib
 from estweight.runtime import fn_args as fn_args_lib
 
 _v1 = tf.compat.v1
@@ -233,18 +234,25 @@ class BestExporter(Exporter):
     return result
 
   def _best_from_events(self, before_step):
-    """The best evaluation in the event files, before global step `before_step`."""
+    """The best evaluation in the event files, before global step
+    `before_step`; read as a forward history (an evaluation at a lower step
+    than an earlier one, of an older checkpoint, is skipped)."""
     if not self._event_file_pattern:
       return None
-    best = None
     pattern = os.path.join(self._model_dir, self._event_file_pattern)
+    written = []
     for path in sorted(tf.io.gfile.glob(pattern)):
       for event in _v1.train.summary_iterator(path):
-        if before_step is not None and event.step >= before_step:
-          continue
         result = {v.tag: v.simple_value for v in event.summary.value
                   if v.HasField("simple_value")}
-        if result and (best is None or self._compare_fn(
-            best_eval_result=best, current_eval_result=result)):
-          best = result
+        if result:
+          written.append((event.step, result))
+    best = None
+    for step, result in evaluate_lib.forward_history(
+        written, source=pattern).items():
+      if before_step is not None and step >= before_step:
+        continue
+      if best is None or self._compare_fn(best_eval_result=best,
+                                          current_eval_result=result):
+        best = result
     return best

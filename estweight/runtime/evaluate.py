@@ -221,19 +221,85 @@ def append_eval_record(eval_dir, results, global_step):
 
 
 def read_eval_records(eval_dir):
-  """{global_step: metrics} from an eval dir (later lines win)."""
+  """{global_step: metrics} from an eval dir, a history moving forward.
+
+  A record at the same step as the one before replaces it (a re-evaluation
+  of the same checkpoint); a record at a lower step than an earlier one is
+  skipped: earlier estweight versions appended evaluations of older
+  checkpoints (`--checkpoint=<model_dir>/best`) here, after newer ones.
+  """
   path = os.path.join(eval_dir, EVAL_LOG)
-  out = {}
   if not os.path.exists(path):
-    return out
+    return {}
   with open(path) as f:
-    for line in f:
-      line = line.strip()
-      if not line:
-        continue
-      try:
-        record = json.loads(line)
-      except ValueError:
-        continue  # a line cut by a kill
-      out[int(record["global_step"])] = record
-  return dict(sorted(out.items()))
+    lines = f.readlines()
+  records = []
+  for line in lines:
+    line = line.strip()
+    if not line:
+      continue
+    try:
+      record = json.loads(line)
+    except ValueError:
+      continue  # a line cut by a kill
+    records.append((int(record["global_step"]), record))
+  return forward_history(records, source=path)
+
+
+_warned_backward = set()
+
+
+def forward_history(records, *, source):
+  """{step: record} of `(step, record)` pairs in the order they were
+  written, keeping a forward-moving history: later wins at the same step,
+  a step below an earlier one is skipped (once logged per `source`)."""
+  out, last, skipped = {}, None, []
+  for step, record in records:
+    if last is not None and step < last:
+      skipped.append(step)
+      continue
+    out[step] = record
+    last = step
+  if skipped and source not in _warned_backward:
+    _warned_backward.add(source)
+    logging.warning(
+        "%s records evaluations at steps %s after a later step; they are "
+        "evaluations of older checkpoints and are skipped (evaluations of "
+        "other checkpoints than the latest now go to eval_<name>/).",
+        source, sorted(set(skipped)))
+  return out
+
+
+def last_recorded_step(eval_dir):
+  """The highest step recorded in `eval_dir`'s metrics.jsonl, or None."""
+  records = read_eval_records(eval_dir)
+  return max(records) if records else None
+
+
+def _same_dir(a, b):
+  if "://" in a or "://" in b:
+    return a.rstrip("/") == b.rstrip("/")
+  return os.path.realpath(a) == os.path.realpath(b)
+
+
+def eval_name_for(checkpoint_path, global_step, *, model_dir,
+                  default_eval_dir):
+  """The `name` of an evaluation given none: None for `default_eval_dir`
+  (model_dir/eval/), else the suffix of its own `eval_<name>/`.
+
+  eval/ (and its metrics.jsonl, which early stopping and exporters read)
+  only moves forward: it gets evaluations of model_dir's own checkpoints
+  (or of the initial values) at a step no lower than the last one it
+  recorded. A checkpoint in another directory goes to eval_<that
+  directory's name> (`eval_best` for model_dir/best/), an older checkpoint
+  of model_dir to eval_<its file name> (`eval_model.ckpt-100`), the initial
+  values below a recorded step to `eval_initial`.
+  """
+  if checkpoint_path:
+    directory = os.path.dirname(os.fspath(checkpoint_path)).rstrip("/")
+    if not _same_dir(directory, os.fspath(model_dir)):
+      return os.path.basename(directory) or "checkpoint"
+  last = last_recorded_step(default_eval_dir)
+  if last is None or global_step >= last:
+    return None
+  return os.path.basename(checkpoint_path) if checkpoint_path else "initial"
