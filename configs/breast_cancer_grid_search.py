@@ -6,6 +6,8 @@ shorter schedule; every grid point is a resumable trial in
 
     estweight search --config=configs/breast_cancer_grid_search.py \
         --model_dir=runs/breast_cancer_search
+
+Needs scikit-learn for the data: pip install "estweight[examples]".
 """
 import os
 import importlib.util

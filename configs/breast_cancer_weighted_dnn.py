@@ -9,6 +9,8 @@ watches the evaluation AUC.
 
     estweight train --config=configs/breast_cancer_weighted_dnn.py \
         --model_dir=runs/breast_cancer
+
+Needs scikit-learn for the data: pip install "estweight[examples]".
 """
 
 

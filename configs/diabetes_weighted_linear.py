@@ -7,6 +7,8 @@ weighted so that both sexes count equally in the loss and the metrics
 
     estweight train --config=configs/diabetes_weighted_linear.py \
         --model_dir=runs/diabetes
+
+Needs scikit-learn for the data: pip install "estweight[examples]".
 """
 
 

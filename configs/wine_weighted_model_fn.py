@@ -8,6 +8,8 @@ accuracy, per-class recall and average loss as metrics.
 
     estweight train --config=configs/wine_weighted_model_fn.py \
         --model_dir=runs/wine
+
+Needs scikit-learn for the data: pip install "estweight[examples]".
 """
 
 
