@@ -1,7 +1,10 @@
-"""grid_search: trials, results files, resume, parallel workers, errors."""
+"""grid_search: trials, results files, HParams, progress, resume, parallel
+workers, errors. (Workers that die: test_driver_grid_workers.py.)"""
 import csv
 import json
+import logging
 import os
+import re
 
 import numpy as np
 import pytest
@@ -9,6 +12,7 @@ import tensorflow as tf
 
 import estweight
 from estweight import driver
+from estweight.driver import grid as grid_lib
 from support import models
 
 X = np.linspace(-1, 1, 32).astype(np.float32)
@@ -19,7 +23,7 @@ GRID = {"learning_rate": [0.0, 0.05], "batch_size": [4, 8]}
 def estimator_fn(params, run_config):
   return estweight.Estimator(
       models.scalar_model_fn, config=run_config.replace(
-          log_step_count_steps=None),
+          log_step_count_steps=5),
       params={"learning_rate": params["learning_rate"]})
 
 
@@ -32,16 +36,42 @@ def eval_input():
   return tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(16)
 
 
-def search(model_dir, **kwargs):
+def search(model_dir, *, estimator_fn=estimator_fn, grid=None, **kwargs):
   args = dict(model_dir=str(model_dir), metric="loss", mode="min",
               steps_per_iteration=5, max_steps=10)
   args.update(kwargs)
-  return driver.grid_search(estimator_fn, GRID, train_input, eval_input,
-                            **args)
+  return driver.grid_search(estimator_fn, grid or GRID, train_input,
+                            eval_input, **args)
 
 
-def test_every_combination_runs_and_the_best_is_reported(tmp_path):
-  result = search(tmp_path)
+class _Lines(logging.Handler):
+
+  def __init__(self):
+    super().__init__(logging.INFO)
+    self.lines = []
+
+  def emit(self, record):
+    self.lines.append(record.getMessage())
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+  """One sequential search, with the lines it logged."""
+  model_dir = tmp_path_factory.mktemp("grid")
+  absl_logger = logging.getLogger("absl")
+  handler, level = _Lines(), absl_logger.level
+  absl_logger.addHandler(handler)
+  absl_logger.setLevel(logging.INFO)
+  try:
+    result = search(model_dir)
+  finally:
+    absl_logger.removeHandler(handler)
+    absl_logger.setLevel(level)
+  return model_dir, result, handler.lines
+
+
+def test_every_combination_runs_and_the_best_is_reported(finished):
+  tmp_path, result, _ = finished
   assert [t["params"] for t in result.trials] == [
       {"learning_rate": 0.0, "batch_size": 4},
       {"learning_rate": 0.0, "batch_size": 8},
@@ -67,11 +97,24 @@ def test_rerun_skips_finished_trials(tmp_path):
   assert len(again.trials) == 4
 
 
-def test_parallel_workers_give_the_same_results(tmp_path):
-  serial = search(tmp_path / "serial")
+def test_parallel_workers_give_the_same_results(tmp_path, finished, caplog):
+  _, serial, _ = finished
+  caplog.set_level("INFO")
   parallel = search(tmp_path / "parallel", workers=2)
   assert [t["score"] for t in parallel.trials] == pytest.approx(
       [t["score"] for t in serial.trials])
+  # The workers' lines reach this process, each naming its trial.
+  lines = [r.getMessage() for r in caplog.records
+           if r.process != os.getpid()]
+  for trial in range(1, 5):
+    assert [l for l in lines if re.fullmatch(
+        rf"trial {trial}/4 \| step (5|10) \| loss \d+\.\d{{4}} .*", l)], lines
+  done = [r.getMessage() for r in caplog.records
+          if r.process == os.getpid() and " | done in " in r.getMessage()]
+  assert len(done) == 4
+  assert all(re.fullmatch(r"trial [1-4]/4 \| done in \d:\d\d:\d\d: best loss "
+                          r"\d\.\d{4} at step (5|10) \| [1-4]/4 trials done"
+                          r"( \| eta \d:\d\d:\d\d)?", l) for l in done), done
 
 
 @pytest.mark.parametrize("kwargs, pattern", [
@@ -101,6 +144,79 @@ def test_unknown_metric_fails_before_training(tmp_path):
   assert not os.path.exists(tmp_path / "trial_0" / "checkpoint")
 
 
-def test_grid_summary_png_is_written(tmp_path):
-  search(tmp_path)
+def test_grid_summary_png_is_written(finished):
+  tmp_path, _, _ = finished
   assert (tmp_path / "grid_summary.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_progress_lines_name_the_trial(finished):
+  _, result, lines = finished
+  started = [l for l in lines if " | started in " in l]
+  assert [l.split(" | ")[0] for l in started] == [
+      "trial 1/4", "trial 2/4", "trial 3/4", "trial 4/4"]
+  assert started[2].endswith("trial_2: learning_rate=0.05, batch_size=4")
+  # Progress lines (log_step_count_steps=5) carry the trial.
+  assert [l for l in lines if l.startswith("trial 3/4 | step 10 | loss ")]
+  done = [l for l in lines if " | done in " in l]
+  assert len(done) == 4
+  score = result.trials[3]["score"]
+  assert done[3].startswith(
+      f"trial 4/4 | done in 0:00:") and done[3].endswith(
+          f": best loss {score:.4f} at step 10 | 4/4 trials done")
+  assert all(" | eta " in l for l in done[:3])
+
+
+def test_eta_is_the_mean_trial_time_spread_over_the_workers(caplog):
+  caplog.set_level("INFO")
+  progress = grid_lib._Progress(total=9, pending=7, workers=2,
+                                metric="auc")
+  progress.finished({"trial": 2, "score": 0.96712, "best_step": 400,
+                     "seconds": 40.0}, done=3)
+  progress.finished({"trial": 3, "score": 0.9851, "best_step": 300,
+                     "seconds": 60.0}, done=4)
+  for _ in range(4):
+    progress.finished({"trial": 4, "score": 0.5, "best_step": 1,
+                       "seconds": 50.0}, done=5)
+  progress.finished({"trial": 8, "score": 0.5, "best_step": 1,
+                     "seconds": 50.0}, done=9)
+  lines = [r.getMessage() for r in caplog.records]
+  # 6 trials left, 40 s each so far, 2 workers: 6 * 40 / 2 = 120 s.
+  assert lines[0] == ("trial 3/9 | done in 0:00:40: best auc 0.9671 at step "
+                      "400 | 3/9 trials done | eta 0:02:00")
+  # 5 left, mean (40 + 60) / 2 = 50 s: 5 * 50 / 2 = 125 s.
+  assert lines[1].endswith("4/9 trials done | eta 0:02:05")
+  # 1 left, one worker busy: 50 s.
+  assert lines[5].endswith("| eta 0:00:50")
+  assert lines[6] == ("trial 9/9 | done in 0:00:50: best auc 0.5000 at step "
+                      "1 | 9/9 trials done")
+
+
+def test_hparams_summary_has_the_grid_and_every_trial(finished):
+  from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
+  from tensorboard.plugins.hparams import plugin_data_pb2  # pylint: disable=g-import-not-at-top
+  tmp_path, result, _ = finished
+
+  def plugin_data(run, tag):
+    acc = event_accumulator.EventAccumulator(
+        str(tmp_path / "hparams" / run),
+        size_guidance={event_accumulator.TENSORS: 0})
+    acc.Reload()
+    data = plugin_data_pb2.HParamsPluginData()
+    data.ParseFromString(acc.SummaryMetadata(tag).plugin_data.content)
+    return data, acc
+
+  experiment, _ = plugin_data("", "_hparams_/experiment")
+  infos = {h.name: [v.number_value for v in h.domain_discrete.values]
+           for h in experiment.experiment.hparam_infos}
+  assert infos == {"learning_rate": [0.0, 0.05], "batch_size": [4.0, 8.0]}
+  assert [m.name.tag for m in experiment.experiment.metric_infos] == [
+      "loss", "mean_prediction"]
+  for trial in result.trials:
+    start, acc = plugin_data(f"trial_{trial['trial']}",
+                             "_hparams_/session_start_info")
+    assert {k: v.number_value for k, v in
+            start.session_start_info.hparams.items()} == trial["params"]
+    assert start.session_start_info.group_name == f"trial_{trial['trial']}"
+    [loss] = acc.Scalars("loss")
+    assert (loss.step, loss.value) == (trial["best_step"], pytest.approx(
+        trial["score"]))

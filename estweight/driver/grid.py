@@ -5,25 +5,35 @@ interrupted trial resumes from its own checkpoint and state, and finished
 trials (recorded in `results.json`) are skipped on a rerun. Results are
 rewritten atomically after every trial as `results.json` and `results.csv`.
 
+The finished grid is also drawn (`grid_summary.png`) and written as a
+TensorBoard HParams summary (`model_dir/hparams/`).
+
+Progress: each trial's lines carry it (`trial 3/9 | step 200 | loss ...`),
+and every finished trial logs its result, how many are done and the ETA of
+the whole search.
+
 Why not Optuna: a grid is a fixed enumeration, and every piece of state a
 resume needs already lives in the trial directories; a study database would
 add a dependency and a second source of truth without changing a result.
-Parallel trials run in worker processes (`workers > 1`; the functions
-passed must then be importable, i.e. defined at module level).
+Parallel trials run in worker processes (`workers > 1`, see workers.py; the
+functions passed must then be importable, i.e. defined at module level, and
+a script must call grid_search under `if __name__ == "__main__":`).
 """
 from __future__ import annotations
 
 import copy
 import csv
 import dataclasses
+import datetime
 import io
 import itertools
-import multiprocessing
 import os
+import time
 
-from absl import logging
-
+from estweight import _logging as logging
+from estweight.driver import hparams as hparams_lib
 from estweight.driver import plots
+from estweight.driver import workers as workers_lib
 from estweight.driver.early_stopping import EarlyStopping
 from estweight.driver.loop import run_iterations
 from estweight.runtime import files
@@ -64,23 +74,30 @@ def _with_params(input_fn, params):
   return bound
 
 
+def _label(index, total):
+  return f"trial {index + 1}/{total}"
+
+
 def _run_trial(job):
   """Runs (or resumes) one trial; returns its summary dict."""
   from estweight import run_config as run_config_lib  # pylint: disable=g-import-not-at-top
   from estweight.estimator import Estimator  # pylint: disable=g-import-not-at-top
-  (index, params, trial_dir, estimator_fn, train_input_fn, eval_input_fn,
-   loop_kwargs, metric, mode) = job
-  estimator = estimator_fn(params,
-                           run_config_lib.RunConfig(model_dir=trial_dir))
-  if not isinstance(estimator, Estimator):
-    raise TypeError("`estimator_fn` must return an estweight.Estimator. "
-                    f"Received: {estimator!r} for params {params}.")
-  try:
-    result = run_iterations(estimator, _with_params(train_input_fn, params),
-                            _with_params(eval_input_fn, params),
-                            **loop_kwargs)
-  finally:
-    estimator._runner.close()  # pylint: disable=protected-access
+  (index, total, params, trial_dir, estimator_fn, train_input_fn,
+   eval_input_fn, loop_kwargs, metric, mode) = job
+  started = time.monotonic()
+  with logging.label(_label(index, total)):
+    logging.info("started in %s: %s", trial_dir, _params_text(params))
+    estimator = estimator_fn(params,
+                             run_config_lib.RunConfig(model_dir=trial_dir))
+    if not isinstance(estimator, Estimator):
+      raise TypeError("`estimator_fn` must return an estweight.Estimator. "
+                      f"Received: {estimator!r} for params {params}.")
+    try:
+      result = run_iterations(estimator, _with_params(train_input_fn, params),
+                              _with_params(eval_input_fn, params),
+                              **loop_kwargs)
+    finally:
+      estimator._runner.close()  # pylint: disable=protected-access
   scored = [h for h in result.history if metric in h["metrics"]]
   if not scored:
     raise ValueError(f"Metric {metric!r} is not among the evaluation metrics "
@@ -91,7 +108,43 @@ def _run_trial(job):
           "status": "done", "score": best["metrics"][metric],
           "best_step": best["global_step"], "best_metrics": best["metrics"],
           "global_step": result.global_step,
-          "stopped_early": result.stopped_early}
+          "stopped_early": result.stopped_early,
+          "seconds": round(time.monotonic() - started, 3)}
+
+
+def _params_text(params):
+  return ", ".join(f"{k}={v}" for k, v in params.items())
+
+
+class _Progress:
+  """One line per finished trial: its result, the count, the search's ETA.
+
+  The ETA is the mean duration of the trials finished in this call times
+  the trials left, divided among the workers still busy.
+  """
+
+  def __init__(self, *, total, pending, workers, metric):
+    self._total, self._pending = total, pending
+    self._workers, self._metric = workers, metric
+    self._done_before = total - pending
+    self._seconds = []
+
+  def finished(self, summary, done):
+    self._seconds.append(summary.get("seconds", 0.0))
+    left = self._pending - len(self._seconds)
+    parts = [f"done in {_duration(summary.get('seconds', 0.0))}: "
+             f"best {self._metric} {summary['score']:.4f} at step "
+             f"{summary['best_step']}", f"{done}/{self._total} trials done"]
+    if left:
+      mean = sum(self._seconds) / len(self._seconds)
+      parts.append(
+          f"eta {_duration(left * mean / min(self._workers, left))}")
+    with logging.label(_label(summary["trial"], self._total)):
+      logging.info(" | ".join(parts))
+
+
+def _duration(seconds):
+  return str(datetime.timedelta(seconds=round(seconds)))
 
 
 def grid_search(estimator_fn, param_grid, train_input_fn, eval_input_fn, *,
@@ -111,8 +164,21 @@ def grid_search(estimator_fn, param_grid, train_input_fn, eval_input_fn, *,
       trial's best evaluation.
     steps_per_iteration, max_steps, early_stopping, eval_steps: passed to
       run_iterations for every trial (early_stopping is copied per trial).
-    workers: trials run in parallel processes when > 1.
+    workers: trials run in that many parallel processes when > 1. A worker
+      that dies (at start-up, e.g. in a script without an
+      `if __name__ == "__main__":` guard, or in a trial) ends the search
+      with its error; finished trials stay recorded for a rerun.
+
+  Returns:
+    A `GridResult`: every finished trial (as in results.json), the best
+    one's params and metrics.
+
+  Raises:
+    ValueError, TypeError: bad arguments (before anything is written).
+    workers.WorkerError: a worker process died.
   """
+  if isinstance(workers, int) and workers > 1:
+    workers_lib.refuse_in_starting_worker(f"grid_search(workers={workers})")
   trials = _trials(param_grid)
   if mode not in ("min", "max"):
     raise ValueError(f"`mode` must be 'min' or 'max'. Received: "
@@ -151,27 +217,34 @@ def grid_search(estimator_fn, param_grid, train_input_fn, eval_input_fn, *,
     loop_kwargs = {"steps_per_iteration": steps_per_iteration,
                    "max_steps": max_steps, "eval_steps": eval_steps,
                    "early_stopping": watcher}
-    jobs.append((index, params, os.path.join(model_dir, f"trial_{index}"),
-                 estimator_fn, train_input_fn, eval_input_fn, loop_kwargs,
-                 metric, mode))
-  if done:
-    logging.info("grid_search: %d of %d trials already done.", len(done),
-                 len(trials))
+    jobs.append((index, len(trials), params,
+                 os.path.join(model_dir, f"trial_{index}"), estimator_fn,
+                 train_input_fn, eval_input_fn, loop_kwargs, metric, mode))
+  processes = min(workers, len(jobs))
+  logging.info("grid_search: %d trials%s, %s, in %s.", len(trials),
+               f" ({len(done)} done before)" if done else "",
+               f"{processes} worker processes" if processes > 1
+               else "one at a time", model_dir)
+  progress = _Progress(total=len(trials), pending=len(jobs),
+                       workers=max(processes, 1), metric=metric)
 
   def record(summary):
     done[summary["trial"]] = summary
     _write_results(model_dir, [done[i] for i in sorted(done)])
+    progress.finished(summary, len(done))
 
-  if workers == 1 or len(jobs) <= 1:
+  if processes <= 1:
     for job in jobs:
       record(_run_trial(job))
   else:
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(min(workers, len(jobs))) as pool:
-      for summary in pool.imap_unordered(_run_trial, jobs):
-        record(summary)
+    workers_lib.run(
+        _run_trial, jobs, workers=processes,
+        on_result=lambda _, summary: record(summary),
+        describe_job=lambda i: _label(jobs[i][0], len(trials)) +
+        f" ({os.path.basename(jobs[i][3])})")
   finished = [done[i] for i in sorted(done)]
-  plots.grid_summary(model_dir, finished, metric)
+  plots.grid_summary(model_dir, finished, metric, mode=mode)
+  hparams_lib.write_hparams(model_dir, finished, param_grid, metric)
   pick = min if mode == "min" else max
   best = pick(finished, key=lambda r: r["score"]) if finished else None
   return GridResult(trials=finished,
