@@ -9,6 +9,7 @@ line's own entry point, in-process; a non-zero exit fails). A page holding
 import os
 import re
 import shlex
+import sys
 
 import pytest
 
@@ -63,6 +64,19 @@ def test_cookbook_page_runs(name, tmp_path, monkeypatch):
       _run_commands(code, where)
     else:
       exec(compile(code, where, "exec"), namespace)  # pylint: disable=exec-used
+
+
+def test_every_public_name_has_an_api_entry_and_a_docstring():
+  """What `make docs` checks too (docs/hooks/api_coverage.py), here so that
+  `make test` reports a new public name without an entry or docstring."""
+  sys.path.insert(0, os.path.join(DOCS, "hooks"))
+  try:
+    import api_coverage  # pylint: disable=g-import-not-at-top
+  finally:
+    sys.path.pop(0)
+  problems, missing = api_coverage.check()
+  assert not problems, "\n".join(problems)
+  assert not missing, "missing docstrings:\n" + "\n".join(missing)
 
 
 def test_every_recipe_page_has_code_and_is_in_the_index():
