@@ -82,7 +82,7 @@ class StepCounter:
     if rate is not None and self._writer is not None:
       self._writer.add_summary(_v1.Summary(value=[_v1.Summary.Value(
           tag="global_step/sec", simple_value=rate)]), step)
-      tf.get_logger().info("%s: %g", "global_step/sec", rate)
+      _v1.logging.info("%s: %g", "global_step/sec", rate)
     log_progress(step, loss, rate, self._target)
     self._last = (now, step)
 
@@ -93,8 +93,7 @@ class StepCounter:
     # float64 digits).
     stats = f"loss = {str(loss)}, step = {step}"
     if self._last_loss_line is None:
-      tf.get_logger().info("%s", stats)
+      _v1.logging.info("%s", stats)
     else:
-      tf.get_logger().info("%s (%.3f sec)", stats,
-                           now - self._last_loss_line)
+      _v1.logging.info("%s (%.3f sec)", stats, now - self._last_loss_line)
     self._last_loss_line = now
