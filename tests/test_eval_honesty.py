@@ -84,8 +84,7 @@ def test_binary_metrics_are_weighted_by_example_weights_only(tmp_path,
   assert m["average_loss"] == pytest.approx(weighted_loss / 10.5, rel=1e-6)
 
 
-def test_class_weighted_eval_metrics_option_restores_class_weighted_values(
-    tmp_path):
+def test_class_weighted_eval_metrics_option_restores_2_15_metrics(tmp_path):
   honest = _head_estimator(tmp_path, _binary_head(CLASS_WEIGHT)).evaluate(
       _input(LOGITS, LABELS, W))
   option = ew.ClassWeight(CLASS_WEIGHT, class_weighted_eval_metrics=True)
@@ -98,11 +97,13 @@ def test_class_weighted_eval_metrics_option_restores_class_weighted_values(
   assert m["accuracy_baseline"] == pytest.approx(8 / 10.5)
   assert m["auc_precision_recall"] != pytest.approx(
       honest["auc_precision_recall"])
-  # Constant within a class, class weights leave per-class rates alone: the
-  # recalls, balanced accuracy and ROC AUC are the same, as are the losses.
-  for key in ("recall", "recall/class_0", "recall/class_1",
-              "balanced_accuracy", "auc", "loss", "average_loss"):
+  # Constant within a class, class weights leave per-class rates alone:
+  # recall and ROC AUC are the same, as are the losses.
+  for key in ("recall", "auc", "loss", "average_loss"):
     assert m[key] == pytest.approx(honest[key], rel=1e-6), key
+  # tf.estimator 2.15's keys, as with a class x example weight_column.
+  assert set(honest) - set(m) == {"recall/class_0", "recall/class_1",
+                                  "balanced_accuracy"}
 
 
 def test_heads_without_class_weight_report_no_class_metrics(tmp_path):
@@ -209,6 +210,20 @@ def test_factory_reports_balanced_accuracy_and_recalls_by_default(tmp_path):
   weighted_loss = np.dot([4.0, 4.0, 1.0, 0.5, 0.5, 0.5], _ce(LOGITS, LABELS))
   assert m["average_loss"] == pytest.approx(weighted_loss / 10.5, rel=1e-6)
   assert m["loss"] == pytest.approx(weighted_loss / 10.5, rel=1e-6)
+
+
+def test_factory_with_class_weighted_eval_metrics(tmp_path):
+  fn = ew.make_weighted_model_fn(
+      _zero_net(1), loss="sigmoid_cross_entropy", weight_key="w",
+      class_weight=ew.ClassWeight(CLASS_WEIGHT,
+                                  class_weighted_eval_metrics=True))
+  m = estweight.Estimator(fn, model_dir=str(tmp_path)).evaluate(
+      _input(LOGITS, LABELS, W))
+  assert sorted(m) == ["accuracy", "auc", "average_loss", "global_step",
+                       "loss", "precision", "recall"]
+  # class x example weights [4, 4, 1, .5, .5, .5]: right 4 + 1.5 of 10.5.
+  assert m["accuracy"] == pytest.approx(5.5 / 10.5)
+  assert m["precision"] == pytest.approx(4 / 5)
 
 
 def test_factory_balanced_accuracy_alone(tmp_path):

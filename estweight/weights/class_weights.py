@@ -121,10 +121,11 @@ class ClassWeight:
       the factory passes its own).
     label_vocabulary: class names, if labels are strings.
     class_weighted_eval_metrics: False (the default): evaluation metrics
-      other than the losses are weighted by example weights only. True: by
-      class x example weights, as the loss is (then accuracy is
-      class-balanced, `label/mean` the weighted share of each class).
-      Per-class recall and balanced accuracy are the same either way.
+      other than the losses are weighted by example weights only, and
+      `recall/class_<k>` and `balanced_accuracy` are added. True: the
+      metrics tf.estimator 2.15 reports with class x example weights as its
+      weight_column (same keys; accuracy is then class-balanced, `label/mean`
+      the class-weighted share of positives).
   """
 
   def __init__(self, class_weight, n_classes=None, label_vocabulary=None, *,

@@ -45,7 +45,8 @@ def make_weighted_model_fn(network_fn, *, loss, class_weight=None,
     learning_rate: for optimizer names; `None` = the optimizer's default.
     metrics: names from METRICS. Default: accuracy, average_loss (+ auc,
       precision, recall when binary; + per_class_recall, balanced_accuracy
-      with class weights) for classification, average_loss for regression.
+      with class weights, unless class-weighted as below) for
+      classification, average_loss for regression.
       `average_loss` (Σw·l/Σw) is weighted as the loss is; the others by
       the example weights only, unless `class_weight` is a
       `ClassWeight(..., class_weighted_eval_metrics=True)`.
@@ -117,8 +118,8 @@ def make_weighted_model_fn(network_fn, *, loss, class_weight=None,
       sample_weight = dyn if sample_weight is None else dyn * sample_weight
     total = losses_lib.reduce_loss(per_example, sample_weight, reduction)
     if mode == ModeKeys.EVAL:
-      names = _metric_names(metrics, classification, k,
-                            cw is not None and cw.active)
+      names = _metric_names(metrics, classification, k, cw is not None and (
+          cw.active and not cw.class_weighted_eval_metrics))
       return EstimatorSpec(mode, loss=total, predictions=predictions,
                            eval_metric_ops=_metrics(
                                names, classification, k, ids, predictions,
@@ -179,7 +180,8 @@ def _example_weights(features, weights, weight_key):
     return tf.identity(weights)
 
 
-def _metric_names(names, classification, k, class_weighted):
+def _metric_names(names, classification, k, class_metrics):
+  """`names`, or the default metrics (+ the per-class ones if asked)."""
   if names is not None:
     return names
   names = ["average_loss"]
@@ -187,7 +189,7 @@ def _metric_names(names, classification, k, class_weighted):
     names.append("accuracy")
     if k == 2:
       names += ["auc", "precision", "recall"]
-    if class_weighted:
+    if class_metrics:
       names += ["per_class_recall", "balanced_accuracy"]
   return names
 

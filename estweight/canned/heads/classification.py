@@ -71,8 +71,10 @@ class _ClassHead(base.Head):
         else weights)
 
   def _class_metrics(self, labels, class_ids, weights):
-    """recall/class_<k> and balanced_accuracy, for class-weighted heads."""
-    if not self.class_weight.active:
+    """recall/class_<k> and balanced_accuracy, for class-weighted heads
+    (not with `class_weighted_eval_metrics`, which keeps 2.15's keys)."""
+    if (not self.class_weight.active or
+        self.class_weight.class_weighted_eval_metrics):
       return {}
     return class_metrics_lib.class_recall_metrics(
         labels, class_ids, None if isinstance(weights, float) else weights,
