@@ -120,21 +120,20 @@ class _Progress:
   """One line per finished trial: its result, the count, the search's ETA.
 
   The ETA is the mean duration of the trials finished in this call times
-  the trials left, divided among the workers still busy.
+  the trials left, shared among the workers (at most one per trial left).
   """
 
   def __init__(self, *, total, pending, workers, metric):
     self._total, self._pending = total, pending
     self._workers, self._metric = workers, metric
-    self._done_before = total - pending
     self._seconds = []
 
   def finished(self, summary, done):
-    self._seconds.append(summary.get("seconds", 0.0))
+    self._seconds.append(summary["seconds"])
     left = self._pending - len(self._seconds)
-    parts = [f"done in {_duration(summary.get('seconds', 0.0))}: "
-             f"best {self._metric} {summary['score']:.4f} at step "
-             f"{summary['best_step']}", f"{done}/{self._total} trials done"]
+    parts = [f"done in {_duration(summary['seconds'])}: best {self._metric} "
+             f"{summary['score']:.4f} at step {summary['best_step']}",
+             f"{done}/{self._total} trials done"]
     if left:
       mean = sum(self._seconds) / len(self._seconds)
       parts.append(
