@@ -15,6 +15,7 @@ import pytest
 
 from estweight.cli import app
 from estweight.cli import config as config_lib
+from estweight.cli import extras
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, "estweight")
@@ -227,3 +228,18 @@ def test_commands_reading_a_model_dir_need_a_checkpoint(tmp_path, capsys):
   assert capsys.readouterr().err == (
       f"estweight evaluate: error: --model_dir={model_dir!r} has no "
       "checkpoint; run `estweight train` first.\n")
+
+
+def test_a_missing_optional_module_names_its_extra():
+  error = extras.explain(ModuleNotFoundError(
+      "No module named 'matplotlib.pyplot'", name="matplotlib.pyplot"))
+  assert isinstance(error, ImportError)
+  assert str(error) == (
+      "This command needs matplotlib, which is not installed: pip install "
+      "\"estweight[plots]\" (or pip install matplotlib).")
+  assert str(extras.explain(ModuleNotFoundError(
+      "No module named 'pandas'", name="pandas"))) == (
+          "This command needs pandas, which is not installed: pip install "
+          "\"estweight[pandas]\" (or pip install pandas).")
+  other = ModuleNotFoundError("No module named 'yaml'", name="yaml")
+  assert extras.explain(other) is other

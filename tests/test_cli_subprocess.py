@@ -58,7 +58,7 @@ def test_every_subcommand_as_a_process(config_path, tmp_path):
   code, out, err = run("evaluate", f"--model_dir={model_dir}", module=True)
   assert code == 0 and "accuracy" in out, err
   code, out, err = run("predict", f"--model_dir={model_dir}")
-  assert code == 0 and "predictions to" in out, err
+  assert code == 0 and "predictions of predict.split='eval' to" in out, err
   code, out, err = run("export", f"--model_dir={model_dir}")
   assert code == 0, err
   assert os.path.exists(os.path.join(out.strip(), "saved_model.pb"))

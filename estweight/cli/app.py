@@ -21,7 +21,6 @@ import warnings
 from absl import flags
 from absl import logging
 
-from estweight.cli import checks
 from estweight.cli import checkpoint as checkpoint_lib
 from estweight.cli import config as config_lib
 from estweight.cli import extras
@@ -193,6 +192,8 @@ def _resolve(command, overrides):
 def _check_command(command, config, model_dir):
   """Every check of `command`'s config and flags that needs neither the
   data nor TensorFlow."""
+  # Not at the top: it loads numpy, which --help and a typo do not need.
+  from estweight.cli import checks  # pylint: disable=g-import-not-at-top
   checks.check(config, command)
   if command in ("evaluate", "predict", "export"):
     checkpoint_lib.check_flag(model_dir, FLAGS.checkpoint)
