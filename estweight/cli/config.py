@@ -90,8 +90,10 @@ def default_config() -> ml_collections.ConfigDict:
       },
       "predict": {
           "split": "eval",
-          "output": "",  # '' = <model_dir>/predictions.<format>
-          "format": "csv",  # 'csv' or 'jsonl'
+          # '' = <model_dir>/predictions.<format>; a path's extension
+          # (.csv, .jsonl, .json) gives its format.
+          "output": "",
+          "format": "csv",  # of the default output: 'csv', 'jsonl', 'json'
       },
   })
 
