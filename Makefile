@@ -11,7 +11,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 ORACLE_PYTHON ?= python3.11
 ORACLE_VENV ?= .oracle-venv
 
-.PHONY: venv test test-slow test-all demo oracle parity parity-written probes bench docs clean
+.PHONY: venv test test-slow test-all demo oracle parity parity-written probes bench docs reliability clean
 
 venv: $(STAMP)
 
@@ -85,6 +85,17 @@ parity-written: $(STAMP) $(ORACLE_VENV)/.installed
 # Speed, measured side by side with the anchors in ../shared/bench.
 bench: $(STAMP) $(ORACLE_VENV)/.installed
 	$(PY) bench/compare.py $(ORACLE_VENV)/bin/python $(PY)
+
+# The fault suite (tests/reliability_suite.py): COUNT SIGKILLs at seeded
+# named points (phase and step drawn from SEED) across Estimator.train,
+# train_and_evaluate, run_iterations, grid_search, `estweight train` and a
+# cluster task, each resumed and compared with an uninterrupted run, plus
+# every bad input of docs/errors.md; prints the figures, fails unless all
+# are N/N. CI runs `make reliability COUNT=8`.
+COUNT ?= 36
+SEED ?= 0
+reliability: $(STAMP)
+	$(PY) tests/reliability_suite.py --count=$(COUNT) --seed=$(SEED)
 
 # The documentation site, built strictly into build/site (any warning fails:
 # a broken link or anchor, a public name without an API entry or docstring).
