@@ -7,6 +7,7 @@ widening the range means reading one file (private TensorFlow attributes,
 the same for every release, are in _tf_private.py).
 """
 import os
+import random
 import re
 import warnings
 
@@ -62,3 +63,25 @@ def check_tensorflow(version: str, *, where: str = "") -> None:
     message += (f" To try this untested TensorFlow anyway, set "
                 f"{ALLOW_UNTESTED_ENV}=1.")
   raise ImportError(message)
+
+
+class _IntegralFloatRandom(random.Random):
+  """random.Random whose randint takes integral floats, as before 3.12.
+
+  tf_keras 2.16-2.18 draw initializer seeds with
+  `_SEED_GENERATOR.generator.randint(1, 1e9)`; Python 3.12 made randrange
+  refuse floats (TypeError), tf_keras 2.19 passes int(1e9). The draws are
+  the same numbers Python 3.11 gave.
+  """
+
+  def randint(self, a, b):
+    return super().randint(_integral(a), _integral(b))
+
+
+def _integral(x):
+  return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
+def keras_seed_generator(seed: int) -> random.Random:
+  """What runtime/graph.py puts in tf_keras's `_SEED_GENERATOR.generator`."""
+  return _IntegralFloatRandom(seed)

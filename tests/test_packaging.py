@@ -72,11 +72,14 @@ def installed(dist, tmp_path_factory):
   python = os.path.join(env_dir, "bin", "python")
   site = _run([python, "-c", "import sysconfig; "
                "print(sysconfig.get_paths()['purelib'])"]).strip()
-  # TensorFlow and the rest come from this interpreter's site-packages; a
-  # plain path line, so its .pth files (the editable estweight) stay out.
-  ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+  # TensorFlow and the rest come from this interpreter's site-packages, as
+  # a site dir after the venv's own (its .pth files matter: TensorFlow 2.16
+  # on Python 3.12 needs setuptools' distutils shim). An editable estweight
+  # there only adds a fallback finder: the wheel's copy is found first.
+  ours = sorted({sysconfig.get_paths()["purelib"],
+                 sysconfig.get_paths()["platlib"]})
   with open(os.path.join(site, "_outer_site.pth"), "w") as f:
-    f.write("\n".join(sorted(ours)) + "\n")
+    f.write(f"import site; [site.addsitedir(p) for p in {ours!r}]\n")
   _run([sys.executable, "-m", "pip", "--python", python, "install",
         "--quiet", "--no-deps", "--no-index", dist["wheel"]])
   return os.path.join(env_dir, "bin")
