@@ -108,5 +108,27 @@ $(DOCS_STAMP): requirements/docs.txt $(STAMP)
 docs: $(DOCS_STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
+# The version matrix (tools/matrix.py): every supported Python x TensorFlow
+# cell in its own venv under .matrix/ (made once, reused), where the fast
+# suite and `make parity` run; prints the table (kept in .matrix/results.json).
+# SUITE=reduced runs tools/matrix.py's REDUCED tests instead of the fast
+# suite, PARITY=0 skips `make parity`. One cell: make matrix-cell PY=3.12
+# TF=2.16 (CELL=auto: the cell of this week's rotation, as CI runs it).
+.PHONY: matrix matrix-cell dist
+SUITE ?= fast
+PARITY ?= 1
+MATRIX := $(PYTHON) tools/matrix.py $(MATRIX_ARGS) --suite=$(SUITE) $(if $(filter 0,$(PARITY)),--no-parity,--parity)
+matrix:
+	$(MATRIX)
+
+matrix-cell:
+	$(MATRIX) --cell=$(if $(CELL),$(CELL),$(PY):$(TF))
+
+# sdist and wheel in dist/, checked by twine.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -66,6 +66,18 @@ REDUCED = (
     "tests/test_versions.py",
 )
 
+# `--suite smoke`: the fewest files that still exercise what differed
+# between releases so far (seeded Keras initialisers, golden numbers, the
+# wheel); what CI's extra cell runs (a few minutes, venv included).
+SMOKE = (
+    "tests/test_parity.py",
+    "tests/test_estimator_train.py",
+    "tests/test_install.py",
+    "tests/test_packaging.py",
+    "tests/test_versions.py",
+)
+SUITES = {"fast": (), "reduced": REDUCED, "smoke": SMOKE}
+
 # Hashed into each venv's stamp: when one of DEPS changes, the venv is
 # rebuilt; when one of PACKAGE changes, estweight is reinstalled in it.
 DEPS = ("requirements/dev.txt",)
@@ -115,13 +127,15 @@ def stamp_of(py, tf):
 
 def run(cmd, log, env=None, cwd=ROOT):
   """Runs `cmd`, appending its output to `log`; returns (rc, output)."""
-  with open(log, "a") as f:
+  with open(log, "a") as f:  # written as it runs: `tail -f` shows progress
     f.write(f"\n$ {' '.join(cmd)}\n")
     f.flush()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)
-    f.write(proc.stdout)
-  return proc.returncode, proc.stdout
+    begin = f.tell()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=f,
+                          stderr=subprocess.STDOUT)
+  with open(log) as f:
+    f.seek(begin)
+    return proc.returncode, f.read()
 
 
 def build_venv(py, tf, venv, log):
@@ -185,7 +199,28 @@ def pytest_counts(output):
   return counts
 
 
-def run_cell(py, tf, *, suite, parity, build_only=False):
+def snapshot(rev):
+  """The tree of commit `rev`, extracted under .matrix/ (tests run there).
+
+  The work tree is shared with work in progress; a commit is what a result
+  can be pinned to. Returns (directory, full sha).
+  """
+  sha = subprocess.run(["git", "-C", ROOT, "rev-parse", rev], check=True,
+                       capture_output=True, text=True).stdout.strip()
+  src = os.path.join(MATRIX_DIR, f"src-{sha[:12]}")
+  if not os.path.exists(src):
+    os.makedirs(src + ".tmp", exist_ok=True)
+    archive = subprocess.Popen(["git", "-C", ROOT, "archive", sha],
+                               stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", src + ".tmp"], stdin=archive.stdout,
+                   check=True)
+    if archive.wait():
+      raise SystemExit(f"git archive {sha} failed")
+    os.replace(src + ".tmp", src)
+  return src, sha
+
+
+def run_cell(py, tf, *, suite, parity, build_only=False, src=ROOT, rev=None):
   """Builds and tests one cell; returns its result entry."""
   name = cell_name(py, tf)
   tf_pin, keras_pin, pythons = TENSORFLOWS[tf]
@@ -214,9 +249,12 @@ def run_cell(py, tf, *, suite, parity, build_only=False):
   python = os.path.join(venv, "bin", "python")
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
   env.pop("PYTHONPATH", None)
+  if src != ROOT:  # a snapshot: its estweight before the editable one
+    env["PYTHONPATH"] = src
+    entry["rev"] = rev
   rc, out = run([python, "-c", "import estweight, tensorflow as tf, "
                  "tf_keras, numpy; print(tf.__version__, tf_keras.__version__,"
-                 " numpy.__version__)"], log, env=env)
+                 " numpy.__version__)"], log, env=env, cwd=src)
   if rc:
     entry.update(status="fail", detail="import estweight: " +
                  out.strip().splitlines()[-1][:300])
@@ -224,10 +262,9 @@ def run_cell(py, tf, *, suite, parity, build_only=False):
   entry["versions"] = out.strip().splitlines()[-1]
   print(f"[{name}] {entry['versions']}; tests ({suite}) ...", flush=True)
   t0 = time.time()
-  tests = list(REDUCED) if suite == "reduced" else []
-  tests = [t for t in tests if os.path.exists(os.path.join(ROOT, t))]
+  tests = [t for t in SUITES[suite] if os.path.exists(os.path.join(src, t))]
   rc, out = run([python, "-m", "pytest", "-q", "-m", "not slow",
-                 "-p", "no:cacheprovider", *tests], log, env=env)
+                 "-p", "no:cacheprovider", *tests], log, env=env, cwd=src)
   entry["tests_s"] = round(time.time() - t0)
   entry["tests"] = pytest_counts(out)
   entry["failed_tests"] = re.findall(r"^(?:FAILED|ERROR) (\S+)", out,
@@ -236,9 +273,14 @@ def run_cell(py, tf, *, suite, parity, build_only=False):
   if parity:
     print(f"[{name}] make parity ...", flush=True)
     t0 = time.time()
-    rc, out = run(["make", "--no-print-directory", "parity",
-                   f"VENV={os.path.relpath(venv, ROOT)}", "REQS="], log,
-                  env=env)
+    # `make matrix-cell PY=3.12 TF=2.16` would hand PY=3.12 down to this
+    # make through MAKEFLAGS: the cell's make gets a clean slate instead.
+    make_env = {k: v for k, v in env.items()
+                if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    rc, out = run(["make", "--no-print-directory", "parity", f"VENV={venv}",
+                   f"PY={venv}/bin/python", "REQS=",
+                   f"ORACLE_VENV={os.path.join(ROOT, '.oracle-venv')}"],
+                  log, env=make_env, cwd=src)
     entry["parity_s"] = round(time.time() - t0)
     entry["parity_ok"] = rc == 0
     agree = re.findall(r"oracle reproduces .*", out)
@@ -247,6 +289,71 @@ def run_cell(py, tf, *, suite, parity, build_only=False):
   entry["status"] = "pass" if ok else "fail"
   entry["total_s"] = round(time.time() - start)
   return entry
+
+
+def check_wheel(py, wheel):
+  """A fresh venv of Python `py` with `<wheel>[tensorflow]` from the registry.
+
+  Returns the result entry: `estweight --help` and `install()` must work
+  from that venv (run outside the repository).
+  """
+  name = f"wheel-py{py}"
+  venv = os.path.join(MATRIX_DIR, name)
+  log = os.path.join(MATRIX_DIR, name + ".log")
+  open(log, "w").close()
+  entry = {"python": py, "wheel": os.path.basename(wheel),
+           "date": time.strftime("%Y-%m-%d")}
+  start = time.time()
+  exe = find_python(py)
+  if exe is None:
+    return dict(entry, status="fail", detail=f"no Python {py} found")
+  if os.path.exists(venv):
+    shutil.rmtree(venv)
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  env.pop("PYTHONPATH", None)
+  python = os.path.join(venv, "bin", "python")
+  steps = (
+      [exe, "-m", "venv", venv],
+      [python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
+      [python, "-m", "pip", "install", "--quiet", f"{wheel}[tensorflow]"],
+      [os.path.join(venv, "bin", "estweight"), "--help"],
+      [python, "-c", "import estweight, tensorflow as tf, tensorboard; "
+       "estweight.compat.install(); "
+       "assert tf.estimator.Estimator is estweight.Estimator; "
+       "print(tf.__version__, estweight.__file__)"],
+  )
+  for cmd in steps:
+    rc, out = run(cmd, log, env=env, cwd=MATRIX_DIR)
+    if rc:
+      return dict(entry, status="fail", total_s=round(time.time() - start),
+                  detail=f"{os.path.basename(cmd[0])} {' '.join(cmd[1:3])}: "
+                  + (out.strip().splitlines() or [""])[-1][:200])
+  entry["versions"] = out.strip().splitlines()[-1]
+  shutil.rmtree(venv)  # 2-3 GB each (the full tensorflow wheel)
+  return dict(entry, status="pass", total_s=round(time.time() - start))
+
+
+def wheel_checks(pythons):
+  """Builds the wheel (python -m build) and checks it on each Python."""
+  dist = os.path.join(MATRIX_DIR, "dist")
+  if os.path.exists(dist):
+    shutil.rmtree(dist)
+  builder = os.path.join(ROOT, ".venv", "bin", "python")
+  rc, out = run([builder, "-m", "build", "--wheel", "--outdir", dist, ROOT],
+                os.path.join(MATRIX_DIR, "wheel-build.log"))
+  if rc:
+    print(out)
+    return 1
+  wheel = glob.glob(os.path.join(dist, "*.whl"))[0]
+  failed = False
+  for py in pythons:
+    print(f"[wheel-py{py}] {os.path.basename(wheel)}[tensorflow] ...",
+          flush=True)
+    entry = check_wheel(py, wheel)
+    failed |= entry["status"] != "pass"
+    print(f"[wheel-py{py}] {entry['status']} {entry.get('versions', '')} "
+          f"{entry.get('detail', '')} ({entry['total_s']} s)", flush=True)
+  return 1 if failed else 0
 
 
 def load_results():
@@ -286,13 +393,34 @@ def table(results):
   return "\n".join(lines)
 
 
+# The cell `make test` (.venv, requirements/cpu.txt) already covers.
+DEFAULT_CELL = ("3.11", "2.21")
+
+
+def rotation_cell(today=None):
+  """`--cell auto`: one supported cell besides the default, by ISO week.
+
+  CI runs this one extra cell per run; every supported cell comes round
+  within len(cells) weeks, and a whole week's runs test the same one.
+  """
+  cells = [(py, tf) for tf in TENSORFLOWS for py in PYTHONS
+           if py in TENSORFLOWS[tf][2] and (py, tf) != DEFAULT_CELL]
+  week = (today or time.localtime()).tm_yday // 7
+  return cells[week % len(cells)]
+
+
 def parse_cells(specs):
   cells = []
   for spec in specs:
+    if spec == "auto":
+      cells.append(rotation_cell())
+      print("--cell auto: py%s-tf%s (this week's cell)" % cells[-1])
+      continue
     py, sep, tf = spec.partition(":")
     if not sep or py not in PYTHONS or tf not in TENSORFLOWS:
       raise SystemExit(f"`--cell` must be PY:TF with PY in {PYTHONS} and TF "
-                       f"in {tuple(TENSORFLOWS)}. Received: --cell={spec!r}.")
+                       f"in {tuple(TENSORFLOWS)}, or auto. Received: "
+                       f"--cell={spec!r}. (make matrix-cell PY=3.12 TF=2.16)")
     cells.append((py, tf))
   return cells
 
@@ -300,25 +428,42 @@ def parse_cells(specs):
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--cell", action="append", default=[],
-                      help="PY:TF, repeatable; default: every cell")
-  parser.add_argument("--suite", choices=("fast", "reduced"), default="fast")
+                      help="PY:TF (or `auto`: this week's CI cell), "
+                      "repeatable; default: every cell")
+  parser.add_argument("--suite", choices=tuple(SUITES), default="fast",
+                      help="fast: make test's suite; reduced: REDUCED; "
+                      "smoke: SMOKE (see the top of this file)")
+  parser.add_argument("--rev", default=None,
+                      help="test this commit (extracted under .matrix/) "
+                      "instead of the work tree")
   parser.add_argument("--parity", action=argparse.BooleanOptionalAction,
                       default=True, help="also run `make parity` in the cell")
   parser.add_argument("--build-only", action="store_true",
                       help="only create or update the cells' venvs")
+  parser.add_argument("--wheel", action="store_true",
+                      help="instead: build the wheel, install it with the "
+                      "tensorflow extra from the registry into a fresh venv "
+                      "of each Python, run `estweight --help` and install()")
   parser.add_argument("--table", action="store_true",
                       help="only print the recorded table")
   args = parser.parse_args(argv)
+  if args.wheel:
+    os.makedirs(MATRIX_DIR, exist_ok=True)
+    return wheel_checks(PYTHONS)
   results = load_results()
   if args.table:
     print(table(results))
     return 0
   cells = parse_cells(args.cell) or [
       (py, tf) for tf in TENSORFLOWS for py in PYTHONS]
+  src, rev = ROOT, None
+  if args.rev:
+    os.makedirs(MATRIX_DIR, exist_ok=True)
+    src, rev = snapshot(args.rev)
   failed = False
   for py, tf in cells:
     entry = run_cell(py, tf, suite=args.suite, parity=args.parity,
-                     build_only=args.build_only)
+                     build_only=args.build_only, src=src, rev=rev)
     failed |= entry["status"] == "fail"
     print(f"[{cell_name(py, tf)}] {entry['status']} "
           f"{entry.get('detail', '')}".rstrip(), flush=True)
