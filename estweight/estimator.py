@@ -8,7 +8,7 @@ import tempfile
 from typing import Any, Callable, Iterable
 
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight import run_config as run_config_lib
 from estweight import warm_start as warm_start_lib

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight import estimator as estimator_lib
 from estweight.export import exporters as exporters_lib

@@ -14,7 +14,7 @@ import numbers
 import time
 
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight import roles
 from estweight.estimator import Estimator

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight._tf_private import clustering_ops
 from estweight.estimator import Estimator

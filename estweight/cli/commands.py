@@ -10,7 +10,7 @@ import json
 import os
 
 import numpy as np
-from absl import logging
+from estweight import _logging as logging
 
 import estweight
 from estweight import roles

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight.driver import plots
 from estweight.driver.early_stopping import EarlyStopping
@@ -161,7 +161,8 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
     if trained.exhausted:
       break
   if len(state["history"]) != recorded:  # redraw only what changed
-    plots.learning_curve(model_dir, state["history"], watch.metric)
+    plots.learning_curve(model_dir, state["history"], watch.metric,
+                         best_step=(state["best"] or {}).get("global_step"))
   return result(global_step)
 
 

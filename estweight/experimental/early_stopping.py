@@ -17,7 +17,7 @@ from __future__ import annotations
 import operator
 
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight.runtime import evaluate as evaluate_lib
 

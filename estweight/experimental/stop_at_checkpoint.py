@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight import validation
 from estweight.runtime import checkpoints

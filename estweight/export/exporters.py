@@ -11,7 +11,7 @@ import abc
 import os
 
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight.runtime import evaluate as evaluate_lib
 from estweight.runtime import fn_args as fn_args_lib

@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight.keras import flavors as flavors_lib
 

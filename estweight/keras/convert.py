@@ -8,7 +8,7 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight import estimator as estimator_lib
 from estweight import run_config as run_config_lib

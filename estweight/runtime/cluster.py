@@ -22,7 +22,7 @@ import socket
 import time
 
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight import _tf_private
 from estweight.runtime import files

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight.runtime import checkpoints
 from estweight.runtime import faults

@@ -13,7 +13,7 @@ import os
 import shutil
 
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight import _tf_private
 from estweight.mode_keys import ModeKeys

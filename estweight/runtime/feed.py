@@ -19,7 +19,7 @@ import dataclasses
 from typing import Any
 
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight import _tf_private
 from estweight.runtime import graph as graph_lib

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight.runtime import files
 

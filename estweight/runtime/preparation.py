@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight import _tf_private
 from estweight.runtime import fn_args as fn_args_lib

@@ -18,7 +18,7 @@ import numbers
 import os
 
 import numpy as np
-from absl import logging
+from estweight import _logging as logging
 
 from estweight.runtime import files
 
