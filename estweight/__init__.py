@@ -21,6 +21,7 @@ from estweight._versions import check_tensorflow as _check_tensorflow
 _check_tensorflow(_tf.__version__, where=_os.path.dirname(_tf.__file__))
 
 from estweight._api import *  # noqa: F401,F403
+from estweight import errors  # noqa: F401
 from estweight import experimental  # noqa: F401
 from estweight import export  # noqa: F401
 from estweight import inputs  # noqa: F401

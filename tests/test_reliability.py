@@ -202,3 +202,21 @@ def test_evaluate_retries_when_the_latest_checkpoint_is_rotated_away(
   runner.evaluate = rotate_first
   metrics = reader.evaluate(models.xy_input_fn([1.0], [2.0]), steps=1)
   assert metrics["global_step"] == 25
+
+
+def test_a_model_whose_names_changed_is_told_so_not_that_files_are_damaged(
+    tmp_path):
+  model_dir = str(tmp_path)
+  columns = [tf.feature_column.numeric_column("x")]
+  input_fn = models.xy_input_fn([1.0, 2.0], [2.0, 4.0])
+  estweight.DNNRegressor(hidden_units=[3], model_dir=model_dir,
+                         feature_columns=columns).train(input_fn, steps=2)
+  deeper = estweight.DNNRegressor(  # adds dnn/hiddenlayer_1/*
+      hidden_units=[3, 3], model_dir=model_dir, feature_columns=columns)
+  before = sorted(os.listdir(model_dir))
+  with pytest.raises(checkpoints.CheckpointError,
+                     match=r"has no variable 'dnn/hiddenlayer_1/.*', which "
+                     r"this model has: the model's variable names differ.*"
+                     r"var_name_to_prev_var_name"):
+    deeper.train(input_fn, steps=2)
+  assert sorted(os.listdir(model_dir)) == before

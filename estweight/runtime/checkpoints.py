@@ -5,7 +5,7 @@ import os
 import re
 
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 
 class CheckpointError(RuntimeError):
@@ -136,3 +136,24 @@ def check_model_dir(model_dir: str) -> None:
   if os.path.exists(model_dir) and not os.path.isdir(model_dir):
     raise ValueError(f"`model_dir` must be a directory, but it is a file. "
                      f"Received: model_dir={model_dir!r}.")
+
+
+def raise_if_names_differ(path: str, error) -> None:
+  """Raises CheckpointError when restoring `path` failed because the model
+  has a variable the (readable) checkpoint does not hold: the model changed,
+  the files are fine, and falling back to an older checkpoint would not
+  help."""
+  found = re.search(r"Key (\S+) not found in checkpoint", str(error))
+  if not isinstance(error, tf.errors.NotFoundError) or not found:
+    return
+  try:
+    names = sorted(name for name, _ in tf.train.list_variables(path))
+  except (tf.errors.OpError, ValueError):
+    return  # unreadable: a damaged checkpoint after all
+  raise CheckpointError(
+      f"The checkpoint {path} has no variable {found.group(1)!r}, which "
+      f"this model has: the model's variable names differ from the ones it "
+      f"was trained with (the checkpoint holds {len(names)}, e.g. "
+      f"{', '.join(names[:5])}). Use the model_fn that wrote it, another "
+      "model_dir, or warm_start_from=WarmStartSettings(..., "
+      "var_name_to_prev_var_name={...}) to map the old names.") from None

@@ -212,3 +212,36 @@ def build_export_graph(*, receiver_fn, call_model_fn, mode, config,
     spec = call_model_fn(receiver.features, getattr(receiver, "labels", None),
                          mode, None)
   return ExportGraph(graph=graph, mode=mode, spec=spec, receiver=receiver)
+
+
+# Ops whose state lives in the session: a fresh session restarts them, which
+# is what tf.estimator's per-call sessions did to, e.g., dropout masks.
+_STATEFUL_RANDOM_OPS = frozenset((
+    "RandomUniform", "RandomUniformInt", "RandomStandardNormal",
+    "TruncatedNormal", "ParameterizedTruncatedNormal", "RandomShuffle",
+    "Multinomial", "RandomGamma", "RandomPoisson", "RandomPoissonV2",
+    "RandomCrop"))
+
+
+
+def step_keeps_random_state(graph, fetches) -> bool:
+  """Whether running `fetches` uses stateful random ops (e.g. dropout)."""
+  graph_def = graph.as_graph_def()
+  names = [f.op.name if isinstance(f, tf.Tensor) else f.name for f in fetches]
+  nodes = list(tf.compat.v1.graph_util.extract_sub_graph(graph_def,
+                                                         names).node)
+  functions = {f.signature.name: f for f in graph_def.library.function}
+  seen = set()
+  while nodes:
+    node = nodes.pop()
+    if node.op in _STATEFUL_RANDOM_OPS:
+      return True
+    if node.op in functions and node.op not in seen:
+      seen.add(node.op)
+      nodes.extend(functions[node.op].node_def)
+    for value in node.attr.values():
+      name = value.func.name
+      if name in functions and name not in seen:
+        seen.add(name)
+        nodes.extend(functions[name].node_def)
+  return False

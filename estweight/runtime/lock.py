@@ -20,7 +20,7 @@ import time
 import uuid
 
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight.runtime import files
 
@@ -89,7 +89,23 @@ class ModelDirLock:
     return True
 
   def acquire(self):
-    """Takes the lock or raises ModelDirLockedError naming the holder."""
+    """Takes the lock or raises ModelDirLockedError naming the holder.
+
+    Raises:
+      ModelDirLockedError: another live trainer holds it.
+      PermissionError: model_dir cannot be written (read-only, no space).
+    """
+    try:
+      return self._acquire()
+    except (OSError, tf.errors.OpError) as e:
+      cause = getattr(e, "strerror", None) or getattr(e, "message", None) or e
+      raise PermissionError(
+          f"Cannot write to model_dir={self._dir!r} ({cause}): training "
+          "writes its checkpoints there. Use a writable model_dir (a "
+          "read-only one can still be evaluated, predicted from and "
+          "exported).") from e
+
+  def _acquire(self):
     self._created = []
     path = self._dir
     while path and not tf.io.gfile.isdir(path):

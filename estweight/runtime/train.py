@@ -22,27 +22,20 @@ import time
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
+from estweight import _logging as logging
 
 from estweight.runtime import checkpoints
 from estweight.runtime import cluster
+from estweight.runtime import data_errors
 from estweight.runtime import faults
 from estweight.runtime import feed as feed_lib
+from estweight.runtime import graph as graph_lib
 from estweight.runtime import hooked
 from estweight.runtime import hooks as hooks_lib
 from estweight.runtime import lock as lock_lib
 from estweight.runtime import position
 
 _v1 = tf.compat.v1
-
-# Ops whose state lives in the session: a fresh session restarts them, which
-# is what tf.estimator's per-call sessions did to, e.g., dropout masks.
-_STATEFUL_RANDOM_OPS = frozenset((
-    "RandomUniform", "RandomUniformInt", "RandomStandardNormal",
-    "TruncatedNormal", "ParameterizedTruncatedNormal", "RandomShuffle",
-    "Multinomial", "RandomGamma", "RandomPoisson", "RandomPoissonV2",
-    "RandomCrop"))
-
 
 def _has_summary_named(graph, name):
   for summary in graph.get_collection(_v1.GraphKeys.SUMMARIES):
@@ -68,45 +61,6 @@ def prepare_train_graph(mode_graph, config):
               keep_checkpoint_every_n_hours=(
                   config.keep_checkpoint_every_n_hours or 10000.0),
               defer_build=True, save_relative_paths=True))
-
-
-def step_keeps_random_state(graph, fetches) -> bool:
-  """Whether running `fetches` uses stateful random ops (e.g. dropout)."""
-  graph_def = graph.as_graph_def()
-  names = [f.op.name if isinstance(f, tf.Tensor) else f.name for f in fetches]
-  nodes = list(tf.compat.v1.graph_util.extract_sub_graph(graph_def,
-                                                         names).node)
-  functions = {f.signature.name: f for f in graph_def.library.function}
-  seen = set()
-  while nodes:
-    node = nodes.pop()
-    if node.op in _STATEFUL_RANDOM_OPS:
-      return True
-    if node.op in functions and node.op not in seen:
-      seen.add(node.op)
-      nodes.extend(functions[node.op].node_def)
-    for value in node.attr.values():
-      name = value.func.name
-      if name in functions and name not in seen:
-        seen.add(name)
-        nodes.extend(functions[name].node_def)
-  return False
-
-
-class NonFiniteLossError(_v1.train.NanLossDuringTrainingError):
-  """The loss was NaN or Inf (a tf.estimator NanLossDuringTrainingError)."""
-
-  def __init__(self, loss, step, latest):
-    super().__init__()
-    self.loss, self.step, self.latest_checkpoint = loss, step, latest
-    self.message = (
-        f"Loss is {loss} at global step {step}; training stopped without "
-        "saving it. The latest checkpoint is "
-        f"{latest or 'none (nothing was saved yet)'}. Check the input for "
-        "NaN/Inf values and the learning rate.")
-
-  def __str__(self):
-    return self.message
 
 
 @dataclasses.dataclass
@@ -152,7 +106,7 @@ class TrainLoop:
                                           mode_graph.element_spec)
                     if mode_graph.iterator is not None else None)
       spec.scaffold.finalize()  # finalizes the graph too
-    self._restart_each_call = step_keeps_random_state(
+    self._restart_each_call = graph_lib.step_keeps_random_state(
         graph, [spec.train_op, spec.loss])
     graph.finalize()
     self._session = None
@@ -201,6 +155,7 @@ class TrainLoop:
         scaffold.saver.restore(self._session, latest)
       except (tf.errors.DataLossError, tf.errors.NotFoundError,
               tf.errors.OutOfRangeError) as e:
+        checkpoints.raise_if_names_differ(latest, e)
         logging.warning("Cannot read checkpoint %s (%s: %s).", latest,
                         type(e).__name__, str(e).splitlines()[0][:200])
         damaged.append(latest)
@@ -276,6 +231,9 @@ class TrainLoop:
       skip, input_start = position.batches_to_skip(self._model_dir, restored,
                                                    last_step)
       self._skip_batches(session, skip)
+    if (self._variables_from == "init" and not self._distributed and
+        source != feed_lib.CONTINUE_INPUT):
+      self._check_first_batch(session, source)  # before anything is written
 
     user_hooks = list(hooks) + list(spec.training_hooks)
     if config.is_chief:
@@ -326,6 +284,9 @@ class TrainLoop:
         except (tf.errors.OutOfRangeError, StopIteration):
           exhausted = True
           break
+        except tf.errors.InvalidArgumentError as e:
+          raise data_errors.from_tf_error(
+              e, batch=book.step - start + 1, step=book.step + 1) from None
         if stop or book.stop:
           break
     finally:
@@ -359,6 +320,25 @@ class TrainLoop:
     else:
       self._feed.initialize(session, source)
     self._first_input_used = True
+
+  def _check_first_batch(self, session, source):
+    """`data_errors.check_first_batch`, in a scratch session when the step
+    draws random numbers (this session's streams stay untouched)."""
+    def reinitialize(target):
+      self._first_input_used = False
+      self._init_input(target, source)
+    if not self._restart_each_call:
+      data_errors.check_first_batch(session, self.mode_graph, reinitialize)
+      return
+    scaffold = self.mode_graph.spec.scaffold
+    with _v1.Session(graph=self.graph,
+                     config=self._config.session_config) as scratch:
+      scratch.run(scaffold.init_op, feed_dict=scaffold.init_feed_dict)
+      scratch.run(scaffold.local_init_op,
+                  feed_dict=scaffold.local_init_feed_dict)
+      reinitialize(scratch)
+      data_errors.check_first_batch(scratch, self.mode_graph, reinitialize)
+    reinitialize(session)
 
   def _skip_batches(self, session, count):
     """Reads `count` batches without training on them."""
@@ -406,16 +386,25 @@ class TrainLoop:
     it holds no step, and exporting a graph with embedded data is slow.
     """
     saver = self.mode_graph.spec.scaffold.saver
-    path = saver.save(session, os.path.join(self._model_dir, "model.ckpt"),
-                      global_step=step, write_meta_graph=False)
-    faults.maybe_kill("save", step)
-    if self._config.checkpoint_save_graph_def:
-      version = self.graph.version
-      if self._meta is None or self._meta[0] != version:
-        self._meta = (version,
-                      saver.export_meta_graph().SerializeToString())
-      with tf.io.gfile.GFile(path + ".meta", "wb") as f:
-        f.write(self._meta[1])
+    try:
+      path = saver.save(session, os.path.join(self._model_dir, "model.ckpt"),
+                        global_step=step, write_meta_graph=False)
+      faults.maybe_kill("save", step)
+      if self._config.checkpoint_save_graph_def:
+        version = self.graph.version
+        if self._meta is None or self._meta[0] != version:
+          self._meta = (version,
+                        saver.export_meta_graph().SerializeToString())
+        with tf.io.gfile.GFile(path + ".meta", "wb") as f:
+          f.write(self._meta[1])
+    except (tf.errors.OpError, OSError) as e:
+      raise checkpoints.CheckpointError(
+          f"Cannot write the checkpoint of step {step} into model_dir="
+          f"{self._model_dir!r}: {data_errors.cause(e)} (a full disk or a "
+          "read-only model_dir?). Training stopped; the latest complete "
+          "checkpoint is "
+          f"{checkpoints.latest_checkpoint(self._model_dir) or 'none'}. "
+          "Free space or fix the permissions, then rerun to resume.") from e
     self._variables_from = (path, checkpoints.stamp(path))
     return path
 
@@ -436,7 +425,7 @@ class _StepBook:
     self._shared_step = loop._step_after is not None
     self._plain = [spec.train_op, spec.loss] + (
         [loop._step_after] if self._shared_step else [])  # pylint: disable=protected-access
-    self._counter = _StepCounter(config.log_step_count_steps, writer, start,
+    self._counter = hooks_lib.StepCounter(config.log_step_count_steps, writer, start,
                                  target)
     self._last_summary = None
     self.step, self.loss, self.stop = start, None, False
@@ -460,7 +449,7 @@ class _StepBook:
     self.loss = out[1]
     self.step = int(out[2]) if self._shared_step else self.step + 1
     if not np.isfinite(self.loss):
-      raise NonFiniteLossError(self.loss, self.step,
+      raise data_errors.NonFiniteLossError(self.loss, self.step,
                                checkpoints.latest_checkpoint(
                                    self._loop._model_dir))  # pylint: disable=protected-access
     if summarize:
@@ -470,30 +459,6 @@ class _StepBook:
     self.stop = self._saver.after_step(self._session, self.step)
     faults.maybe_kill("step", self.step)
     return self.stop
-
-
-class _StepCounter:
-  """Progress lines and `global_step/sec` at every multiple of `every`
-  (steps/s since the previous line, or since the call started)."""
-
-  def __init__(self, every, writer, start, target):
-    self._every = every
-    self._writer = writer
-    self._target = target
-    self._last = (time.monotonic(), start)
-
-  def after_step(self, step, loss):
-    # At each multiple of `every` passed (a shared step may skip some).
-    if not self._every or step // self._every == self._last[1] // self._every:
-      return
-    now = time.monotonic()
-    seconds, steps = now - self._last[0], step - self._last[1]
-    rate = steps / seconds if seconds > 0 else None
-    if rate is not None and self._writer is not None:
-      self._writer.add_summary(_v1.Summary(value=[_v1.Summary.Value(
-          tag="global_step/sec", simple_value=rate)]), step)
-    hooks_lib.log_progress(step, loss, rate, self._target)
-    self._last = (now, step)
 
 
 class _Checkpoints:
