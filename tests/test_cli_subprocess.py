@@ -61,7 +61,9 @@ def test_every_subcommand_as_a_process(config_path, tmp_path):
   assert code == 0 and "predictions of predict.split='eval' to" in out, err
   code, out, err = run("export", f"--model_dir={model_dir}")
   assert code == 0, err
-  assert os.path.exists(os.path.join(out.strip(), "saved_model.pb"))
+  # The path is the last line, after the checkpoint and the serving schema.
+  assert os.path.exists(os.path.join(out.strip().splitlines()[-1],
+                                     "saved_model.pb"))
   code, out, err = run("search", f"--config={config_path}",
                        f"--model_dir={tmp_path / 'search'}",
                        "--config.driver.max_steps=10")
