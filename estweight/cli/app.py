@@ -213,7 +213,6 @@ def _config_command(overrides):
 def _dispatch(command, config, model_dir):
   module, function = _RUNNERS[command]
   # The command's module imports TensorFlow: only now, after every check.
-  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
   run_command = getattr(importlib.import_module(f"estweight.cli.{module}"),
                         function)
   kwargs = {"force": FLAGS.force} if command in ("train", "search") else {
@@ -294,5 +293,9 @@ def _quiet_logs(verbose):
 
 
 def console_main():
-  """The `estweight` console script."""
+  """The `estweight` console script (and `python -m estweight`)."""
+  # Quiets TensorFlow's C++ start-up lines, which it prints when imported,
+  # i.e. later (`--verbosity=1` does not bring them back; set
+  # TF_CPP_MIN_LOG_LEVEL=0 for that).
+  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
   sys.exit(run(sys.argv))
