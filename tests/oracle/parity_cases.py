@@ -376,11 +376,19 @@ def _(model_dir, config):
 
 
 # Weighting forms only estweight has, against 2.15 fed the same weights.
+def _class_weighted_metrics():
+  # Metrics weighted by the class weights too (2.15's numbers for class x
+  # example weights as a weight_column); estweight's default leaves them out.
+  return _est().weights.ClassWeight(CLASS_WEIGHT,
+                                    class_weighted_eval_metrics=True)
+
+
 @case("dnn_classifier_class_weight", "binary", ("x", "cat", "cw"))
 def _(model_dir, config):
   if on_estweight():
     return _est().DNNClassifier(HIDDEN, _dnn_columns(), model_dir=model_dir,
-                                class_weight=CLASS_WEIGHT, config=config)
+                                class_weight=_class_weighted_metrics(),
+                                config=config)
   return _est().DNNClassifier(HIDDEN, _dnn_columns(), model_dir=model_dir,
                               weight_column="cw", config=config)
 
@@ -391,7 +399,8 @@ def _(model_dir, config):
   if on_estweight():
     return _est().LinearClassifier(_linear_columns(), model_dir=model_dir,
                                    weight_column="w",
-                                   class_weight=CLASS_WEIGHT, config=config)
+                                   class_weight=_class_weighted_metrics(),
+                                config=config)
   return _est().LinearClassifier(_linear_columns(), model_dir=model_dir,
                                  weight_column="cww", config=config)
 
