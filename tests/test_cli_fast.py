@@ -83,10 +83,6 @@ def test_answers_without_importing_tensorflow(args, code, out, err):
   assert not os.path.exists("/tmp/never")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "estweight/__init__.py imports TensorFlow eagerly, and importing "
-    "estweight.cli runs it first; passes once the package __init__ is "
-    "lazy (see the CLI report)"))
 def test_the_installed_package_answers_help_without_tensorflow():
   code, tensorflow, stdout, _ = child("--help", bypass=False)
   assert (code, tensorflow) == (0, False) and "commands:" in stdout

@@ -50,18 +50,41 @@ def test_newer_tensorflow_raises_unless_allowed(monkeypatch):
   assert "newer than the releases" in str(caught[0].message)
 
 
-def test_import_estweight_with_unsupported_tensorflow_is_one_clear_error(
-    tmp_path):
-  fake = tmp_path / "tensorflow"
-  fake.mkdir()
-  (fake / "__init__.py").write_text('__version__ = "2.15.1"\n')
+def _run_with_fake(tmp_path, code, *, module=False, dist=False):
+  if module:  # a tensorflow module of the wrong release, without metadata
+    (tmp_path / "tensorflow").mkdir()
+    (tmp_path / "tensorflow" / "__init__.py").write_text(
+        '__version__ = "2.15.1"\n')
+  if dist:  # installed-distribution metadata of the wrong release
+    info = tmp_path / "tensorflow-2.15.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: tensorflow\nVersion: 2.15.1\n")
   env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
   env.pop("ESTWEIGHT_ALLOW_UNTESTED_TF", None)
-  out = subprocess.run([sys.executable, "-c", "import estweight"],
+  out = subprocess.run([sys.executable, "-c", code],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, env=env, cwd=tmp_path, check=False)
-  assert out.returncode == 1
-  last = out.stdout.strip().splitlines()[-1]
+  return out.returncode, out.stdout.strip().splitlines()[-1], out.stdout
+
+
+def test_import_estweight_with_unsupported_tensorflow_is_one_clear_error(
+    tmp_path):
+  # `import estweight` does not import TensorFlow (the CLI answers without
+  # it); the installed distribution's release is checked from its metadata.
+  code, last, out = _run_with_fake(tmp_path, "import estweight", dist=True)
+  assert code == 1
+  assert last.startswith("ImportError: estweight supports TensorFlow 2.16 to "
+                         "2.21; the installed TensorFlow is 2.15.1 at the "
+                         "tensorflow distribution."), out
+
+
+def test_first_use_with_an_unsupported_tensorflow_module_is_one_clear_error(
+    tmp_path):
+  code, last, out = _run_with_fake(
+      tmp_path, "import estweight; estweight.Estimator", module=True)
+  assert code == 1
+  fake = tmp_path / "tensorflow"
   assert last.startswith("ImportError: estweight supports TensorFlow 2.16 to "
                          "2.21; the installed TensorFlow is 2.15.1 at "
-                         f"{fake}."), out.stdout
+                         f"{fake}."), out
