@@ -219,9 +219,10 @@ def _reference(path, root):
       raise RuntimeError(f"{path.name}: the uninterrupted run failed "
                          f"(exit {code}); kept in {run_root}.")
     results.append(path.result(model_dir, out))
+    shutil.rmtree(run_root, ignore_errors=True)
   if results[0] != results[1]:
     raise RuntimeError(f"{path.name}: two uninterrupted runs differ, so a "
-                       "kill cannot be judged; see " + root)
+                       "kill cannot be judged.")
   return results[0]
 
 
@@ -297,7 +298,9 @@ def _cluster_chain(points, target, root):
         latest = tf.train.latest_checkpoint(model_dir)
         saved = int(tf.train.load_variable(latest, "global_step"))
       tasks[target] = start(target, nxt)
-      if saved is not None:
+      # A chief whose checkpoint already reached max_steps returns at once,
+      # without a session; any other must begin where the checkpoint is.
+      if saved is not None and saved < CLUSTER_MAX_STEPS:
         try:
           created = int(tasks[target].wait_for_line(
               lambda line: line.startswith("CREATED"),

@@ -83,7 +83,8 @@ def _changed(before, after):
 def run_case(case, root, template):
   """Runs `case` in a fresh directory under `root`; returns its Outcome."""
   ws = bad_inputs.Workspace(tempfile.mkdtemp(dir=root))
-  with contextlib.redirect_stdout(io.StringIO()):  # the CLI's report
+  with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(
+      io.StringIO()):  # the CLI's report and log
     bad_inputs.setup(case.setup, ws, template)
   if case.damage is not None:
     case.damage(ws)
