@@ -110,37 +110,10 @@ class UsageError(Exception):
   pass
 
 
-_TF_NOISE = ("Graph execution error", "Detected at node", "Node:", "[[",
-             "File \"", "Additional GRPC error", "defined at")
-
-
-def _first_meaningful_line(message) -> str:
-  """The line that says what went wrong. TensorFlow's errors start with
-  "Graph execution error:" and the Python stack of the failing op; the
-  cause (a damaged file, a full disk, a bad value) comes after them."""
-  text = str(getattr(message, "message", None) or message)
-  lines = text.split("\n")
-  if not type(message).__module__.startswith("tensorflow"):
-    return lines[0]
-  in_stack = False
-  for line in lines:
-    stripped = line.strip()
-    if not stripped:
-      continue
-    if stripped.startswith("File \""):
-      in_stack = True
-      continue
-    if in_stack and line.startswith("  "):
-      continue  # the source line under a File line
-    in_stack = False
-    if not stripped.startswith(_TF_NOISE):
-      return stripped
-  return lines[0]
-
-
 def _error(command, message, exit_code):
   prefix = f"estweight {command}: " if command else "estweight: "
-  print(prefix + "error: " + " ".join(_first_meaningful_line(message).split()),
+  from estweight.runtime import messages  # pylint: disable=g-import-not-at-top
+  print(prefix + "error: " + " ".join(messages.cause(message).split()),
         file=sys.stderr)
   return exit_code
 

@@ -17,39 +17,10 @@ import re
 import numpy as np
 import tensorflow as tf
 from estweight import _logging as logging
+from estweight.runtime.messages import cause
 
-# Lines of TensorFlow's error text that are not the cause.
-_NOISE = ("Graph execution error", "Detected at node", "Node:", "[[",
-          "File \"", "Additional GRPC error", "defined at")
 _NODE = re.compile(r"\{\{node ([^}]+)\}\}")
 _FUNCTION_NODE = re.compile(r"\{\{function_node ([^}]+)\}\}")
-
-
-def cause(error) -> str:
-  """The line that says what went wrong in a (TensorFlow) error.
-
-  TensorFlow's errors may start with "Graph execution error:" and the
-  Python stack of the failing op; the cause (a bad value, a damaged file, a
-  full disk) comes after them.
-  """
-  text = str(getattr(error, "message", None) or error)
-  lines = text.split("\n")
-  if not type(error).__module__.startswith("tensorflow"):
-    return lines[0]
-  in_stack = False
-  for line in lines:
-    stripped = line.strip()
-    if not stripped:
-      continue
-    if stripped.startswith("File \""):
-      in_stack = True
-      continue
-    if in_stack and line.startswith("  "):
-      continue  # the source line under a File line
-    in_stack = False
-    if not stripped.startswith(_NOISE):
-      return stripped
-  return lines[0]
 
 
 def _bracket_groups(text):
