@@ -2,17 +2,24 @@
 
     python3 tools/matrix.py                      # every supported cell
     python3 tools/matrix.py --cell 3.12:2.16     # one cell
-    python3 tools/matrix.py --suite reduced --no-parity --cell 3.13:2.20
+    python3 tools/matrix.py --suite smoke --no-parity --cell auto   # CI's
+    python3 tools/matrix.py --rev HEAD ...       # a commit, not the work tree
+    python3 tools/matrix.py --wheel              # the wheel[tensorflow]
+    python3 tools/matrix.py --table              # the recorded table
 
-Each cell gets its own venv, `.matrix/py<PY>-tf<TF>/` (reused while the
-pins, requirements/dev.txt, setup.cfg and setup.py are unchanged): the
-small CPU wheel `tensorflow-cpu`, its matching `tf-keras` (with --no-deps,
-as in requirements/no-deps.txt), requirements/dev.txt and estweight itself
-(editable, --no-deps). Then, in that venv: `import estweight` (it must name
-the TensorFlow it found), the tests (`--suite fast`: the whole fast suite,
-`make test`'s; `--suite reduced`: REDUCED below, a few minutes) and, with
-`--parity` (the default), `make parity` (needs .oracle-venv, which make
-builds on first use).
+Each cell gets its own venv, `.matrix/py<PY>-tf<TF>/` (rebuilt when the pins
+or requirements/dev.txt change; estweight reinstalled when setup.cfg,
+setup.py, pyproject.toml or MANIFEST.in do): the small CPU wheel
+`tensorflow-cpu`, its matching `tf-keras` (with --no-deps, as in
+requirements/no-deps.txt), requirements/dev.txt and estweight itself
+(editable, --no-deps). About 1.7 GB each. Then, in that venv: `import
+estweight`, the tests (`--suite fast`: make test's whole fast suite;
+`reduced`: REDUCED below; `smoke`: SMOKE below) and, with `--parity` (the
+default), `make parity` (needs .oracle-venv, which make builds on first use).
+
+`--wheel` builds the wheel and installs it with the `tensorflow` extra from
+the registry into a fresh venv of each Python (removed afterwards), where
+`estweight --help` and `estweight.compat.install()` must work.
 
 Results go to .matrix/results.json, one entry per cell, kept across runs,
 and the whole table is printed (markdown) at the end. Exit status 1 when a
@@ -443,13 +450,14 @@ def main(argv=None):
   parser.add_argument("--wheel", action="store_true",
                       help="instead: build the wheel, install it with the "
                       "tensorflow extra from the registry into a fresh venv "
-                      "of each Python, run `estweight --help` and install()")
+                      "of each Python (--cell PY: only that one), run "
+                      "`estweight --help` and install()")
   parser.add_argument("--table", action="store_true",
                       help="only print the recorded table")
   args = parser.parse_args(argv)
   if args.wheel:
     os.makedirs(MATRIX_DIR, exist_ok=True)
-    return wheel_checks(PYTHONS)
+    return wheel_checks([c.split(":")[0] for c in args.cell] or PYTHONS)
   results = load_results()
   if args.table:
     print(table(results))
