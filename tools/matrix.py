@@ -379,6 +379,9 @@ def table(results):
     for py in PYTHONS:
       e = results.get(cell_name(py, tf))
       pins = "%s / %s" % TENSORFLOWS[tf][:2]
+      if e is None and py not in TENSORFLOWS[tf][2]:
+        e = {"status": "n/a", "detail": f"no tensorflow-cpu {tf} wheel for "
+             f"Python {py}"}
       if e is None:
         lines.append(f"| {py} | {pins} | not run | | | |")
         continue
@@ -395,6 +398,8 @@ def table(results):
       status = e["status"]
       if e.get("detail"):
         status += f" ({e['detail']})"
+      if e.get("rev"):
+        status += f" @{e['rev'][:7]}"
       lines.append(f"| {py} | {pins} | {status} | {tests} | {parity} | "
                    f"{times} |")
   return "\n".join(lines)
