@@ -79,7 +79,9 @@ def installed(dist, tmp_path_factory):
   ours = sorted({sysconfig.get_paths()["purelib"],
                  sysconfig.get_paths()["platlib"]})
   with open(os.path.join(site, "_outer_site.pth"), "w") as f:
-    f.write(f"import site; [site.addsitedir(p) for p in {ours!r}]\n")
+    # (map, not a comprehension: before 3.12 one has its own scope, which
+    # cannot see the `site` that this line's exec binds.)
+    f.write(f"import site; list(map(site.addsitedir, {ours!r}))\n")
   _run([sys.executable, "-m", "pip", "--python", python, "install",
         "--quiet", "--no-deps", "--no-index", dist["wheel"]])
   return os.path.join(env_dir, "bin")
