@@ -162,7 +162,7 @@ def _is_data_check(error) -> bool:
   text = str(getattr(error, "message", None) or error)
   return ("assertion failed:" in text or "CheckNumerics" in text or
           "Tensor had NaN values" in text or "Tensor had Inf values" in text
-          or ("Input to reshape" in text and "input_layer" in text))
+          or "Input to reshape" in text)
 
 
 def _finite(value) -> bool:

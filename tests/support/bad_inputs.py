@@ -362,7 +362,7 @@ CASES = [
     Case("data", "an Inf label (Inf loss)",
          lambda ws: _est(ws).train(_dataset(
              [1, 2], np.array([2, np.inf], np.float32)), steps=1),
-         "InvalidDataError"),
+         "NonFiniteLossError"),
     Case("data", "`class_weight='balanced'` on an endless generator",
          lambda ws: _cls(ws, n_classes=2, class_weight="balanced").train(
              _endless_generator_input, steps=1), "ValueError"),
