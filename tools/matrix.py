@@ -271,7 +271,8 @@ def run_cell(py, tf, *, suite, parity, build_only=False, src=ROOT, rev=None):
   t0 = time.time()
   tests = [t for t in SUITES[suite] if os.path.exists(os.path.join(src, t))]
   rc, out = run([python, "-m", "pytest", "-q", "-m", "not slow",
-                 "-p", "no:cacheprovider", *tests], log, env=env, cwd=src)
+                 "--durations=10", "-p", "no:cacheprovider", *tests], log,
+                env=env, cwd=src)
   entry["tests_s"] = round(time.time() - t0)
   entry["tests"] = pytest_counts(out)
   entry["failed_tests"] = re.findall(r"^(?:FAILED|ERROR) (\S+)", out,
