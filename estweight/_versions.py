@@ -85,3 +85,25 @@ def _integral(x):
 def keras_seed_generator(seed: int) -> random.Random:
   """What runtime/graph.py puts in tf_keras's `_SEED_GENERATOR.generator`."""
   return _IntegralFloatRandom(seed)
+
+
+def write_graph_text(graph_def, logdir: str, name: str) -> str:
+  """`tf.io.write_graph(graph_def, logdir, name)` (as text) on every release.
+
+  TensorFlow 2.20's write_graph passes `float_format=''` to protobuf's
+  MessageToString, which protobuf 7 (allowed by 2.20's own requirements)
+  no longer takes: graph.pbtxt was never written. 2.21 dropped the argument;
+  this writes what 2.21 writes, with any protobuf.
+
+  Returns:
+    The path written, `logdir/name`.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from google.protobuf import text_format  # pylint: disable=g-import-not-at-top
+  tf.io.gfile.makedirs(logdir)
+  path = os.path.join(logdir, name)
+  tmp = f"{path}.tmp{os.getpid()}"
+  with tf.io.gfile.GFile(tmp, "w") as f:
+    f.write(text_format.MessageToString(graph_def))
+  tf.io.gfile.rename(tmp, path, overwrite=True)
+  return path

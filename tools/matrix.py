@@ -71,6 +71,7 @@ REDUCED = (
     "tests/test_install.py",
     "tests/test_packaging.py",
     "tests/test_versions.py",
+    "tests/test_versions_compat.py",
 )
 
 # `--suite smoke`: the fewest files that still exercise what differed
@@ -82,6 +83,7 @@ SMOKE = (
     "tests/test_install.py",
     "tests/test_packaging.py",
     "tests/test_versions.py",
+    "tests/test_versions_compat.py",
 )
 SUITES = {"fast": (), "reduced": REDUCED, "smoke": SMOKE}
 
