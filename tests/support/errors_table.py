@@ -17,6 +17,8 @@ import socket
 import sys
 import tempfile
 
+from absl import logging
+
 if __name__ == "__main__":  # run as a script: tests/ on the path
   sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
       __file__))))
@@ -57,7 +59,7 @@ def normalize(text, ws):
   text = text.replace(ws.model_dir, "<model_dir>").replace(ws.root, "<tmp>")
   text = re.sub(r"0x[0-9a-fA-F]+", "0x…", text)
   text = text.replace(f"pid {os.getppid()}", "pid <pid>")
-  text = text.replace(socket.gethostname(), "<host>")
+  text = text.replace(f"'{socket.gethostname()}'", "'<host>'")
   if len(text) > MAX_MESSAGE:
     text = text[:MAX_MESSAGE - 1] + "…"
   return text
@@ -80,11 +82,26 @@ def _changed(before, after):
   return sorted(set(names))
 
 
+@contextlib.contextmanager
+def _quiet(err=None):
+  """stdout, stderr and absl's log (whose handler keeps the stderr it was
+  made with) go to `err` (default: nowhere)."""
+  err = err if err is not None else io.StringIO()
+  handler = logging.get_absl_handler().python_handler
+  stream = handler.stream
+  handler.stream = err
+  try:
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(
+        io.StringIO()):
+      yield
+  finally:
+    handler.stream = stream
+
+
 def run_case(case, root, template):
   """Runs `case` in a fresh directory under `root`; returns its Outcome."""
   ws = bad_inputs.Workspace(tempfile.mkdtemp(dir=root))
-  with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(
-      io.StringIO()):  # the CLI's report and log
+  with _quiet():  # the CLI's report and log
     bad_inputs.setup(case.setup, ws, template)
   if case.damage is not None:
     case.damage(ws)
@@ -93,8 +110,7 @@ def run_case(case, root, template):
   err = io.StringIO()
   raised, message = "nothing", ""
   try:
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(
-        io.StringIO()):
+    with _quiet(err):
       code = case.run(ws)
     if case.area == "CLI" or case.raises.startswith("exit"):
       lines = [l for l in err.getvalue().splitlines()
