@@ -14,6 +14,7 @@ from estweight import run_config as run_config_lib
 from estweight import warm_start as warm_start_lib
 from estweight.mode_keys import ModeKeys
 from estweight.runtime import checkpoints
+from estweight.runtime import distribute as distribute_lib
 from estweight.export import receivers as receivers_lib
 from estweight.runtime import evaluate as evaluate_lib
 from estweight.runtime import export as export_lib
@@ -62,14 +63,12 @@ def verify_model_fn_args(model_fn: Callable, params) -> None:
 
 
 def check_no_strategy(config, field):
-  """Refuses RunConfig.train_distribute / eval_distribute (not run yet)."""
-  strategy = getattr(config, field)
-  if strategy is not None:
-    raise NotImplementedError(
-        f"RunConfig.{field} is not run by estweight yet. Received: {field}="
-        f"{strategy!r}. To train on several machines, start a TF_CONFIG "
-        "cluster and call train_and_evaluate (README, 'Distributed "
-        f"training'); otherwise leave {field}=None.")
+  """Refuses a RunConfig.train_distribute / eval_distribute strategy that
+  estweight cannot run (see runtime/distribute.py: in-graph strategies such
+  as MirroredStrategy run; a strategy on a TF_CONFIG cluster, across
+  workers, on TPUs or needing eager execution raises NotImplementedError
+  saying why and what to use instead). Called before any graph is built."""
+  distribute_lib.check_strategy(config, field)
 
 
 def checked_model_dir(model_dir, config) -> str | None:
@@ -143,6 +142,12 @@ class Estimator:
     if config.session_config is None:
       replacements["session_config"] = (
           run_config_lib.get_default_session_config())
+    if (config.train_distribute is not None or
+        config.eval_distribute is not None):
+      # The strategies' session settings, and their logical CPUs counted.
+      replacements["session_config"] = distribute_lib.session_config_for(
+          replacements.get("session_config", config.session_config),
+          (config.train_distribute, config.eval_distribute))
     self._config = config.replace(**replacements)
     self._model_dir = model_dir
     self._model_fn = model_fn

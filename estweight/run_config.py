@@ -74,8 +74,10 @@ class RunConfig:
       this many hours (`None`: none).
     log_step_count_steps: progress lines and `global_step/sec` every this
       many steps (`None`: none).
-    train_distribute: a `tf.distribute` strategy; accepted, but `train()`
-      refuses it (use a TF_CONFIG cluster).
+    train_distribute: a `tf.distribute` strategy replicating training over
+      this process's devices (`MirroredStrategy`: each replica reads its
+      own batches of input_fn's Dataset); see README, 'Distributed
+      training', for the strategies that run and why the others do not.
     device_fn: `fn(op) -> device` for every op; `None`: default placement.
     protocol: `None`, 'grpc' or 'grpc+verbs'.
     eval_distribute: as `train_distribute`, for `evaluate()`.
@@ -202,6 +204,17 @@ class RunConfig:
         raise ValueError(f"`{name}` must be a tf.distribute.Strategy (or a "
                          "tf.compat.v1.distribute one). Received: "
                          f"{name}={strategy!r}.")
+      if isinstance(strategy,
+                    tf.distribute.experimental.ParameterServerStrategy):
+        # As tf.estimator 2.15: TF2's strategy needs a ClusterCoordinator.
+        raise ValueError(
+            "Please use `tf.compat.v1.distribute.experimental.Parameter"
+            "ServerStrategy` for parameter server strategy with estimator. "
+            f"Received: {name}={strategy.__class__.__name__} (TensorFlow 2's "
+            "ParameterServerStrategy, which runs steps from a "
+            "ClusterCoordinator in eager mode). With estweight, a TF_CONFIG "
+            "cluster with ps tasks and train_and_evaluate does parameter-"
+            "server training without a strategy.")
 
   # -------------------------------------------------------------- cluster
   def _init_cluster(self, tf_config):
@@ -354,12 +367,12 @@ class RunConfig:
       "(None: never).")
   train_distribute = _field(
       "train_distribute",
-      "A `tf.distribute` strategy for training: accepted here, refused "
-      "by `train()` with NotImplementedError (use a TF_CONFIG cluster).")
+      "A `tf.distribute` strategy replicating training over this "
+      "process's devices (e.g. MirroredStrategy); None: one device.")
   eval_distribute = _field(
       "eval_distribute",
-      "A `tf.distribute` strategy for evaluation: accepted here, "
-      "refused by `evaluate()` with NotImplementedError.")
+      "A `tf.distribute` strategy replicating evaluation over this "
+      "process's devices; None: one device.")
   experimental_distribute = _field(
       "experimental_distribute",
       "tf.estimator's deprecated `DistributeConfig`; kept for "

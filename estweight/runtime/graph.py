@@ -162,7 +162,18 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
     use_labels: False in PREDICT, where labels are dropped.
     after_model_fn: optional `(spec) -> None` run inside the graph right after
       model_fn (warm starting, extra metrics).
+
+  With `config.train_distribute` (TRAIN) or `eval_distribute` (EVAL), the
+  graph is replicated by that strategy (runtime/distribute.py).
   """
+  # Imported here: distribute.py builds on this module.
+  from estweight.runtime import distribute  # pylint: disable=g-import-not-at-top
+  strategy = distribute.strategy_for(config, mode)
+  if strategy is not None:
+    return distribute.build_replicated_graph(
+        strategy=strategy, input_fn=input_fn, call_model_fn=call_model_fn,
+        mode=mode, config=config, params=params, use_labels=use_labels,
+        after_model_fn=after_model_fn)
   graph = tf.Graph()
   with mode_graph_scope(graph, config) as (global_step, step_read):
     parsed = inputs_lib.call_input_fn(input_fn, mode, params, config)

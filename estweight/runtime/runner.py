@@ -2,7 +2,8 @@
 
 A call reuses the kept loop when its input has the structure the graph was
 built for (see feed.py); otherwise the loop is rebuilt, which is what every
-call cost before. Warm starting needs a graph built with its initialisers,
+call cost before. Graphs replicated by a strategy (distribute.py) are
+rebuilt per call. Warm starting needs a graph built with its initialisers,
 so a call that must warm-start never reuses a graph built without them.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import tensorflow as tf
 
 from estweight.mode_keys import ModeKeys
 from estweight.runtime import checkpoints
+from estweight.runtime import distribute
 from estweight.runtime import evaluate as evaluate_lib
 from estweight.runtime import feed
 from estweight.runtime import fn_args
@@ -68,7 +70,7 @@ class Runner:
     if loop is not None:
       if continue_input and input_fn is self._train_input_fn:
         source = feed.CONTINUE_INPUT
-      else:
+      elif not self._replicated(ModeKeys.TRAIN):
         serialized = feed.serialize_input(
             input_fn, ModeKeys.TRAIN, self._config,
             self._input_params(ModeKeys.TRAIN), skip_batches=skip_batches)
@@ -82,7 +84,12 @@ class Runner:
   def _new_train_loop(self, input_fn, warm, skip_batches):
     self.close_train()
     source = feed.FIRST_INPUT
-    if skip_batches:
+    strategy = distribute.strategy_for(self._config, ModeKeys.TRAIN)
+    if skip_batches and strategy is not None:
+      # Each step of a replicated graph reads one batch per replica.
+      input_fn = _skipping(input_fn,
+                           skip_batches * strategy.num_replicas_in_sync)
+    elif skip_batches:
       source = feed.serialize_input(input_fn, ModeKeys.TRAIN, self._config,
                                     self._input_params(ModeKeys.TRAIN),
                                     skip_batches=skip_batches)
@@ -117,6 +124,9 @@ class Runner:
     if loop is not None and not (warm and not loop.warm_started):
       if not loop._first_input_used and input_fn is self._eval_input_fn:  # pylint: disable=protected-access
         return loop, feed.FIRST_INPUT
+      if self._replicated(ModeKeys.EVAL):  # its input cannot be fed
+        self._eval = self._new_eval_loop(input_fn, warm)
+        return self._eval, feed.FIRST_INPUT
       serialized = feed.serialize_input(input_fn, ModeKeys.EVAL,
                                         self._config,
                                         self._input_params(ModeKeys.EVAL))
@@ -132,6 +142,11 @@ class Runner:
                              self.train_input_fn)
     return evaluate_lib.EvalLoop(mode_graph, config=self._config,
                                  warm_started=warm)
+
+  def _replicated(self, mode) -> bool:
+    """Whether `mode` runs under a strategy: its graph has no iterator a new
+    input could be fed into, so each call builds its graph."""
+    return distribute.strategy_for(self._config, mode) is not None
 
   # ---------------------------------------------------------------- close
   def close_train(self):
@@ -152,9 +167,11 @@ class Runner:
 
 def _skipping(input_fn, batches):
   """input_fn whose Dataset skips its first `batches` elements."""
-  def skipped(mode, params, config):
-    result = fn_args.call_with_available(
-        input_fn, {"mode": mode, "params": params, "config": config})
+  def skipped(mode, params, config, input_context=None):
+    available = {"mode": mode, "params": params, "config": config}
+    if input_context is not None:  # under a strategy
+      available["input_context"] = input_context
+    result = fn_args.call_with_available(input_fn, available)
     if isinstance(result, tf.data.Dataset):
       return result.skip(batches)
     return result
