@@ -103,8 +103,8 @@ def check_strategy(config, field) -> None:
 
   Raises:
     NotImplementedError: a strategy on a TF_CONFIG cluster, across workers,
-      on TPUs, or of a kind that needs eager execution; the message says
-      why and what to use instead.
+      on TPUs, or of a kind estweight does not run; the message says why
+      and what to use instead.
   """
   strategy = getattr(config, field)
   if strategy is None:
@@ -229,21 +229,19 @@ def scale_loss_for_replicas(loss):
   'weighted_sum') is left as it is. Outside a replica context with more
   than one replica, `loss` is returned unchanged.
   """
-  if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
+  if (not tf.distribute.has_strategy() or
+      tf.distribute.in_cross_replica_context()):
     return loss
   replicas = tf.distribute.get_strategy().num_replicas_in_sync
-  if replicas <= 1 or _v1.distribute.get_loss_reduction() != (
-      tf.distribute.ReduceOp.MEAN):
+  if replicas <= 1 or _loss_reduce_op() != tf.distribute.ReduceOp.MEAN:
     return loss
-  graph = _v1.get_default_graph()
-  graph._is_loss_scaled_by_optimizer = True  # pylint: disable=protected-access
   return loss * (1.0 / replicas)
 
 
-def _loss_reduce_op(strategy):
+def _loss_reduce_op():
   """How the replicas' losses make the global batch's loss: their sum when
-  the model's losses sum over the batch, else their mean."""
-  del strategy
+  the model's last loss summed over the batch (tf.compat.v1.losses or Keras
+  reduction 'sum'), else their mean. Read under `_estimator_loss_scaling`."""
   return _v1.distribute.get_loss_reduction()
 
 
@@ -383,7 +381,7 @@ def build_replicated_graph(*, strategy, input_fn, call_model_fn, mode,
 def _merged_spec(strategy, mode, specs, loss, train_op, metrics):
   """One EstimatorSpec from the replicas' (see the module docstring)."""
   first = specs[0]
-  merged_loss = strategy.reduce(_loss_reduce_op(strategy), loss, axis=None)
+  merged_loss = strategy.reduce(_loss_reduce_op(), loss, axis=None)
   kwargs = {"mode": mode, "loss": merged_loss,
             "predictions": first.predictions,
             "scaffold": _merged_scaffold(strategy, specs)}

@@ -167,7 +167,8 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
   graph is replicated by that strategy (runtime/distribute.py).
   """
   # Imported here: distribute.py builds on this module.
-  from estweight.runtime import distribute  # pylint: disable=g-import-not-at-top
+  # pylint: disable-next=g-import-not-at-top
+  from estweight.runtime import distribute
   strategy = distribute.strategy_for(config, mode)
   if strategy is not None:
     return distribute.build_replicated_graph(
