@@ -11,6 +11,7 @@ line (`estweight.cli`) answers --help and refuses bad configs without
 importing TensorFlow.
 """
 import importlib as _importlib
+import importlib.util  # noqa: F401  (makes _importlib.util available)
 import os as _os
 
 __version__ = "0.1.0"
@@ -76,6 +77,11 @@ def __getattr__(name):
   if name.startswith("_"):  # submodules (`from estweight import _api`) and
     # dunder probes: the import system handles them, TensorFlow stays out.
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+  if name not in _SUBMODULES and _importlib.util.find_spec(
+      f"{__name__}.{name}") is not None:
+    # An internal module (`from estweight import validation` while the API
+    # itself is loading): import just it, without loading the API first.
+    return _importlib.import_module(f"{__name__}.{name}")
   if name in _SUBMODULES:
     _load()
     return _importlib.import_module(f"estweight.{name}")
