@@ -117,7 +117,11 @@ def test_early_stopping_condition_true_at_start(tmp_path):
 
 def test_keras3_sequential_takes_the_keras2_input_name(tmp_path):
   """The TF docs' keras_model_to_estimator tutorial keys features by
-  `dense_input` (Keras 2's name for a Sequential's input)."""
+  `dense_input` (Keras 2's name for a Sequential's input). The tutorial
+  runs in a fresh process, where the first Dense layer is named `dense`;
+  clearing the session resets Keras's name counters to that state (tests
+  run before this one have made layers named dense_1, dense_2, ...)."""
+  keras.backend.clear_session()
   model = keras.Sequential([keras.layers.Dense(1, input_shape=(2,),
                                                use_bias=False,
                                                kernel_initializer="ones")])
