@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib
 import re
 
 import tensorflow as tf
@@ -262,31 +261,16 @@ class _Replica:
     self.spec = spec
 
 
-def _keras_seed_holder():
-  try:
-    backend = importlib.import_module("tf_keras.src.backend")
-  except ImportError:
-    return None
-  return getattr(backend, "_SEED_GENERATOR", None)
-
-
 @contextlib.contextmanager
 def _build_state_of(state):
   """Enters, on a replica thread, the per-thread build state captured on the
   building thread: the seed generator of Keras initializers (so replica 0
   draws the seeds a single-device build draws) and the build context."""
   generator, context = state
-  holder = _keras_seed_holder()
-  previous = getattr(holder, "generator", None)
-  if holder is not None:
-    holder.generator = generator
-  try:
-    with (preparation.building(context) if context is not None
-          else contextlib.nullcontext()):
-      yield
-  finally:
-    if holder is not None:
-      holder.generator = previous
+  with graph_lib.keras_seed_generator(generator), (
+      preparation.building(context) if context is not None
+      else contextlib.nullcontext()):
+    yield
 
 
 def _input_iterator(strategy, input_fn, mode, params, config):
@@ -332,7 +316,7 @@ def build_replicated_graph(*, strategy, input_fn, call_model_fn, mode,
   graph = tf.Graph()
   with graph.as_default(), graph_lib.seeded_legacy_initializers(
       config.tf_random_seed), graph_lib.fresh_keras_names():
-    state = (getattr(_keras_seed_holder(), "generator", None),
+    state = (graph_lib.current_keras_seed_generator(),
              preparation.current())
     if config.tf_random_seed is not None:
       _v1.set_random_seed(config.tf_random_seed)

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import tensorflow as tf
 
+from estweight import _versions
 from estweight.runtime import inputs as inputs_lib
 
 
@@ -60,22 +61,42 @@ def seeded_legacy_initializers(seed):
   if seed is None:
     yield
     return
-  holder = None
-  try:
-    # Imported here so that layers first loaded inside model_fn are seeded.
-    backend = importlib.import_module("tf_keras.src.backend")
-    holder = getattr(backend, "_SEED_GENERATOR", None)
-  except ImportError:
-    pass
-  previous = getattr(holder, "generator", None)
-  if holder is not None:
-    holder.generator = random.Random(seed)
   state = random.getstate()
   random.seed(seed)
   try:
-    yield
+    with keras_seed_generator(_versions.keras_seed_generator(seed)):
+      yield
   finally:
     random.setstate(state)
+
+
+def _keras_seed_holder():
+  """tf_keras's per-thread holder of the generator its initializers draw
+  seeds from (None without tf_keras). Imported when called, so that layers
+  first loaded inside model_fn are seeded."""
+  try:
+    backend = importlib.import_module("tf_keras.src.backend")
+  except ImportError:
+    return None
+  return getattr(backend, "_SEED_GENERATOR", None)
+
+
+def current_keras_seed_generator():
+  """The generator tf_keras initializers draw seeds from on this thread."""
+  return getattr(_keras_seed_holder(), "generator", None)
+
+
+@contextlib.contextmanager
+def keras_seed_generator(generator):
+  """Makes tf_keras initializers on this thread draw seeds from
+  `generator`; the previous generator is restored afterwards."""
+  holder = _keras_seed_holder()
+  previous = getattr(holder, "generator", None)
+  if holder is not None:
+    holder.generator = generator
+  try:
+    yield
+  finally:
     if holder is not None:
       holder.generator = previous
 

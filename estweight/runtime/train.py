@@ -23,6 +23,7 @@ import time
 import numpy as np
 import tensorflow as tf
 from estweight import _logging as logging
+from estweight import _versions
 
 from estweight.runtime import checkpoints
 from estweight.runtime import cluster
@@ -372,8 +373,8 @@ class TrainLoop:
       return None
     graph_def = self.graph.as_graph_def(add_shapes=True)
     thread = threading.Thread(
-        target=tf.io.write_graph, args=(graph_def, self._model_dir,
-                                        "graph.pbtxt"), daemon=True)
+        target=_versions.write_graph_text,
+        args=(graph_def, self._model_dir, "graph.pbtxt"), daemon=True)
     thread.start()
     writer.add_graph(self.graph)
     self._graph_written = True
