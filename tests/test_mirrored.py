@@ -95,21 +95,12 @@ def test_weighted_dnn_classifier_summed_loss_equals_single_device(runs):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "needs canned/optimizers.minimize to pass a Keras optimizer's loss "
-    "through runtime.distribute.scale_loss_for_replicas, as 2.15's heads "
-    "divided a batch-mean loss by the replicas (else the update is the sum "
-    "of the replicas' mean gradients: twice single-device's)"))
 def test_weighted_dnn_classifier_default_reduction_equals_single_device(
     runs):
   _assert_pair_equal(_result(runs, "dnn_mean"))
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "needs the binary head's accuracy_baseline to read label/mean's total "
-    "and count aggregated across replicas (it reads the replica's own, as "
-    "2.15's did: 2.15 reported a wrong baseline under eval_distribute)"))
 def test_weighted_dnn_classifier_metrics_under_eval_distribute(runs):
   result = _result(runs, "dnn_mean")
   assert "error" not in result["eval_distributed"], result["eval_distributed"]
@@ -117,7 +108,6 @@ def test_weighted_dnn_classifier_metrics_under_eval_distribute(runs):
                        result["mirrored_read_by_single"])
 
 
-@pytest.mark.slow
 def _v1_slot_name(name):
   """The name single-device training gives a compat.v1 canned model's
   optimizer slot (its layers are partitioned there, which strategies do not
@@ -127,6 +117,7 @@ def _v1_slot_name(name):
   return name
 
 
+@pytest.mark.slow
 def test_compat_v1_dnn_classifier_with_eval_distribute(runs):
   _assert_pair_equal(_result(runs, "dnn_v1"), single_name=_v1_slot_name)
 

@@ -14,6 +14,8 @@ import inspect
 import tensorflow as tf
 import tf_keras
 
+from estweight.runtime import distribute
+
 _v1 = tf.compat.v1
 _legacy = tf_keras.optimizers.legacy
 
@@ -158,4 +160,5 @@ def minimize(optimizer, loss, variables, *, count_steps=True):
     step = _v1.train.get_global_step() if count_steps else None
     return optimizer.minimize(loss, global_step=step,
                               var_list=list(variables))
-  return optimizer.get_updates(loss, list(variables))[0]
+  return optimizer.get_updates(distribute.scale_loss_for_replicas(loss),
+                               list(variables))[0]

@@ -252,10 +252,8 @@ class BinaryClassHead(_ClassHead):
                             sample_weight=base.broadcast_weights(weights,
                                                                  labels))
       metrics[k(MetricKeys.LABEL_MEAN)] = label_mean
-      # Always predicting the majority class: max(mean, 1 - mean).
-      baseline = tf.math.divide_no_nan(
-          tf.maximum(label_mean.total, label_mean.count - label_mean.total),
-          label_mean.count)
+      baseline = tf.distribute.get_replica_context().merge_call(
+          lambda _: _majority_share(label_mean))
       metrics[k(MetricKeys.ACCURACY_BASELINE)] = (baseline, tf.no_op())
       auc_w = base.broadcast_weights(weights, logistic)
       metrics[k(MetricKeys.AUC)] = _updated(
@@ -368,3 +366,11 @@ def _add_regularization_metric(metrics, key_fn, regularization_losses):
     metrics[key_fn(MetricKeys.LOSS_REGULARIZATION)] = _updated(
         _km.Mean(name=MetricKeys.LOSS_REGULARIZATION),
         values=tf.add_n(list(regularization_losses)))
+
+
+def _majority_share(label_mean):
+  """The accuracy of always predicting the majority class, max(mean,
+  1 - mean), from the label mean's total and count. Called in cross-replica
+  context, where a strategy's replicas' totals and counts read summed."""
+  total, count = label_mean.total, label_mean.count
+  return tf.math.divide_no_nan(tf.maximum(total, count - total), count)
