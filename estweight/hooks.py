@@ -1,5 +1,8 @@
-"""Session hooks: TensorFlow's own classes, under their tf.estimator names."""
+"""Session hooks: TensorFlow's own classes, under their tf.estimator names,
+and estweight's `SkipNonFiniteBatches`."""
 import tensorflow as tf
+
+from estweight.runtime.nonfinite import SkipNonFiniteBatches
 
 _train = tf.compat.v1.train
 

@@ -66,10 +66,6 @@ def run(model_dir_base, config=None):
             .shuffle(len(train_y), seed=1).repeat()
             .batch(train_cfg["batch_size"]))
 
-  def one_epoch_train_input_fn():  # for class_weight='balanced' counting
-    return tf.data.Dataset.from_tensor_slices(
-        ({"x": train_x}, train_y)).batch(256)
-
   def eval_input_fn():
     return tf.data.Dataset.from_tensor_slices(
         ({"x": test_x}, test_y)).batch(64)
@@ -77,11 +73,6 @@ def run(model_dir_base, config=None):
   results = {}
   for name, variant in config["variants"].items():
     class_weight = variant.get("class_weight")
-    if class_weight == "balanced":
-      # The training input repeats forever, so count one epoch explicitly:
-      # n / (n_classes * count) per class.
-      class_weight = estweight.weights.balanced_class_weight(
-          estweight.weights.count_classes(one_epoch_train_input_fn))
     model_fn = estweight.weights.make_weighted_model_fn(
         network_fn, loss=variant["loss"], class_weight=class_weight,
         loss_options=variant.get("loss_options"),

@@ -23,7 +23,10 @@ def small_disk(tmp_path):
   if made.returncode != 0:
     pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode()[:200]}")
   yield mount
-  subprocess.run(["umount", mount], check=False)
+  # The summary writer cache keeps the events file open; lazy unmount
+  # frees the mount even if something else still holds a file on it.
+  tf.compat.v1.summary.FileWriterCache.clear()
+  subprocess.run(["umount", "-l", mount], check=False)
 
 
 def _remount(mount, options):

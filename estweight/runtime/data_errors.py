@@ -111,7 +111,8 @@ def from_tf_error(error, *, batch, step) -> InvalidDataError:
                           tf_error=error)
 
 
-def check_first_batch(session, mode_graph, reinitialize_input) -> None:
+def check_first_batch(session, mode_graph, reinitialize_input, *,
+                      non_finite_ok=False) -> None:
   """Computes the loss of the input's first batch before anything is
   written, so a bad dataset leaves a new model_dir untouched.
 
@@ -125,6 +126,7 @@ def check_first_batch(session, mode_graph, reinitialize_input) -> None:
     session: the training session, variables initialised.
     mode_graph: the TRAIN `ModeGraph`.
     reinitialize_input: `(session) -> None`, initialises the input again.
+    non_finite_ok: a NaN or Inf loss is let through (SkipNonFiniteBatches).
 
   Raises:
     InvalidDataError: a check failed.
@@ -152,7 +154,7 @@ def check_first_batch(session, mode_graph, reinitialize_input) -> None:
     # its centers there): that step will tell.
     logging.debug("First-batch check skipped: %s", cause(e))
     return
-  if not _finite(value):  # tf.estimator's error class, nothing written
+  if not non_finite_ok and not _finite(value):  # 2.15's error, nothing written
     raise NonFiniteLossError(value, 1, None)
 
 

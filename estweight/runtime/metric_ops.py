@@ -65,7 +65,9 @@ def _tf_variable(var):
 def _from_keras_metric(name, metric, graph):
   variables = [_tf_variable(v) for v in metric.variables]
   handles = {v.handle.name if hasattr(v, "handle") else v.name for v in variables}
-  initializers = {v.initializer.name for v in variables}
+  initializers = set()
+  for v in variables:
+    initializers |= _op_names_of(v.initializer)
   updates = [
       op for op in graph.get_operations()
       if op.type in _ASSIGN_TYPES and op.inputs
@@ -78,6 +80,20 @@ def _from_keras_metric(name, metric, graph):
   _after_input(updates, graph)
   make_local(variables, graph)
   return metric.result(), tf.group(*updates)
+
+
+def _op_names_of(initializer):
+  """The names of `initializer` and the ops it groups. A strategy's replica
+  sees its component's initializer as a NoOp grouping the assign (left in
+  a metric's updates, that assign reset the metric at every batch)."""
+  names, pending = set(), [initializer]
+  while pending:
+    op = pending.pop()
+    if op.name not in names:
+      names.add(op.name)
+      if op.type == "NoOp":
+        pending.extend(op.control_inputs)
+  return names
 
 
 _INPUT_OPS = ("IteratorGetNext", "IteratorGetNextSync")

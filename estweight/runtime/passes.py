@@ -11,15 +11,15 @@ _v1 = tf.compat.v1
 
 
 def count_labels(input_fn, *, n_classes, label_vocabulary=None, params=None,
-                 config=None, max_examples=10_000_000):
+                 config=None):
   """Counts examples per class in one pass over the training input.
 
   Args:
-    input_fn: the training input_fn; it must end (one epoch).
+    input_fn: an input_fn that ends: `preparation.one_pass` or
+      `preparation.first_examples` of the training input_fn (they refuse an
+      input that cannot be made to end).
     n_classes: number of classes; None: one more than the largest id seen.
     label_vocabulary: class names when labels are strings.
-    max_examples: stop with an error past this many examples (an input that
-      repeats forever never ends).
 
   Returns:
     int64 array [n_classes] of counts.
@@ -28,14 +28,6 @@ def count_labels(input_fn, *, n_classes, label_vocabulary=None, params=None,
   with graph.as_default():
     result = inputs_lib.call_input_fn_raw(input_fn, ModeKeys.TRAIN, params,
                                           config)
-    if isinstance(result, tf.data.Dataset) and (
-        result.cardinality() == tf.data.INFINITE_CARDINALITY):
-      raise ValueError(
-          "class_weight='balanced' counts classes over one pass of the "
-          "training input, but the Dataset input_fn returns repeats forever. "
-          "To fix, pass class_weight=estweight.weights.balanced_class_weight("
-          "estweight.weights.count_classes(one_epoch_input_fn)) or "
-          "balanced_class_weight(counts).")
     parsed = inputs_lib.parse_input_fn_result(result)
     labels = parsed.labels
     if labels is None:
@@ -55,7 +47,6 @@ def count_labels(input_fn, *, n_classes, label_vocabulary=None, params=None,
         hook.begin()
         hook.after_create_session(session, None)
       counts = np.zeros(n_classes or 0, np.int64)
-      seen = 0
       while True:
         try:
           batch = session.run(labels)
@@ -72,12 +63,4 @@ def count_labels(input_fn, *, n_classes, label_vocabulary=None, params=None,
         if len(batch_counts) > len(counts):
           counts = np.pad(counts, (0, len(batch_counts) - len(counts)))
         counts += batch_counts
-        seen += batch.size
-        if seen > max_examples:
-          raise ValueError(
-              f"class_weight='balanced' counts classes over one pass of the "
-              f"training input, which has more than {max_examples} examples "
-              "(does it repeat forever?). To fix, pass the weights from known "
-              "counts: class_weight=estweight.weights.balanced_class_weight("
-              "counts).")
   return counts

@@ -34,6 +34,7 @@ from estweight.runtime import graph as graph_lib
 from estweight.runtime import hooked
 from estweight.runtime import hooks as hooks_lib
 from estweight.runtime import lock as lock_lib
+from estweight.runtime import nonfinite
 from estweight.runtime import position
 
 _v1 = tf.compat.v1
@@ -116,6 +117,7 @@ class TrainLoop:
     self._first_input_used = False
     self._graph_written = False
     self._meta = None  # (graph version, serialized MetaGraphDef)
+    self._guard = None  # nonfinite.Guard, built by the first call asking
 
   @property
   def graph(self):
@@ -218,6 +220,12 @@ class TrainLoop:
       progress_target: the step training ends at, for progress lines' ETA.
     """
     config, spec = self._config, self.mode_graph.spec
+    skip_options, hooks = nonfinite.find(list(hooks))
+    if skip_options is not None and self._step_after is not None:
+      raise ValueError(
+          "SkipNonFiniteBatches cannot run on a TF_CONFIG cluster whose "
+          "variables live on ps tasks: other tasks update them meanwhile, "
+          "so a step cannot be undone. Remove it from this task's hooks.")
     if self._session is None or self._restart_each_call:
       self._open_session()
     session = self._session
@@ -234,7 +242,9 @@ class TrainLoop:
       self._skip_batches(session, skip)
     if (self._variables_from == "init" and not self._distributed and
         source != feed_lib.CONTINUE_INPUT):
-      self._check_first_batch(session, source)  # before anything is written
+      # Before anything is written.
+      self._check_first_batch(session, source,
+                              non_finite_ok=skip_options is not None)
 
     user_hooks = list(hooks) + list(spec.training_hooks)
     if config.is_chief:
@@ -264,8 +274,16 @@ class TrainLoop:
     if num_steps is not None:
       target = start + num_steps if target is None else min(
           target, start + num_steps)
+    skipper = None
+    if skip_options is not None:
+      if self._guard is None:
+        with hooked.open_graph(self.graph):
+          self._guard = nonfinite.Guard(self.graph,
+                                        self.mode_graph.global_step)
+      self._guard.start(session)
+      skipper = nonfinite.Skipper(skip_options, self._guard, writer)
     book = _StepBook(self, session, writer, saver, start,
-                     progress_target or target)
+                     progress_target or target, skipper)
     # From the first step on, the variables are ahead of any checkpoint until
     # the next save records them; a call that fails in between (NaN, an
     # exception in a hook) leaves the next call restoring the latest one.
@@ -322,14 +340,15 @@ class TrainLoop:
       self._feed.initialize(session, source)
     self._first_input_used = True
 
-  def _check_first_batch(self, session, source):
+  def _check_first_batch(self, session, source, non_finite_ok):
     """`data_errors.check_first_batch`, in a scratch session when the step
     draws random numbers (this session's streams stay untouched)."""
     def reinitialize(target):
       self._first_input_used = False
       self._init_input(target, source)
     if not self._restart_each_call:
-      data_errors.check_first_batch(session, self.mode_graph, reinitialize)
+      data_errors.check_first_batch(session, self.mode_graph, reinitialize,
+                                    non_finite_ok=non_finite_ok)
       return
     scaffold = self.mode_graph.spec.scaffold
     with _v1.Session(graph=self.graph,
@@ -338,7 +357,8 @@ class TrainLoop:
       scratch.run(scaffold.local_init_op,
                   feed_dict=scaffold.local_init_feed_dict)
       reinitialize(scratch)
-      data_errors.check_first_batch(scratch, self.mode_graph, reinitialize)
+      data_errors.check_first_batch(scratch, self.mode_graph, reinitialize,
+                                    non_finite_ok=non_finite_ok)
     reinitialize(session)
 
   def _skip_batches(self, session, count):
@@ -414,10 +434,12 @@ class _StepBook:
   """What the loop does after each step, before the user's hooks see it:
   NaN check, summaries, progress lines, checkpoints."""
 
-  def __init__(self, loop, session, writer, saver, start, target):
+  def __init__(self, loop, session, writer, saver, start, target,
+               skipper=None):
     spec, config = loop.mode_graph.spec, loop._config  # pylint: disable=protected-access
     self._loop, self._session = loop, session
     self._writer, self._saver = writer, saver
+    self._skipper = skipper
     self._summary_op = spec.scaffold.summary_op
     self._every = config.save_summary_steps or 0
     if self._summary_op is None or writer is None:
@@ -449,11 +471,14 @@ class _StepBook:
     """Books one step; True when a saving listener asks to stop."""
     self.loss = out[1]
     self.step = int(out[2]) if self._shared_step else self.step + 1
-    if not np.isfinite(self.loss):
-      raise data_errors.NonFiniteLossError(self.loss, self.step,
-                               checkpoints.latest_checkpoint(
-                                   self._loop._model_dir))  # pylint: disable=protected-access
-    if summarize:
+    latest = lambda: checkpoints.latest_checkpoint(self._loop._model_dir)  # pylint: disable=protected-access
+    skipped = False
+    if self._skipper is not None:
+      skipped = self._skipper.after_step(self._session, self.loss, self.step,
+                                         latest)
+    elif not np.isfinite(self.loss):
+      raise data_errors.NonFiniteLossError(self.loss, self.step, latest())
+    if summarize and not skipped:
       self._writer.add_summary(out[-1], self.step)
       self._last_summary = self.step
     self._counter.after_step(self.step, self.loss)
