@@ -18,8 +18,8 @@ __version__ = "0.1.0"
 
 # Subpackages, imported on first attribute access (or by `import
 # estweight.<name>`).
-_SUBMODULES = ("canned", "compat", "driver", "errors", "experimental",
-               "export", "inputs", "keras", "weights")
+_SUBMODULES = ("canned", "compat", "driver", "errors", "experimental", "export",
+               "inputs", "keras", "weights")
 _loaded = False
 
 
@@ -69,7 +69,8 @@ def _load():
 def __dir__():
   from estweight import _api  # pylint: disable=g-import-not-at-top
   return _api.module_dir(
-      globals(), tuple(_api.__all__) + ("install",) + _api.CANNED_NAMES +
+      globals(),
+      tuple(_api.__all__) + ("install",) + _api.CANNED_NAMES +
       _api.KERAS_NAMES + _SUBMODULES)
 
 

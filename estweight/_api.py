@@ -35,27 +35,65 @@ from estweight.warm_start import VocabInfo
 from estweight.warm_start import WarmStartSettings
 
 __all__ = [
-    "BestExporter", "CheckpointSaverHook", "CheckpointSaverListener",
-    "Estimator", "EstimatorSpec", "Exporter", "FeedFnHook", "FinalExporter",
-    "LatestExporter", "FinalOpsHook", "GlobalStepWaiterHook",
-    "LoggingTensorHook", "ModeKeys", "NanLossDuringTrainingError",
-    "NanTensorHook", "ProfilerHook", "RunConfig", "SecondOrStepTimer",
-    "SessionRunArgs", "SessionRunContext", "SessionRunHook",
-    "SessionRunValues", "StepCounterHook", "StopAtStepHook",
-    "SummarySaverHook", "TrainSpec", "EvalSpec", "VocabInfo",
-    "WarmStartSettings", "add_metrics", "train_and_evaluate",
+    "BestExporter",
+    "CheckpointSaverHook",
+    "CheckpointSaverListener",
+    "Estimator",
+    "EstimatorSpec",
+    "Exporter",
+    "FeedFnHook",
+    "FinalExporter",
+    "LatestExporter",
+    "FinalOpsHook",
+    "GlobalStepWaiterHook",
+    "LoggingTensorHook",
+    "ModeKeys",
+    "NanLossDuringTrainingError",
+    "NanTensorHook",
+    "ProfilerHook",
+    "RunConfig",
+    "SecondOrStepTimer",
+    "SessionRunArgs",
+    "SessionRunContext",
+    "SessionRunHook",
+    "SessionRunValues",
+    "StepCounterHook",
+    "StopAtStepHook",
+    "SummarySaverHook",
+    "TrainSpec",
+    "EvalSpec",
+    "VocabInfo",
+    "WarmStartSettings",
+    "add_metrics",
+    "train_and_evaluate",
 ]
 
 # Canned estimators and heads import tf_keras, so they load on first use.
 CANNED_NAMES = (
-    "BaselineClassifier", "BaselineEstimator", "BaselineRegressor",
-    "DNNLinearCombinedClassifier", "DNNLinearCombinedEstimator",
-    "DNNLinearCombinedRegressor", "MetricKeys", "PredictionKeys",
-    "BinaryClassHead", "DNNClassifier", "DNNEstimator", "DNNRegressor",
-    "Head", "LinearClassifier", "LinearEstimator", "LinearRegressor",
-    "LogisticRegressionHead", "MultiClassHead", "MultiHead", "MultiLabelHead",
-    "PoissonRegressionHead", "RegressionHead",
-    "classifier_parse_example_spec", "regressor_parse_example_spec",
+    "BaselineClassifier",
+    "BaselineEstimator",
+    "BaselineRegressor",
+    "DNNLinearCombinedClassifier",
+    "DNNLinearCombinedEstimator",
+    "DNNLinearCombinedRegressor",
+    "MetricKeys",
+    "PredictionKeys",
+    "BinaryClassHead",
+    "DNNClassifier",
+    "DNNEstimator",
+    "DNNRegressor",
+    "Head",
+    "LinearClassifier",
+    "LinearEstimator",
+    "LinearRegressor",
+    "LogisticRegressionHead",
+    "MultiClassHead",
+    "MultiHead",
+    "MultiLabelHead",
+    "PoissonRegressionHead",
+    "RegressionHead",
+    "classifier_parse_example_spec",
+    "regressor_parse_example_spec",
 )
 
 # The Keras bridge imports Keras, so it loads on first use too.
@@ -71,6 +109,7 @@ def module_dir(module_globals, lazy_names=()):
 def lazy_attributes(module_globals, lazy):
   """`(__dir__, __getattr__)` for a module whose names in `lazy`
   ({name: defining module}) are imported on first use."""
+
   def __dir__():  # pylint: disable=invalid-name
     return module_dir(module_globals, tuple(lazy))
 
@@ -79,6 +118,7 @@ def lazy_attributes(module_globals, lazy):
       return getattr(importlib.import_module(lazy[name]), name)
     raise AttributeError(f"module {module_globals['__name__']!r} has no "
                          f"attribute {name!r}")
+
   return __dir__, __getattr__
 
 

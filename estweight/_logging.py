@@ -38,8 +38,8 @@ def _log(level: int, msg: str, args: tuple) -> None:
   label = _LABEL.get()
   if label is not None:
     # With no args, logging does not %-format msg; keep it that way.
-    msg = (label.replace("%", "%%") + " | " + msg) if args else (
-        f"{label} | {msg}")
+    msg = (label.replace("%", "%%") + " | " +
+           msg) if args else (f"{label} | {msg}")
   # stacklevel 3: the caller of debug()/info()/... (past _log and itself)
   # is the file:line absl's handler prints.
   logger.log(level, msg, *args, stacklevel=3)

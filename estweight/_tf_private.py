@@ -45,3 +45,15 @@ def add_control_input(op, source):
 def add_train_op(builder, train_op):
   """Records the train op in a SavedModelBuilder as tf.estimator did."""
   builder._add_train_op(train_op)
+
+
+__all__ = [
+    "abandon_session",
+    "add_control_input",
+    "add_train_op",
+    "clustering_ops",
+    "export_output",
+    "export_utils",
+    "serialize_dataset",
+    "unfinalize",
+]

@@ -56,9 +56,11 @@ def check_tensorflow(version: str, *, where: str = "") -> None:
               "install estweight[tensorflow]`).")
   if found > NEWEST_TF:
     if os.environ.get(ALLOW_UNTESTED_ENV) == "1":
-      warnings.warn(f"TensorFlow {version} is newer than the releases "
-                    f"estweight was tested with ({supported_range()}).",
-                    RuntimeWarning, stacklevel=3)
+      warnings.warn(
+          f"TensorFlow {version} is newer than the releases "
+          f"estweight was tested with ({supported_range()}).",
+          RuntimeWarning,
+          stacklevel=3)
       return
     message += (f" To try this untested TensorFlow anyway, set "
                 f"{ALLOW_UNTESTED_ENV}=1.")

@@ -22,5 +22,7 @@ from estweight.runtime.data_errors import NonFiniteLossError
 from estweight.runtime.files import StateFileError
 from estweight.runtime.lock import ModelDirLockedError
 
-__all__ = ["CheckpointError", "ClusterError", "InvalidDataError",
-           "ModelDirLockedError", "NonFiniteLossError", "StateFileError"]
+__all__ = [
+    "CheckpointError", "ClusterError", "InvalidDataError",
+    "ModelDirLockedError", "NonFiniteLossError", "StateFileError"
+]

@@ -27,8 +27,8 @@ from estweight.runtime import runner as runner_lib
 from estweight.spec import EstimatorSpec
 
 _v1 = tf.compat.v1
-_MODEL_FN_ARGS = frozenset(("features", "labels", "mode", "params", "config",
-                            "weights"))
+_MODEL_FN_ARGS = frozenset(
+    ("features", "labels", "mode", "params", "config", "weights"))
 
 
 def verify_model_fn_args(model_fn: Callable, params) -> None:
@@ -52,8 +52,9 @@ def verify_model_fn_args(model_fn: Callable, params) -> None:
         f"passed to Estimator. Received: model_fn="
         f"{fn_args_lib.describe(model_fn)}, params={params!r}.")
   if params is None and "params" in args:
-    logging.warning("model_fn (%s) includes params argument, but params are "
-                    "not passed to Estimator.", fn_args_lib.describe(model_fn))
+    logging.warning(
+        "model_fn (%s) includes params argument, but params are "
+        "not passed to Estimator.", fn_args_lib.describe(model_fn))
   unknown = sorted(args - _MODEL_FN_ARGS - {"self"})
   if unknown:
     raise ValueError(
@@ -97,8 +98,9 @@ def checked_model_dir(model_dir, config) -> str | None:
 def _check_positive_int(name, value):
   if value is None:
     return
-  integral = isinstance(value, numbers.Integral) or (
-      isinstance(value, float) and value.is_integer())
+  integral = isinstance(value,
+                        numbers.Integral) or (isinstance(value, float) and
+                                              value.is_integer())
   if isinstance(value, bool) or not integral or value <= 0:
     raise ValueError(f"`{name}` must be a positive integer or None. "
                      f"Received: {name}={value!r}.")
@@ -127,9 +129,12 @@ class Estimator:
       or a `WarmStartSettings`; used only while model_dir has no checkpoint.
   """
 
-  def __init__(self, model_fn: Callable, model_dir: str | os.PathLike | None
-               = None, config: run_config_lib.RunConfig | None = None,
-               params: dict[str, Any] | None = None, warm_start_from=None):
+  def __init__(self,
+               model_fn: Callable,
+               model_dir: str | os.PathLike | None = None,
+               config: run_config_lib.RunConfig | None = None,
+               params: dict[str, Any] | None = None,
+               warm_start_from=None):
     if config is None:
       config = run_config_lib.RunConfig()
       logging.info("Using default config.")
@@ -154,10 +159,12 @@ class Estimator:
     self._params = copy.deepcopy(params or {})
     self._warm_start_settings = warm_start_lib.normalize_warm_start(
         warm_start_from)
-    self._runner = runner_lib.Runner(
-        self._build, config=self._config, model_dir=self._model_dir,
-        input_params=self._input_fn_params,
-        can_warm_start=self._warm_start_settings is not None)
+    self._runner = runner_lib.Runner(self._build,
+                                     config=self._config,
+                                     model_dir=self._model_dir,
+                                     input_params=self._input_fn_params,
+                                     can_warm_start=self._warm_start_settings
+                                     is not None)
     logging.debug("Using config: %s", self._config)
 
   @staticmethod
@@ -186,21 +193,23 @@ class Estimator:
   def model_fn(self) -> Callable:
     """`(features, labels, mode, config, weights=None) -> EstimatorSpec`,
     params injected."""
+
     def public_model_fn(features, labels, mode, config, weights=None):
       return self._call_model_fn(features, labels, mode, config, weights)
+
     return public_model_fn
 
   def eval_dir(self, name: str | None = None) -> str:
     """model_dir/eval (no `name`) or model_dir/eval_<name>."""
-    return os.path.join(self._model_dir,
-                        "eval" if not name else "eval_" + name)
+    return os.path.join(self._model_dir, "eval" if not name else "eval_" + name)
 
   def latest_checkpoint(self) -> str | None:
     return checkpoints.latest_checkpoint(self._model_dir)
 
   def get_variable_names(self) -> list[str]:
-    return [name for name, _ in tf.train.list_variables(
-        self._require_checkpoint())]
+    return [
+        name for name, _ in tf.train.list_variables(self._require_checkpoint())
+    ]
 
   def get_variable_value(self, name: str):
     return tf.train.load_variable(self._require_checkpoint(), name)
@@ -257,10 +266,13 @@ class Estimator:
     return self._params
 
   def _build_context(self, mode, train_input_fn=None):
-    return preparation.building(preparation.BuildContext(
-        mode=mode, model_dir=self._model_dir, train_input_fn=train_input_fn,
-        params=copy.deepcopy(self._input_fn_params(ModeKeys.TRAIN)),
-        config=self.config))
+    return preparation.building(
+        preparation.BuildContext(mode=mode,
+                                 model_dir=self._model_dir,
+                                 train_input_fn=train_input_fn,
+                                 params=copy.deepcopy(
+                                     self._input_fn_params(ModeKeys.TRAIN)),
+                                 config=self.config))
 
   def _build(self, input_fn, mode, warm_start=False, train_input_fn=None):
     """The graph of `mode` over `input_fn`'s data (see runtime/graph.py).
@@ -268,22 +280,30 @@ class Estimator:
     `train_input_fn` is the training input when known (it is `input_fn` in
     TRAIN); models resolve facts such as 'balanced' class weights from it.
     """
+
     def after_model_fn(_):
       if warm_start:
         checkpoints.apply_warm_start(self._warm_start_settings)
+
     if mode == ModeKeys.TRAIN:
       train_input_fn = input_fn
     with self._build_context(mode, train_input_fn):
       return graph_lib.build_mode_graph(
           input_fn=input_fn,
-          call_model_fn=lambda f, l, m, w: self._call_model_fn(
-              f, l, m, self._config, weights=w),
-          mode=mode, config=self._config, params=self._input_fn_params(mode),
-          use_labels=mode != ModeKeys.PREDICT, after_model_fn=after_model_fn)
+          call_model_fn=lambda f, labels, m, w: self._call_model_fn(
+              f, labels, m, self._config, weights=w),
+          mode=mode,
+          config=self._config,
+          params=self._input_fn_params(mode),
+          use_labels=mode != ModeKeys.PREDICT,
+          after_model_fn=after_model_fn)
 
   # ----------------------------------------------------------------- train
-  def train(self, input_fn: Callable, hooks: Iterable | None = None,
-            steps: int | None = None, max_steps: int | None = None,
+  def train(self,
+            input_fn: Callable,
+            hooks: Iterable | None = None,
+            steps: int | None = None,
+            max_steps: int | None = None,
             saving_listeners: Iterable | None = None) -> "Estimator":
     """Trains the model.
 
@@ -324,14 +344,17 @@ class Estimator:
       if max_steps <= start_step:
         logging.info("Skipping training since max_steps has already saved.")
         return self
-    self._runner.train(
-        input_fn, num_steps=None if steps is None else int(steps),
-        last_step=None if max_steps is None else int(max_steps),
-        hooks=hooks, saving_listeners=saving_listeners)
+    self._runner.train(input_fn,
+                       num_steps=None if steps is None else int(steps),
+                       last_step=None if max_steps is None else int(max_steps),
+                       hooks=hooks,
+                       saving_listeners=saving_listeners)
     return self
 
   # -------------------------------------------------------------- evaluate
-  def evaluate(self, input_fn: Callable, steps: int | None = None,
+  def evaluate(self,
+               input_fn: Callable,
+               steps: int | None = None,
                hooks: Iterable | None = None,
                checkpoint_path: str | None = None,
                name: str | None = None) -> dict[str, Any]:
@@ -372,27 +395,29 @@ class Estimator:
       logging.info("Starting evaluation of checkpoint %s.", checkpoint_path)
     for attempt in range(3):
       try:
-        results = self._runner.evaluate(
-            input_fn, checkpoint_path=checkpoint_path, steps=steps,
-            hooks=hooks)
+        results = self._runner.evaluate(input_fn,
+                                        checkpoint_path=checkpoint_path,
+                                        steps=steps,
+                                        hooks=hooks)
         break
-      except (tf.errors.NotFoundError, tf.errors.DataLossError,
-              ValueError):
+      except (tf.errors.NotFoundError, tf.errors.DataLossError, ValueError):
         # A trainer rotated the latest checkpoint away while it was being
         # read (keep_checkpoint_max): evaluate the newer one.
         newer = self.latest_checkpoint() if follows_latest else None
         if attempt == 2 or not newer or newer == checkpoint_path:
           raise
-        logging.info("Checkpoint %s was replaced while being read; "
-                     "evaluating %s.", checkpoint_path, newer)
+        logging.info(
+            "Checkpoint %s was replaced while being read; "
+            "evaluating %s.", checkpoint_path, newer)
         checkpoint_path = newer
     global_step = int(results[evaluate_lib.GLOBAL_STEP_KEY])
     logging.info("Saving dict for global step %d: %s", global_step,
                  ", ".join(f"{k} = {v}" for k, v in sorted(results.items())))
     if name is None:
-      name = evaluate_lib.eval_name_for(
-          checkpoint_path, global_step, model_dir=self._model_dir,
-          default_eval_dir=self.eval_dir())
+      name = evaluate_lib.eval_name_for(checkpoint_path,
+                                        global_step,
+                                        model_dir=self._model_dir,
+                                        default_eval_dir=self.eval_dir())
       if name is not None:
         logging.info(
             "Recording this evaluation of %s in %s: %s only moves forward "
@@ -415,12 +440,15 @@ class Estimator:
     latest = self.latest_checkpoint()
     if latest:
       return latest, False
-    logging.info("Could not find trained model in model_dir: %s, running "
-                 "initialization to %s.", self._model_dir, what)
+    logging.info(
+        "Could not find trained model in model_dir: %s, running "
+        "initialization to %s.", self._model_dir, what)
     return None, self._warm_start_settings is not None
 
   # --------------------------------------------------------------- predict
-  def predict(self, input_fn: Callable, predict_keys=None,
+  def predict(self,
+              input_fn: Callable,
+              predict_keys=None,
               hooks: Iterable | None = None,
               checkpoint_path: str | None = None,
               yield_single_examples: bool = True):
@@ -431,8 +459,8 @@ class Estimator:
     """
     hooks = _check_hooks("hooks", hooks, _v1.train.SessionRunHook)
     inputs_lib.validate_input_fn(input_fn)
-    checkpoint_path, warm = self._checkpoint_for_inference(checkpoint_path,
-                                                           "predict")
+    checkpoint_path, warm = self._checkpoint_for_inference(
+        checkpoint_path, "predict")
     if checkpoint_path:
       logging.info("Predicting with checkpoint %s.", checkpoint_path)
     mode_graph = self._build(input_fn, ModeKeys.PREDICT, warm)
@@ -442,13 +470,17 @@ class Estimator:
     predictions = predict_lib.select_predictions(mode_graph.spec.predictions,
                                                  predict_keys)
     yield from predict_lib.run_prediction(
-        mode_graph, predictions=predictions, checkpoint_path=checkpoint_path,
-        hooks=hooks, master=self._config.master,
+        mode_graph,
+        predictions=predictions,
+        checkpoint_path=checkpoint_path,
+        hooks=hooks,
+        master=self._config.master,
         session_config=self._config.session_config,
         yield_single_examples=yield_single_examples)
 
   # ---------------------------------------------------------------- export
-  def export_saved_model(self, export_dir_base: str | os.PathLike,
+  def export_saved_model(self,
+                         export_dir_base: str | os.PathLike,
                          serving_input_receiver_fn: Callable,
                          assets_extra: dict[str, str] | None = None,
                          as_text: bool = False,
@@ -479,13 +511,16 @@ class Estimator:
           f" Received: experimental_mode={experimental_mode!r}.")
     return self.experimental_export_all_saved_models(
         export_dir_base, {experimental_mode: serving_input_receiver_fn},
-        assets_extra=assets_extra, as_text=as_text,
+        assets_extra=assets_extra,
+        as_text=as_text,
         checkpoint_path=checkpoint_path)
 
   def experimental_export_all_saved_models(
-      self, export_dir_base: str | os.PathLike,
+      self,
+      export_dir_base: str | os.PathLike,
       input_receiver_fn_map: dict[str, Callable],
-      assets_extra: dict[str, str] | None = None, as_text: bool = False,
+      assets_extra: dict[str, str] | None = None,
+      as_text: bool = False,
       checkpoint_path: str | None = None) -> bytes:
     """Exports one SavedModel holding a MetaGraph per mode in the map.
 
@@ -500,22 +535,35 @@ class Estimator:
     Returns:
       The export directory, as bytes.
     """
-    return self._export(export_dir_base, input_receiver_fn_map,
-                        assets_extra=assets_extra, as_text=as_text,
+    return self._export(export_dir_base,
+                        input_receiver_fn_map,
+                        assets_extra=assets_extra,
+                        as_text=as_text,
                         checkpoint_path=checkpoint_path)
 
-  def export_savedmodel(self, export_dir_base, serving_input_receiver_fn,
-                        assets_extra=None, as_text=False,
-                        checkpoint_path=None, strip_default_attrs=False):
+  def export_savedmodel(self,
+                        export_dir_base,
+                        serving_input_receiver_fn,
+                        assets_extra=None,
+                        as_text=False,
+                        checkpoint_path=None,
+                        strip_default_attrs=False):
     """tf.compat.v1's name for `export_saved_model` (PREDICT only)."""
     return self._export(export_dir_base,
                         {ModeKeys.PREDICT: serving_input_receiver_fn},
-                        assets_extra=assets_extra, as_text=as_text,
+                        assets_extra=assets_extra,
+                        as_text=as_text,
                         checkpoint_path=checkpoint_path,
                         strip_default_attrs=strip_default_attrs)
 
-  def _export(self, export_dir_base, input_receiver_fn_map, *, assets_extra,
-              as_text, checkpoint_path, strip_default_attrs=True):
+  def _export(self,
+              export_dir_base,
+              input_receiver_fn_map,
+              *,
+              assets_extra,
+              as_text,
+              checkpoint_path,
+              strip_default_attrs=True):
     if export_dir_base is None or not os.fspath(export_dir_base):
       raise ValueError("`export_dir_base` must be a directory path. Received: "
                        f"export_dir_base={export_dir_base!r}.")
@@ -537,19 +585,23 @@ class Estimator:
             f"{input_receiver_fn_map[mode]!r}.")
     export_lib.check_assets_extra(assets_extra)
     checkpoint_path = self._checkpoint_for_export(checkpoint_path)
-    export_graphs = [self._build_export_graph(input_receiver_fn_map[mode],
-                                              mode) for mode in modes]
+    export_graphs = [
+        self._build_export_graph(input_receiver_fn_map[mode], mode)
+        for mode in modes
+    ]
     return export_lib.write_saved_model(
-        export_graphs, export_dir_base=export_dir_base,
+        export_graphs,
+        export_dir_base=export_dir_base,
         checkpoint_path=checkpoint_path,
         session_config=self._config.session_config,
-        assets_extra=assets_extra, as_text=as_text,
+        assets_extra=assets_extra,
+        as_text=as_text,
         strip_default_attrs=strip_default_attrs)
 
   def _checkpoint_for_export(self, checkpoint_path):
     if checkpoint_path:
-      checkpoint_path, _ = self._checkpoint_for_inference(checkpoint_path,
-                                                          "export")
+      checkpoint_path, _ = self._checkpoint_for_inference(
+          checkpoint_path, "export")
       return checkpoint_path
     latest = self.latest_checkpoint()
     if latest:
@@ -562,18 +614,22 @@ class Estimator:
         "checkpoint. To fix, train first, or pass `checkpoint_path`.")
 
   def _build_export_graph(self, receiver_fn, mode):
+
     def check_receiver(receiver):
-      expected = (receivers_lib.SERVING_RECEIVERS if mode == ModeKeys.PREDICT
-                  else receivers_lib.ALL_RECEIVERS)
+      expected = (receivers_lib.SERVING_RECEIVERS
+                  if mode == ModeKeys.PREDICT else receivers_lib.ALL_RECEIVERS)
       if not isinstance(receiver, expected):
         names = " or ".join(cls.__name__ for cls in expected)
         raise TypeError(
             f"The receiver fn for mode {mode!r} must return {names} (see "
             f"estweight.export). Received: {type(receiver).__name__}: "
             f"{receiver!r}.")
+
     with self._build_context(mode):
       return graph_lib.build_export_graph(
           receiver_fn=receiver_fn,
-          call_model_fn=lambda f, l, m, w: self._call_model_fn(
-              f, l, m, self._config, weights=w),
-          mode=mode, config=self._config, check_receiver=check_receiver)
+          call_model_fn=lambda f, labels, m, w: self._call_model_fn(
+              f, labels, m, self._config, weights=w),
+          mode=mode,
+          config=self._config,
+          check_receiver=check_receiver)

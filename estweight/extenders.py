@@ -33,8 +33,12 @@ def add_metrics(estimator: Estimator, metric_fn) -> Estimator:
     if mode != ModeKeys.EVAL:
       return spec
     extra = fn_args_lib.call_with_available(
-        metric_fn, {"predictions": spec.predictions, "features": features,
-                    "labels": labels, "config": config})
+        metric_fn, {
+            "predictions": spec.predictions,
+            "features": features,
+            "labels": labels,
+            "config": config
+        })
     if not isinstance(extra, dict):
       raise TypeError("`metric_fn` must return a dict of metrics. Received: "
                       f"{extra!r}.")
@@ -43,6 +47,7 @@ def add_metrics(estimator: Estimator, metric_fn) -> Estimator:
     return spec._replace(eval_metric_ops=merged)
 
   # pylint: disable=protected-access
-  return Estimator(model_fn=new_model_fn, model_dir=estimator.model_dir,
+  return Estimator(model_fn=new_model_fn,
+                   model_dir=estimator.model_dir,
                    config=estimator.config,
                    warm_start_from=estimator._warm_start_settings)

@@ -23,3 +23,24 @@ FeedFnHook = _train.FeedFnHook
 GlobalStepWaiterHook = _train.GlobalStepWaiterHook
 SecondOrStepTimer = _train.SecondOrStepTimer
 NanLossDuringTrainingError = _train.NanLossDuringTrainingError
+
+__all__ = [
+    "CheckpointSaverHook",
+    "CheckpointSaverListener",
+    "FeedFnHook",
+    "FinalOpsHook",
+    "GlobalStepWaiterHook",
+    "LoggingTensorHook",
+    "NanLossDuringTrainingError",
+    "NanTensorHook",
+    "ProfilerHook",
+    "SecondOrStepTimer",
+    "SessionRunArgs",
+    "SessionRunContext",
+    "SessionRunHook",
+    "SessionRunValues",
+    "SkipNonFiniteBatches",
+    "StepCounterHook",
+    "StopAtStepHook",
+    "SummarySaverHook",
+]

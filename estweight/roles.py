@@ -59,12 +59,14 @@ def run_task(estimator, train_spec, eval_spec):
   config = estimator.config
   check_task(config)
   if config.task_type == TaskType.PS:
-    cluster.serve_until_done(config, estimator.model_dir,
+    cluster.serve_until_done(config,
+                             estimator.model_dir,
                              max_steps=train_spec.max_steps)
     return None
   if config.task_type == TaskType.EVALUATOR:
     return run_evaluator(estimator, train_spec, eval_spec)
-  estimator.train(train_spec.input_fn, max_steps=train_spec.max_steps,
+  estimator.train(train_spec.input_fn,
+                  max_steps=train_spec.max_steps,
                   hooks=train_spec.hooks,
                   saving_listeners=train_spec.saving_listeners)
   cluster.mark_done(estimator.model_dir, config,
@@ -87,29 +89,33 @@ def run_evaluator(estimator, train_spec, eval_spec):
     done = cluster.chief_done(estimator.model_dir, started, max_steps)
     latest = estimator.latest_checkpoint()
     step = checkpoints.global_step_of(latest) if latest else None
-    if latest and step != evaluated and (
-        last_time is None or done is not None or
-        time.monotonic() - last_time >= eval_spec.throttle_secs):
+    if latest and step != evaluated and (last_time is None or
+                                         done is not None or time.monotonic() -
+                                         last_time >= eval_spec.throttle_secs):
       try:
-        result = estimator.evaluate(eval_spec.input_fn, steps=eval_spec.steps,
+        result = estimator.evaluate(eval_spec.input_fn,
+                                    steps=eval_spec.steps,
                                     hooks=eval_spec.hooks,
                                     checkpoint_path=latest,
                                     name=eval_spec.name)
       except (tf.errors.NotFoundError, ValueError) as e:
         if checkpoints.latest_checkpoint(estimator.model_dir) == latest:
           raise
-        logging.info("Checkpoint %s was replaced while being read (%s); "
-                     "evaluating the newer one.", latest, e)
+        logging.info(
+            "Checkpoint %s was replaced while being read (%s); "
+            "evaluating the newer one.", latest, e)
         continue
       last_time, evaluated = time.monotonic(), step
-      final = (max_steps is not None and step >= max_steps) or (
-          done is not None and step >= done["global_step"])
+      final = (max_steps is not None and
+               step >= max_steps) or (done is not None and
+                                      step >= done["global_step"])
       exports = exporters_lib.run_exporters(estimator, eval_spec.exporters,
                                             latest, result, final)
       if final:
         return result, exports
       continue
-    if done is not None and (latest is None or (
-        evaluated is not None and evaluated >= done["global_step"])):
+    if done is not None and (latest is None or
+                             (evaluated is not None and
+                              evaluated >= done["global_step"])):
       return result, exports
     time.sleep(_POLL_SECS)

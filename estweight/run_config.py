@@ -13,14 +13,14 @@ from estweight import validation
 _USE_DEFAULT = object()
 _DEFAULT_CHECKPOINT_SECS = 600
 
-_REPLACEABLE = frozenset((
-    "model_dir", "tf_random_seed", "save_summary_steps",
-    "save_checkpoints_steps", "save_checkpoints_secs", "session_config",
-    "keep_checkpoint_max", "keep_checkpoint_every_n_hours",
-    "log_step_count_steps", "train_distribute", "device_fn", "protocol",
-    "eval_distribute", "experimental_distribute",
-    "experimental_max_worker_delay_secs", "session_creation_timeout_secs",
-    "checkpoint_save_graph_def"))
+_REPLACEABLE = frozenset(
+    ("model_dir", "tf_random_seed", "save_summary_steps",
+     "save_checkpoints_steps", "save_checkpoints_secs", "session_config",
+     "keep_checkpoint_max", "keep_checkpoint_every_n_hours",
+     "log_step_count_steps", "train_distribute", "device_fn", "protocol",
+     "eval_distribute", "experimental_distribute",
+     "experimental_max_worker_delay_secs", "session_creation_timeout_secs",
+     "checkpoint_save_graph_def"))
 
 
 class TaskType:
@@ -33,8 +33,8 @@ class TaskType:
 
 def get_default_session_config() -> tf.compat.v1.ConfigProto:
   """tf.estimator's default: soft placement, one meta-optimizer pass."""
-  rewrite = tf.compat.v1.GraphOptions(
-      rewrite_options=_rewriter_config(meta_optimizer_iterations=1))
+  rewrite = tf.compat.v1.GraphOptions(rewrite_options=_rewriter_config(
+      meta_optimizer_iterations=1))
   return tf.compat.v1.ConfigProto(allow_soft_placement=True,
                                   graph_options=rewrite)
 
@@ -122,10 +122,10 @@ class RunConfig:
           "`save_checkpoints_steps` and `save_checkpoints_secs` cannot both "
           f"be set. Received: save_checkpoints_steps={save_checkpoints_steps},"
           f" save_checkpoints_secs={save_checkpoints_secs}.")
-    if save_checkpoints_steps is _USE_DEFAULT and (
-        save_checkpoints_secs is _USE_DEFAULT):
-      save_checkpoints_steps, save_checkpoints_secs = (
-          None, _DEFAULT_CHECKPOINT_SECS)
+    if save_checkpoints_steps is _USE_DEFAULT and (save_checkpoints_secs
+                                                   is _USE_DEFAULT):
+      save_checkpoints_steps, save_checkpoints_secs = (None,
+                                                       _DEFAULT_CHECKPOINT_SECS)
     else:
       if save_checkpoints_steps is _USE_DEFAULT:
         save_checkpoints_steps = None
@@ -166,29 +166,37 @@ class RunConfig:
         not isinstance(self._tf_random_seed, int)):
       raise ValueError("`tf_random_seed` must be an integer or None. "
                        f"Received: tf_random_seed={self._tf_random_seed!r}.")
-    self._save_summary_steps = validation.integer(
-        "save_summary_steps", self._save_summary_steps, minimum=0)
+    self._save_summary_steps = validation.integer("save_summary_steps",
+                                                  self._save_summary_steps,
+                                                  minimum=0)
     self._save_checkpoints_steps = validation.integer(
         "save_checkpoints_steps", self._save_checkpoints_steps, minimum=0)
-    validation.number("save_checkpoints_secs", self._save_checkpoints_secs,
+    validation.number("save_checkpoints_secs",
+                      self._save_checkpoints_secs,
                       minimum=0)
     if self._session_config is not None and not isinstance(
         self._session_config, tf.compat.v1.ConfigProto):
       raise ValueError("`session_config` must be a tf.compat.v1.ConfigProto. "
                        f"Received: session_config={self._session_config!r}.")
-    self._keep_checkpoint_max = validation.integer(
-        "keep_checkpoint_max", self._keep_checkpoint_max, minimum=0)
+    self._keep_checkpoint_max = validation.integer("keep_checkpoint_max",
+                                                   self._keep_checkpoint_max,
+                                                   minimum=0)
     validation.number("keep_checkpoint_every_n_hours",
-                      self._keep_checkpoint_every_n_hours, minimum=0,
+                      self._keep_checkpoint_every_n_hours,
+                      minimum=0,
                       exclusive=True)
-    self._log_step_count_steps = validation.integer(
-        "log_step_count_steps", self._log_step_count_steps, minimum=1)
+    self._log_step_count_steps = validation.integer("log_step_count_steps",
+                                                    self._log_step_count_steps,
+                                                    minimum=1)
     self._session_creation_timeout_secs = validation.integer(
-        "session_creation_timeout_secs", self._session_creation_timeout_secs,
-        minimum=1, allow_none=False)
+        "session_creation_timeout_secs",
+        self._session_creation_timeout_secs,
+        minimum=1,
+        allow_none=False)
     self._experimental_max_worker_delay_secs = validation.integer(
         "experimental_max_worker_delay_secs",
-        self._experimental_max_worker_delay_secs, minimum=0)
+        self._experimental_max_worker_delay_secs,
+        minimum=0)
     if self._protocol not in (None, "grpc", "grpc+verbs"):
       raise ValueError("`protocol` must be None, 'grpc' or 'grpc+verbs'. "
                        f"Received: protocol={self._protocol!r}.")
@@ -223,7 +231,7 @@ class RunConfig:
     self._service = tf_config.get("service")
     if self._service is not None and not isinstance(self._service, dict):
       raise TypeError("TF_CONFIG 'service' must be a dict. "
-                       f"Received: service={self._service!r}.")
+                      f"Received: service={self._service!r}.")
     self._cluster_spec = tf.train.ClusterSpec(cluster)
     self._task_type = task.get("type", TaskType.WORKER)
     self._task_id = int(task.get("index", 0))
@@ -272,8 +280,8 @@ class RunConfig:
           f"{self._cluster_spec.as_dict()}. To fix, name one worker 'chief'.")
     address = self._cluster_spec.task_address(self._task_type, self._task_id)
     one_node = sum(self._cluster_spec.num_tasks(j) for j in jobs) == 1
-    self._master = tf_config.get("session_master") or (
-        "" if one_node else "grpc://" + address)
+    self._master = tf_config.get("session_master") or ("" if one_node else
+                                                       "grpc://" + address)
     self._is_chief = self._task_type == chief_job
     self._num_ps_replicas = (self._cluster_spec.num_tasks(TaskType.PS)
                              if TaskType.PS in jobs else 0)
@@ -281,9 +289,8 @@ class RunConfig:
         self._cluster_spec.num_tasks(j)
         for j in (TaskType.CHIEF, TaskType.MASTER, TaskType.WORKER)
         if j in jobs)
-    order = [chief_job] + sorted(
-        j for j in jobs if j not in (chief_job, TaskType.PS,
-                                     TaskType.EVALUATOR))
+    order = [chief_job] + sorted(j for j in jobs if j not in
+                                 (chief_job, TaskType.PS, TaskType.EVALUATOR))
     order.append(TaskType.PS)
     gid = 0
     for job in order:
@@ -382,8 +389,7 @@ class RunConfig:
       "`fn(op) -> device string` placing every op; None: the default "
       "placement (ps tasks get variables).")
   protocol = _field(
-      "protocol",
-      "Server protocol on a cluster: None (gRPC), 'grpc' or "
+      "protocol", "Server protocol on a cluster: None (gRPC), 'grpc' or "
       "'grpc+verbs'.")
   experimental_max_worker_delay_secs = _field(
       "experimental_max_worker_delay_secs",
@@ -405,22 +411,16 @@ class RunConfig:
       "task_type",
       "This process's TF_CONFIG task type ('chief', 'worker', 'ps', "
       "'evaluator', 'master'); 'worker' when local.")
-  task_id = _field(
-      "task_id",
-      "This process's TF_CONFIG task index; 0 when local.")
-  master = _field(
-      "master",
-      "The session target of this task ('' when local).")
+  task_id = _field("task_id",
+                   "This process's TF_CONFIG task index; 0 when local.")
+  master = _field("master", "The session target of this task ('' when local).")
   evaluation_master = _field(
-      "evaluation_master",
-      "The session target of evaluations (TF_CONFIG "
+      "evaluation_master", "The session target of evaluations (TF_CONFIG "
       "'eval_session_master', else '').")
-  is_chief = _field(
-      "is_chief",
-      "True for the chief (or master) task, and when local.")
-  num_ps_replicas = _field(
-      "num_ps_replicas",
-      "Number of ps tasks in the cluster.")
+  is_chief = _field("is_chief",
+                    "True for the chief (or master) task, and when local.")
+  num_ps_replicas = _field("num_ps_replicas",
+                           "Number of ps tasks in the cluster.")
   num_worker_replicas = _field(
       "num_worker_replicas",
       "Number of training tasks (chief, master and workers); 1 when "
@@ -429,9 +429,8 @@ class RunConfig:
       "global_id_in_cluster",
       "This task's index over all training tasks (chief first, then "
       "workers, then ps); None for the evaluator.")
-  service = _field(
-      "service",
-      "TF_CONFIG's 'service' dict, or None.")
+  service = _field("service", "TF_CONFIG's 'service' dict, or None.")
+
 
 def _load_tf_config() -> dict[str, Any]:
   raw = os.environ.get("TF_CONFIG", "")
@@ -441,8 +440,8 @@ def _load_tf_config() -> dict[str, Any]:
     parsed = json.loads(raw)
   except json.JSONDecodeError as e:
     # Still a JSONDecodeError (a ValueError), as tf.estimator raised.
-    raise json.JSONDecodeError(f"TF_CONFIG is not valid JSON: {e.msg}",
-                               e.doc, e.pos) from None
+    raise json.JSONDecodeError(f"TF_CONFIG is not valid JSON: {e.msg}", e.doc,
+                               e.pos) from None
   if not isinstance(parsed, dict):
     raise ValueError(f"TF_CONFIG must be a JSON object. Received: {raw!r}.")
   return parsed

@@ -26,10 +26,18 @@ class EstimatorSpec(collections.namedtuple("EstimatorSpec", _FIELDS)):
   Keras metric objects whose `update_state` was called inside the model_fn.
   """
 
-  def __new__(cls, mode, predictions=None, loss=None, train_op=None,
-              eval_metric_ops=None, export_outputs=None,
-              training_chief_hooks=None, training_hooks=None, scaffold=None,
-              evaluation_hooks=None, prediction_hooks=None):
+  def __new__(cls,
+              mode,
+              predictions=None,
+              loss=None,
+              train_op=None,
+              eval_metric_ops=None,
+              export_outputs=None,
+              training_chief_hooks=None,
+              training_hooks=None,
+              scaffold=None,
+              evaluation_hooks=None,
+              prediction_hooks=None):
     if mode not in ALL_MODES:
       raise ValueError(f"`mode` must be one of {list(ALL_MODES)}. "
                        f"Received: mode={mode!r}.")
@@ -60,8 +68,8 @@ class EstimatorSpec(collections.namedtuple("EstimatorSpec", _FIELDS)):
 
     hooks = {}
     for name, value in (("training_chief_hooks", training_chief_hooks),
-                        ("training_hooks", training_hooks),
-                        ("evaluation_hooks", evaluation_hooks),
+                        ("training_hooks", training_hooks), ("evaluation_hooks",
+                                                             evaluation_hooks),
                         ("prediction_hooks", prediction_hooks)):
       hooks[name] = _validate_hooks(name, value)
 
@@ -71,10 +79,15 @@ class EstimatorSpec(collections.namedtuple("EstimatorSpec", _FIELDS)):
       raise TypeError("`scaffold` must be a tf.compat.v1.train.Scaffold. "
                       f"Received: scaffold={scaffold!r}.")
 
-    return super().__new__(
-        cls, mode=mode, predictions=predictions, loss=loss, train_op=train_op,
-        eval_metric_ops=eval_metric_ops, export_outputs=export_outputs,
-        scaffold=scaffold, **hooks)
+    return super().__new__(cls,
+                           mode=mode,
+                           predictions=predictions,
+                           loss=loss,
+                           train_op=train_op,
+                           eval_metric_ops=eval_metric_ops,
+                           export_outputs=export_outputs,
+                           scaffold=scaffold,
+                           **hooks)
 
   def _replace(self, **kwds):
     if "mode" in kwds and self.mode != kwds["mode"]:

@@ -35,12 +35,12 @@ def _check_hooks(name, hooks, cls):
   return hooks
 
 
-class TrainSpec(collections.namedtuple(
-    "TrainSpec", ["input_fn", "max_steps", "hooks", "saving_listeners"])):
+class TrainSpec(
+    collections.namedtuple(
+        "TrainSpec", ["input_fn", "max_steps", "hooks", "saving_listeners"])):
   """Training part of train_and_evaluate: input, absolute max_steps, hooks."""
 
-  def __new__(cls, input_fn, max_steps=None, hooks=None,
-              saving_listeners=None):
+  def __new__(cls, input_fn, max_steps=None, hooks=None, saving_listeners=None):
     if not callable(input_fn):
       raise TypeError(f"`input_fn` must be callable. Received: "
                       f"input_fn={input_fn!r}.")
@@ -52,13 +52,21 @@ class TrainSpec(collections.namedtuple(
                      _v1.train.CheckpointSaverListener))
 
 
-class EvalSpec(collections.namedtuple(
-    "EvalSpec", ["input_fn", "steps", "name", "hooks", "exporters",
-                 "start_delay_secs", "throttle_secs"])):
+class EvalSpec(
+    collections.namedtuple("EvalSpec", [
+        "input_fn", "steps", "name", "hooks", "exporters", "start_delay_secs",
+        "throttle_secs"
+    ])):
   """Evaluation part of train_and_evaluate (2.15 fields and defaults)."""
 
-  def __new__(cls, input_fn, steps=100, name=None, hooks=None,
-              exporters=None, start_delay_secs=120, throttle_secs=600):
+  def __new__(cls,
+              input_fn,
+              steps=100,
+              name=None,
+              hooks=None,
+              exporters=None,
+              start_delay_secs=120,
+              throttle_secs=600):
     if not callable(input_fn):
       raise TypeError(f"`input_fn` must be callable. Received: "
                       f"input_fn={input_fn!r}.")
@@ -66,15 +74,15 @@ class EvalSpec(collections.namedtuple(
     if name is not None and not isinstance(name, str):
       raise TypeError(f"`name` must be a string or None. Received: "
                       f"name={name!r}.")
-    for arg, value in (("start_delay_secs", start_delay_secs),
-                       ("throttle_secs", throttle_secs)):
+    for arg, value in (("start_delay_secs", start_delay_secs), ("throttle_secs",
+                                                                throttle_secs)):
       if not isinstance(value, numbers.Real) or value < 0:
         raise ValueError(f"`{arg}` must be >= 0. Received: {arg}={value!r}.")
     exporters = check_exporters(exporters)
     return super().__new__(
         cls, input_fn, steps, name,
-        _check_hooks("hooks", hooks, _v1.train.SessionRunHook),
-        exporters, start_delay_secs, throttle_secs)
+        _check_hooks("hooks", hooks, _v1.train.SessionRunHook), exporters,
+        start_delay_secs, throttle_secs)
 
 
 def check_exporters(exporters):
@@ -116,8 +124,8 @@ class _EvalListener(_v1.train.CheckpointSaverListener):
       self._last_evaluated = global_step_value
       return False
     now = time.monotonic()
-    if self._last_time is not None and (
-        now - self._last_time < self._spec.throttle_secs):
+    if self._last_time is not None and (now - self._last_time
+                                        < self._spec.throttle_secs):
       return False
     self._evaluate(global_step_value)
     self._last_time = now
@@ -169,21 +177,26 @@ def train_and_evaluate(estimator, train_spec, eval_spec):
   max_steps = train_spec.max_steps
   step = checkpoints.model_dir_global_step(estimator.model_dir)
   if max_steps is not None and step >= max_steps:
-    records = evaluate_lib.read_eval_records(estimator.eval_dir(
-        eval_spec.name))
-    logging.info("max_steps=%d already reached (global step %d); returning "
-                 "the evaluation of the latest checkpoint.", max_steps, step)
+    records = evaluate_lib.read_eval_records(estimator.eval_dir(eval_spec.name))
+    logging.info(
+        "max_steps=%d already reached (global step %d); returning "
+        "the evaluation of the latest checkpoint.", max_steps, step)
     if step in records:
       return records[step], []
-    return estimator.evaluate(eval_spec.input_fn, steps=eval_spec.steps,
-                              hooks=eval_spec.hooks, name=eval_spec.name), []
+    return estimator.evaluate(eval_spec.input_fn,
+                              steps=eval_spec.steps,
+                              hooks=eval_spec.hooks,
+                              name=eval_spec.name), []
   listener = _EvalListener(estimator, eval_spec, max_steps)
-  estimator.train(train_spec.input_fn, max_steps=max_steps,
+  estimator.train(train_spec.input_fn,
+                  max_steps=max_steps,
                   hooks=train_spec.hooks,
                   saving_listeners=train_spec.saving_listeners + (listener,))
   if listener.result is None and estimator.latest_checkpoint():
     # No step ran (an early-stopping hook held before the first one): the
     # model as it is gets evaluated instead of returning (None, None).
-    return estimator.evaluate(eval_spec.input_fn, steps=eval_spec.steps,
-                              hooks=eval_spec.hooks, name=eval_spec.name), []
+    return estimator.evaluate(eval_spec.input_fn,
+                              steps=eval_spec.steps,
+                              hooks=eval_spec.hooks,
+                              name=eval_spec.name), []
   return listener.result, listener.export_results

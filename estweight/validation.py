@@ -11,7 +11,10 @@ from __future__ import annotations
 import numbers
 
 
-def integer(name: str, value, *, minimum: int | None = None,
+def integer(name: str,
+            value,
+            *,
+            minimum: int | None = None,
             allow_none: bool = True) -> int | None:
   """`value` as an int (None passes when `allow_none`).
 
@@ -24,8 +27,10 @@ def integer(name: str, value, *, minimum: int | None = None,
   if minimum is None:
     what = "an integer"
   else:
-    what = {0: "a non-negative integer", 1: "a positive integer"}.get(
-        minimum, f"an integer >= {minimum}")
+    what = {
+        0: "a non-negative integer",
+        1: "a positive integer"
+    }.get(minimum, f"an integer >= {minimum}")
   expectation = what + (" or None" if allow_none else "")
   if isinstance(value, bool) or not isinstance(value, numbers.Real):
     raise TypeError(f"`{name}` must be {expectation}. "
@@ -41,8 +46,12 @@ def integer(name: str, value, *, minimum: int | None = None,
   return value
 
 
-def number(name: str, value, *, minimum: float | None = None,
-           exclusive: bool = False, allow_none: bool = True):
+def number(name: str,
+           value,
+           *,
+           minimum: float | None = None,
+           exclusive: bool = False,
+           allow_none: bool = True):
   """`value` as a float-or-int number (None passes when `allow_none`)."""
   if value is None and allow_none:
     return None
@@ -52,8 +61,8 @@ def number(name: str, value, *, minimum: float | None = None,
   if isinstance(value, bool) or not isinstance(value, numbers.Real):
     raise TypeError(f"`{name}` must be {expectation}. "
                     f"Received: {name}={value!r}.")
-  if minimum is not None and (value <= minimum if exclusive else
-                              value < minimum):
+  if minimum is not None and (value <= minimum
+                              if exclusive else value < minimum):
     raise ValueError(f"`{name}` must be {expectation}. "
                      f"Received: {name}={value!r}.")
   return value

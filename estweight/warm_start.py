@@ -9,10 +9,11 @@ import tensorflow as tf
 VocabInfo = tf.compat.v1.train.VocabInfo
 
 
-class WarmStartSettings(collections.namedtuple(
-    "WarmStartSettings",
-    ["ckpt_to_initialize_from", "vars_to_warm_start",
-     "var_name_to_vocab_info", "var_name_to_prev_var_name"])):
+class WarmStartSettings(
+    collections.namedtuple("WarmStartSettings", [
+        "ckpt_to_initialize_from", "vars_to_warm_start",
+        "var_name_to_vocab_info", "var_name_to_prev_var_name"
+    ])):
   """Which checkpoint to warm-start from and which variables to take.
 
   Same fields and defaults as `tf.estimator.WarmStartSettings`.
@@ -22,8 +23,11 @@ class WarmStartSettings(collections.namedtuple(
   Warm starting happens only while model_dir holds no checkpoint.
   """
 
-  def __new__(cls, ckpt_to_initialize_from, vars_to_warm_start=".*",
-              var_name_to_vocab_info=None, var_name_to_prev_var_name=None):
+  def __new__(cls,
+              ckpt_to_initialize_from,
+              vars_to_warm_start=".*",
+              var_name_to_vocab_info=None,
+              var_name_to_prev_var_name=None):
     if not ckpt_to_initialize_from:
       raise ValueError("`ckpt_to_initialize_from` must be a checkpoint path "
                        "or directory. Received: ckpt_to_initialize_from="

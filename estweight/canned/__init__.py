@@ -27,3 +27,30 @@ from estweight.canned.dnn_linear_combined import DNNLinearCombinedEstimator
 from estweight.canned.dnn_linear_combined import DNNLinearCombinedRegressor
 from estweight.canned.parsing import classifier_parse_example_spec
 from estweight.canned.parsing import regressor_parse_example_spec
+
+__all__ = [
+    "BaselineClassifier",
+    "BaselineEstimator",
+    "BaselineRegressor",
+    "BinaryClassHead",
+    "DNNClassifier",
+    "DNNEstimator",
+    "DNNLinearCombinedClassifier",
+    "DNNLinearCombinedEstimator",
+    "DNNLinearCombinedRegressor",
+    "DNNRegressor",
+    "Head",
+    "LinearClassifier",
+    "LinearEstimator",
+    "LinearRegressor",
+    "LogisticRegressionHead",
+    "MetricKeys",
+    "MultiClassHead",
+    "MultiHead",
+    "MultiLabelHead",
+    "PoissonRegressionHead",
+    "PredictionKeys",
+    "RegressionHead",
+    "classifier_parse_example_spec",
+    "regressor_parse_example_spec",
+]

@@ -39,8 +39,8 @@ def linear_default_learning_rate(feature_columns, cap=0.2):
 
 def check_optimizer(optimizer, *, arg="optimizer", v1=False):
   """Fails early (at construction) on an unknown optimizer name."""
-  names = (optimizers_lib.V1_OPTIMIZER_NAMES if v1 else
-           optimizers_lib.OPTIMIZER_NAMES)
+  names = (optimizers_lib.V1_OPTIMIZER_NAMES
+           if v1 else optimizers_lib.OPTIMIZER_NAMES)
   if isinstance(optimizer, str) and optimizer not in names:
     raise ValueError(f"Unsupported optimizer name for `{arg}`: {optimizer!r}."
                      f" Supported names are: {tuple(sorted(names))}. "
@@ -58,8 +58,7 @@ def make_model_fn(head, towers, *, v1=False):
     features = with_input_weights(features, weights)
     logits, variables, updates = [], [], []
     for tower in towers:
-      tower_logits, tower_vars, tower_updates = tower.logits_fn(features,
-                                                                mode)
+      tower_logits, tower_vars, tower_updates = tower.logits_fn(features, mode)
       logits.append(tower_logits)
       variables.append(tower_vars)
       updates.extend(tower_updates or [])
@@ -68,20 +67,26 @@ def make_model_fn(head, towers, *, v1=False):
     train_op_fn = None
     if mode == ModeKeys.TRAIN:
       optimizers = [
-          optimizers_lib.get_optimizer_instance(t.optimizer, t.learning_rate,
-                                                v1=v1) for t in towers]
+          optimizers_lib.get_optimizer_instance(t.optimizer,
+                                                t.learning_rate,
+                                                v1=v1) for t in towers
+      ]
       optimizers_lib.tie_to_global_step(optimizers[0])
 
       def train_op_fn(loss):
         ops = []
         for i, (opt, var_list) in enumerate(zip(optimizers, variables)):
-          ops.append(optimizers_lib.minimize(
-              opt, loss, var_list, count_steps=(i == 0)))
+          ops.append(
+              optimizers_lib.minimize(opt, loss, var_list,
+                                      count_steps=(i == 0)))
         return tf.group(*ops)
 
-    return head.create_estimator_spec(
-        features=features, mode=mode, logits=total, labels=labels,
-        train_op_fn=train_op_fn, update_ops=updates)
+    return head.create_estimator_spec(features=features,
+                                      mode=mode,
+                                      logits=total,
+                                      labels=labels,
+                                      train_op_fn=train_op_fn,
+                                      update_ops=updates)
 
   return model_fn
 

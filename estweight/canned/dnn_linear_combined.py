@@ -21,8 +21,7 @@ LINEAR_LEARNING_RATE = 0.005
 
 def _towers(head, *, linear_feature_columns, linear_optimizer,
             dnn_feature_columns, dnn_optimizer, dnn_hidden_units,
-            dnn_activation_fn, dnn_dropout, batch_norm,
-            linear_sparse_combiner):
+            dnn_activation_fn, dnn_dropout, batch_norm, linear_sparse_combiner):
   linear_feature_columns = list(linear_feature_columns or [])
   dnn_feature_columns = list(dnn_feature_columns or [])
   if not linear_feature_columns and not dnn_feature_columns:
@@ -37,19 +36,24 @@ def _towers(head, *, linear_feature_columns, linear_optimizer,
           "dnn_hidden_units must be defined when dnn_feature_columns is "
           f"specified. Received: dnn_hidden_units={dnn_hidden_units!r}.")
     builder.check_optimizer(dnn_optimizer, arg="dnn_optimizer")
-    towers.append(dnn_lib.dnn_tower(
-        units=head.logits_dimension, hidden_units=dnn_hidden_units,
-        feature_columns=dnn_feature_columns, activation_fn=dnn_activation_fn,
-        dropout=dnn_dropout, batch_norm=batch_norm, optimizer=dnn_optimizer,
-        learning_rate=DNN_LEARNING_RATE))
+    towers.append(
+        dnn_lib.dnn_tower(units=head.logits_dimension,
+                          hidden_units=dnn_hidden_units,
+                          feature_columns=dnn_feature_columns,
+                          activation_fn=dnn_activation_fn,
+                          dropout=dnn_dropout,
+                          batch_norm=batch_norm,
+                          optimizer=dnn_optimizer,
+                          learning_rate=DNN_LEARNING_RATE))
   if linear_feature_columns:
     builder.check_optimizer(linear_optimizer, arg="linear_optimizer")
     rate = builder.linear_default_learning_rate(linear_feature_columns,
                                                 cap=LINEAR_LEARNING_RATE)
-    tower = linear_lib.linear_tower(
-        units=head.logits_dimension, feature_columns=linear_feature_columns,
-        sparse_combiner=linear_sparse_combiner,
-        optimizer=linear_optimizer or "Ftrl", default_learning_rate=rate)
+    tower = linear_lib.linear_tower(units=head.logits_dimension,
+                                    feature_columns=linear_feature_columns,
+                                    sparse_combiner=linear_sparse_combiner,
+                                    optimizer=linear_optimizer or "Ftrl",
+                                    default_learning_rate=rate)
     towers.append(tower)
   return towers
 
@@ -57,75 +61,112 @@ def _towers(head, *, linear_feature_columns, linear_optimizer,
 class DNNLinearCombinedEstimator(Estimator):
   """Wide & deep model with a user-given head."""
 
-  def __init__(self, head, model_dir=None, linear_feature_columns=None,
-               linear_optimizer="Ftrl", dnn_feature_columns=None,
-               dnn_optimizer="Adagrad", dnn_hidden_units=None,
-               dnn_activation_fn=tf.nn.relu, dnn_dropout=None, config=None,
-               batch_norm=False, linear_sparse_combiner="sum",
+  def __init__(self,
+               head,
+               model_dir=None,
+               linear_feature_columns=None,
+               linear_optimizer="Ftrl",
+               dnn_feature_columns=None,
+               dnn_optimizer="Adagrad",
+               dnn_hidden_units=None,
+               dnn_activation_fn=tf.nn.relu,
+               dnn_dropout=None,
+               config=None,
+               batch_norm=False,
+               linear_sparse_combiner="sum",
                warm_start_from=None):
     if not isinstance(head, head_base.Head):
       raise ValueError("`head` must be an estweight head. Received: "
                        f"head={head!r}.")
-    towers = _towers(
-        head, linear_feature_columns=linear_feature_columns,
-        linear_optimizer=linear_optimizer,
-        dnn_feature_columns=dnn_feature_columns, dnn_optimizer=dnn_optimizer,
-        dnn_hidden_units=dnn_hidden_units,
-        dnn_activation_fn=dnn_activation_fn, dnn_dropout=dnn_dropout,
-        batch_norm=batch_norm, linear_sparse_combiner=linear_sparse_combiner)
+    towers = _towers(head,
+                     linear_feature_columns=linear_feature_columns,
+                     linear_optimizer=linear_optimizer,
+                     dnn_feature_columns=dnn_feature_columns,
+                     dnn_optimizer=dnn_optimizer,
+                     dnn_hidden_units=dnn_hidden_units,
+                     dnn_activation_fn=dnn_activation_fn,
+                     dnn_dropout=dnn_dropout,
+                     batch_norm=batch_norm,
+                     linear_sparse_combiner=linear_sparse_combiner)
     super().__init__(model_fn=builder.make_model_fn(head, towers),
-                     model_dir=model_dir, config=config,
+                     model_dir=model_dir,
+                     config=config,
                      warm_start_from=warm_start_from)
 
 
 class DNNLinearCombinedClassifier(DNNLinearCombinedEstimator):
   """Wide & deep classifier (2.15 signature and defaults)."""
 
-  def __init__(self, model_dir=None, linear_feature_columns=None,
-               linear_optimizer="Ftrl", dnn_feature_columns=None,
-               dnn_optimizer="Adagrad", dnn_hidden_units=None,
-               dnn_activation_fn=tf.nn.relu, dnn_dropout=None, n_classes=2,
-               weight_column=None, label_vocabulary=None, config=None,
+  def __init__(self,
+               model_dir=None,
+               linear_feature_columns=None,
+               linear_optimizer="Ftrl",
+               dnn_feature_columns=None,
+               dnn_optimizer="Adagrad",
+               dnn_hidden_units=None,
+               dnn_activation_fn=tf.nn.relu,
+               dnn_dropout=None,
+               n_classes=2,
+               weight_column=None,
+               label_vocabulary=None,
+               config=None,
                warm_start_from=None,
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               batch_norm=False, linear_sparse_combiner="sum",
+               batch_norm=False,
+               linear_sparse_combiner="sum",
                class_weight=None):
-    head = heads_lib.binary_or_multi_class_head(
-        n_classes, weight_column, label_vocabulary, loss_reduction,
-        class_weight=class_weight)
-    super().__init__(
-        head, model_dir=model_dir,
-        linear_feature_columns=linear_feature_columns,
-        linear_optimizer=linear_optimizer,
-        dnn_feature_columns=dnn_feature_columns, dnn_optimizer=dnn_optimizer,
-        dnn_hidden_units=dnn_hidden_units,
-        dnn_activation_fn=dnn_activation_fn, dnn_dropout=dnn_dropout,
-        config=config, batch_norm=batch_norm,
-        linear_sparse_combiner=linear_sparse_combiner,
-        warm_start_from=warm_start_from)
+    head = heads_lib.binary_or_multi_class_head(n_classes,
+                                                weight_column,
+                                                label_vocabulary,
+                                                loss_reduction,
+                                                class_weight=class_weight)
+    super().__init__(head,
+                     model_dir=model_dir,
+                     linear_feature_columns=linear_feature_columns,
+                     linear_optimizer=linear_optimizer,
+                     dnn_feature_columns=dnn_feature_columns,
+                     dnn_optimizer=dnn_optimizer,
+                     dnn_hidden_units=dnn_hidden_units,
+                     dnn_activation_fn=dnn_activation_fn,
+                     dnn_dropout=dnn_dropout,
+                     config=config,
+                     batch_norm=batch_norm,
+                     linear_sparse_combiner=linear_sparse_combiner,
+                     warm_start_from=warm_start_from)
 
 
 class DNNLinearCombinedRegressor(DNNLinearCombinedEstimator):
   """Wide & deep regressor (2.15 signature and defaults)."""
 
-  def __init__(self, model_dir=None, linear_feature_columns=None,
-               linear_optimizer="Ftrl", dnn_feature_columns=None,
-               dnn_optimizer="Adagrad", dnn_hidden_units=None,
-               dnn_activation_fn=tf.nn.relu, dnn_dropout=None,
-               label_dimension=1, weight_column=None, config=None,
+  def __init__(self,
+               model_dir=None,
+               linear_feature_columns=None,
+               linear_optimizer="Ftrl",
+               dnn_feature_columns=None,
+               dnn_optimizer="Adagrad",
+               dnn_hidden_units=None,
+               dnn_activation_fn=tf.nn.relu,
+               dnn_dropout=None,
+               label_dimension=1,
+               weight_column=None,
+               config=None,
                warm_start_from=None,
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               batch_norm=False, linear_sparse_combiner="sum"):
+               batch_norm=False,
+               linear_sparse_combiner="sum"):
     head = heads_lib.RegressionHead(label_dimension=label_dimension,
                                     weight_column=weight_column,
                                     loss_reduction=loss_reduction)
-    super().__init__(
-        head, model_dir=model_dir,
-        linear_feature_columns=linear_feature_columns,
-        linear_optimizer=linear_optimizer,
-        dnn_feature_columns=dnn_feature_columns, dnn_optimizer=dnn_optimizer,
-        dnn_hidden_units=dnn_hidden_units,
-        dnn_activation_fn=dnn_activation_fn, dnn_dropout=dnn_dropout,
-        config=config, batch_norm=batch_norm,
-        linear_sparse_combiner=linear_sparse_combiner,
-        warm_start_from=warm_start_from)
+    super().__init__(head,
+                     model_dir=model_dir,
+                     linear_feature_columns=linear_feature_columns,
+                     linear_optimizer=linear_optimizer,
+                     dnn_feature_columns=dnn_feature_columns,
+                     dnn_optimizer=dnn_optimizer,
+                     dnn_hidden_units=dnn_hidden_units,
+                     dnn_activation_fn=dnn_activation_fn,
+                     dnn_dropout=dnn_dropout,
+                     config=config,
+                     batch_norm=batch_norm,
+                     linear_sparse_combiner=linear_sparse_combiner,
+                     warm_start_from=warm_start_from)

@@ -123,12 +123,18 @@ class KMeans(Estimator):
   ALL_DISTANCES = "all_distances"
   CLUSTER_CENTERS_VAR_NAME = clustering_ops.CLUSTERS_VAR_NAME
 
-  def __init__(self, num_clusters, model_dir=None,
+  def __init__(self,
+               num_clusters,
+               model_dir=None,
                initial_clusters=RANDOM_INIT,
-               distance_metric=SQUARED_EUCLIDEAN_DISTANCE, seed=None,
-               use_mini_batch=True, mini_batch_steps_per_iteration=1,
-               kmeans_plus_plus_num_retries=2, relative_tolerance=None,
-               config=None, feature_columns=None):
+               distance_metric=SQUARED_EUCLIDEAN_DISTANCE,
+               seed=None,
+               use_mini_batch=True,
+               mini_batch_steps_per_iteration=1,
+               kmeans_plus_plus_num_retries=2,
+               relative_tolerance=None,
+               config=None,
+               feature_columns=None):
     inits = (self.RANDOM_INIT, self.KMEANS_PLUS_PLUS_INIT)
     if isinstance(initial_clusters, str) and initial_clusters not in inits:
       raise ValueError(f"Unsupported initialization algorithm "
@@ -142,14 +148,17 @@ class KMeans(Estimator):
                        f"{distance_metric!r}.")
     self._distance_metric = distance_metric
     self._kmeans_args = dict(
-        num_clusters=num_clusters, initial_clusters=initial_clusters,
-        distance_metric=distance_metric, use_mini_batch=use_mini_batch,
+        num_clusters=num_clusters,
+        initial_clusters=initial_clusters,
+        distance_metric=distance_metric,
+        use_mini_batch=use_mini_batch,
         mini_batch_steps_per_iteration=mini_batch_steps_per_iteration,
         random_seed=seed,
         kmeans_plus_plus_num_retries=kmeans_plus_plus_num_retries)
     self._relative_tolerance = relative_tolerance
     self._feature_columns = feature_columns
-    super().__init__(model_fn=self._kmeans_model_fn, model_dir=model_dir,
+    super().__init__(model_fn=self._kmeans_model_fn,
+                     model_dir=model_dir,
                      config=config)
 
   def _kmeans_model_fn(self, features, mode, config):
@@ -158,32 +167,39 @@ class KMeans(Estimator):
     each point's distance to its nearest center."""
     points = _input_points(features, self._feature_columns)
     (all_distances, cluster_index, distances, is_initialized, init_op,
-     kmeans_op) = clustering_ops.KMeans(
-         inputs=points, **self._kmeans_args).training_graph()
+     kmeans_op) = clustering_ops.KMeans(inputs=points,
+                                        **self._kmeans_args).training_graph()
     loss = tf.reduce_sum(distances)
     _v1.summary.scalar("loss/raw", loss)
     all_distances, cluster_index = all_distances[0], cluster_index[0]
-    predictions = {self.ALL_DISTANCES: all_distances,
-                   self.CLUSTER_INDEX: cluster_index}
+    predictions = {
+        self.ALL_DISTANCES: all_distances,
+        self.CLUSTER_INDEX: cluster_index
+    }
     train_op, hooks = None, []
     if mode == ModeKeys.TRAIN:
       step = _v1.assign_add(_v1.train.get_global_step(), 1)
       with tf.control_dependencies([kmeans_op, step]):
         train_op = tf.identity(loss)
-      hooks.append(_InitializeClustersHook(init_op, is_initialized,
-                                           config.is_chief))
+      hooks.append(
+          _InitializeClustersHook(init_op, is_initialized, config.is_chief))
       if self._relative_tolerance is not None:
         hooks.append(_LossRelativeChangeHook(loss, self._relative_tolerance))
     export_outputs = {
-        self.ALL_DISTANCES: PredictOutput(all_distances),
-        self.CLUSTER_INDEX: PredictOutput(cluster_index),
+        self.ALL_DISTANCES:
+            PredictOutput(all_distances),
+        self.CLUSTER_INDEX:
+            PredictOutput(cluster_index),
         tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY:
             PredictOutput(cluster_index),
     }
-    return EstimatorSpec(
-        mode=mode, predictions=predictions, loss=loss, train_op=train_op,
-        eval_metric_ops={self.SCORE: _v1.metrics.mean(loss)},
-        training_hooks=hooks, export_outputs=export_outputs)
+    return EstimatorSpec(mode=mode,
+                         predictions=predictions,
+                         loss=loss,
+                         train_op=train_op,
+                         eval_metric_ops={self.SCORE: _v1.metrics.mean(loss)},
+                         training_hooks=hooks,
+                         export_outputs=export_outputs)
 
   def _predict_one_key(self, input_fn, key):
     for result in self.predict(input_fn=input_fn, predict_keys=[key]):

@@ -54,9 +54,13 @@ class LinearSDCA:
       range.
   """
 
-  def __init__(self, example_id_column, num_loss_partitions=1,
-               num_table_shards=None, symmetric_l1_regularization=0.0,
-               symmetric_l2_regularization=1.0, adaptive=False):
+  def __init__(self,
+               example_id_column,
+               num_loss_partitions=1,
+               num_table_shards=None,
+               symmetric_l1_regularization=0.0,
+               symmetric_l2_regularization=1.0,
+               adaptive=False):
     _check_count("num_loss_partitions", num_loss_partitions)
     if num_table_shards is not None:
       _check_count("num_table_shards", num_table_shards)
@@ -132,21 +136,28 @@ def make_sdca_model_fn(head, feature_columns, optimizer, sparse_combiner):
     del config
     networks.check_features(features)
     features = builder.with_input_weights(features, weights)
-    logits, variables = networks.linear_logits(
-        features, units=1, feature_columns=columns, sparse_combiner="sum")
+    logits, variables = networks.linear_logits(features,
+                                               units=1,
+                                               feature_columns=columns,
+                                               sparse_combiner="sum")
     if mode != ModeKeys.TRAIN:
-      return head.create_estimator_spec(features=features, mode=mode,
-                                        logits=logits, labels=labels)
+      return head.create_estimator_spec(features=features,
+                                        mode=mode,
+                                        logits=logits,
+                                        labels=labels)
     by_name = {v.op.name: v for v in variables}
     train_op, update_op = _SdcaGraph(
         optimizer, loss_type, columns, by_name).build(
-            features, labels, tf.reshape(head.weights(features, logits), [-1])
-            * tf.ones_like(logits[:, 0]))
-    spec = head.create_estimator_spec(
-        features=features, mode=mode, logits=logits, labels=labels,
-        train_op_fn=lambda _: train_op)
-    hooks = tuple(spec.training_chief_hooks or ()) + (
-        _UpdateWeightsHook(update_op),)
+            features, labels,
+            tf.reshape(head.weights(features, logits), [-1]) *
+            tf.ones_like(logits[:, 0]))
+    spec = head.create_estimator_spec(features=features,
+                                      mode=mode,
+                                      logits=logits,
+                                      labels=labels,
+                                      train_op_fn=lambda _: train_op)
+    hooks = tuple(spec.training_chief_hooks or
+                  ()) + (_UpdateWeightsHook(update_op),)
     return EstimatorSpec(**dict(spec._asdict(), training_chief_hooks=hooks))
 
   return model_fn
@@ -173,11 +184,14 @@ class _ShardedTable:
     with tf.name_scope(_TABLE_NAME):
       self._shards = [
           tf.lookup.experimental.DenseHashTable(
-              key_dtype=tf.int64, value_dtype=tf.float32,
-              default_value=[0.0] * _STATE_SIZE, empty_key=[0, 0],
+              key_dtype=tf.int64,
+              value_dtype=tf.float32,
+              default_value=[0.0] * _STATE_SIZE,
+              empty_key=[0, 0],
               deleted_key=[1, 1],
               name=f"{_TABLE_NAME}-{i + 1}-of-{num_shards}")
-          for i in range(num_shards)]
+          for i in range(num_shards)
+      ]
 
   def _shard_of(self, keys):
     return tf.cast(tf.math.floormod(tf.abs(keys[:, 0]), self._num_shards),
@@ -199,8 +213,9 @@ class _ShardedTable:
     shard = self._shard_of(keys)
     key_parts = tf.dynamic_partition(keys, shard, self._num_shards)
     value_parts = tf.dynamic_partition(values, shard, self._num_shards)
-    return tf.group(*[t.insert(k, v) for t, k, v in
-                      zip(self._shards, key_parts, value_parts)])
+    return tf.group(*[
+        t.insert(k, v) for t, k, v in zip(self._shards, key_parts, value_parts)
+    ])
 
   def size(self):
     return tf.add_n([t.size() for t in self._shards])
@@ -257,8 +272,8 @@ class _SdcaGraph:
     sparse, sparse_vars, dense, dense_vars = [], [], [], []
     for column in sorted(self._columns, key=lambda c: c.name):
       if hasattr(column, "get_sparse_tensors"):  # categorical (first)
-        sparse.append(_unique_sparse_ids(
-            column.get_sparse_tensors(cache, state)))
+        sparse.append(
+            _unique_sparse_ids(column.get_sparse_tensors(cache, state)))
         sparse_vars.append(self._variable(f"{column.name}/weights"))
       elif isinstance(column, _fc.DenseColumn):
         if column.variable_shape.ndims != 1:
@@ -297,38 +312,53 @@ class _SdcaGraph:
 
     with tf.name_scope("sdca/minimize"):
       ids = _v1.train.sdca_fprint(tf.reshape(features[key], [-1]))
-      unique_ids = [tf.cast(tf.unique(tf.cast(f, tf.int32))[0], tf.int64)
-                    for _, f, _ in sparse]
+      unique_ids = [
+          tf.cast(tf.unique(tf.cast(f, tf.int32))[0], tf.int64)
+          for _, f, _ in sparse
+      ]
       state, sparse_deltas, dense_deltas = tf.raw_ops.SdcaOptimizerV2(
           sparse_example_indices=[e for e, _, _ in sparse],
           sparse_feature_indices=[f for _, f, _ in sparse],
           sparse_feature_values=[v for _, _, v in sparse],
-          dense_features=dense, example_weights=example_weights,
+          dense_features=dense,
+          example_weights=example_weights,
           example_labels=tf.cast(tf.reshape(labels, [-1]), tf.float32),
           sparse_indices=unique_ids,
-          sparse_weights=[tf.gather(s, i) for s, i in zip(sparse_slots,
-                                                          unique_ids)],
+          sparse_weights=[
+              tf.gather(s, i) for s, i in zip(sparse_slots, unique_ids)
+          ],
           dense_weights=[s.read_value() for s in dense_slots],
-          example_state_data=table.lookup(ids), loss_type=self._loss_type,
-          l1=l1, l2=l2, num_loss_partitions=opt["_num_loss_partitions"],
-          num_inner_iterations=1, adaptive=bool(opt["_adaptive"]))
+          example_state_data=table.lookup(ids),
+          loss_type=self._loss_type,
+          l1=l1,
+          l2=l2,
+          num_loss_partitions=opt["_num_loss_partitions"],
+          num_inner_iterations=1,
+          adaptive=bool(opt["_adaptive"]))
       with tf.control_dependencies([state]):
         updates = [table.insert(ids, state)]
-        updates += [_v1.scatter_add(s, i, d) for s, i, d in
-                    zip(sparse_slots, unique_ids, sparse_deltas)]
-        updates += [_v1.assign_add(s, d) for s, d in zip(dense_slots,
-                                                         dense_deltas)]
+        updates += [
+            _v1.scatter_add(s, i, d)
+            for s, i, d in zip(sparse_slots, unique_ids, sparse_deltas)
+        ]
+        updates += [
+            _v1.assign_add(s, d) for s, d in zip(dense_slots, dense_deltas)
+        ]
       with tf.control_dependencies(updates):
         train_op = _v1.assign_add(_v1.train.get_global_step(), 1).op
 
     with tf.control_dependencies([train_op]):
-      copies = [v.assign(s) for v, s in zip(model_vars,
-                                            sparse_slots + dense_slots)]
+      copies = [
+          v.assign(s) for v, s in zip(model_vars, sparse_slots + dense_slots)
+      ]
     if l1 > 0:
       shrinkage = l1 / l2
       with tf.control_dependencies(copies):
-        copies = [v.assign(tf.sign(v) * tf.maximum(0.0, tf.abs(v) - shrinkage))
-                  for v in model_vars]
+        copies = [
+            v.assign(tf.sign(v) * tf.maximum(0.0,
+                                             tf.abs(v) - shrinkage))
+            for v in model_vars
+        ]
     return train_op, tf.group(*copies)
 
 
@@ -362,8 +392,10 @@ def _duality_gap(table, model_vars, l1, l2):
   """(primal loss + dual loss + L1 + L2 penalties) / total example weight,
   over every example the table has seen (float64)."""
   with tf.name_scope("sdca/approximate_duality_gap"):
-    sums = tf.add_n([tf.reduce_sum(tf.cast(v, tf.float64), 0)
-                     for v in table.exported_values()])
+    sums = tf.add_n([
+        tf.reduce_sum(tf.cast(v, tf.float64), 0)
+        for v in table.exported_values()
+    ])
     weights = [tf.cast(v, tf.float64) for v in model_vars]
     l1_loss = l1 * tf.add_n([tf.reduce_sum(tf.abs(w)) for w in weights])
     l2_loss = l2 * tf.add_n([tf.reduce_sum(tf.square(w)) for w in weights])

@@ -20,7 +20,9 @@ def _is_sequence(column) -> bool:
   return type(column).__name__.startswith("Sequence")
 
 
-def check_feature_columns(feature_columns, *, arg="feature_columns",
+def check_feature_columns(feature_columns,
+                          *,
+                          arg="feature_columns",
                           dense_only=False):
   """Validates v2 feature columns; returns them as a sorted tuple."""
   if feature_columns is None or isinstance(feature_columns, (str, dict)):
@@ -70,8 +72,14 @@ def add_layer_summary(value, tag):
 class DNNNetwork(tf_keras.Model):
   """Input layer, hidden Dense layers and a logits layer, named as in 2.15."""
 
-  def __init__(self, units, hidden_units, feature_columns, activation_fn,
-               dropout, batch_norm, name="dnn"):
+  def __init__(self,
+               units,
+               hidden_units,
+               feature_columns,
+               activation_fn,
+               dropout,
+               batch_norm,
+               name="dnn"):
     super().__init__(name=name)
     with tf.name_scope("input_from_feature_columns") as scope:
       self._input_layer = tf_keras.layers.DenseFeatures(
@@ -79,18 +87,23 @@ class DNNNetwork(tf_keras.Model):
     self._dropout = dropout
     self._hidden, self._norms, self._drops = [], [], []
     for i, n in enumerate(hidden_units):
-      self._hidden.append(tf_keras.layers.Dense(
-          n, activation=activation_fn,
-          kernel_initializer=_v1.glorot_uniform_initializer(),
-          name=f"hiddenlayer_{i}"))
+      self._hidden.append(
+          tf_keras.layers.Dense(
+              n,
+              activation=activation_fn,
+              kernel_initializer=_v1.glorot_uniform_initializer(),
+              name=f"hiddenlayer_{i}"))
       if dropout is not None:
         self._drops.append(tf_keras.layers.Dropout(rate=dropout))
       if batch_norm:
-        self._norms.append(tf_keras.layers.BatchNormalization(
-            momentum=0.999, trainable=True,
-            name=f"hiddenlayer_{i}/batchnorm_{i}"))
+        self._norms.append(
+            tf_keras.layers.BatchNormalization(
+                momentum=0.999,
+                trainable=True,
+                name=f"hiddenlayer_{i}/batchnorm_{i}"))
     self._logits = tf_keras.layers.Dense(
-        units, kernel_initializer=_v1.glorot_uniform_initializer(),
+        units,
+        kernel_initializer=_v1.glorot_uniform_initializer(),
         name="logits")
 
   # Plain Python control flow only: autograph's conversion cost 0.6 s of a
@@ -120,7 +133,11 @@ def dnn_logits(features, mode, *, units, hidden_units, feature_columns,
   return logits, network.trainable_variables, network.updates
 
 
-def linear_logits(features, *, units, feature_columns, sparse_combiner,
+def linear_logits(features,
+                  *,
+                  units,
+                  feature_columns,
+                  sparse_combiner,
                   partitioner=None):
   """(logits, variables) of a linear model over feature columns."""
   if sparse_combiner not in ("sum", "mean", "sqrtn"):
@@ -128,9 +145,11 @@ def linear_logits(features, *, units, feature_columns, sparse_combiner,
                      f"Received: sparse_combiner={sparse_combiner!r}.")
   cols_to_vars = {}
   with _v1.variable_scope("linear", partitioner=partitioner):
-    logits = _v1.feature_column.linear_model(
-        features, list(feature_columns), units=units,
-        sparse_combiner=sparse_combiner, cols_to_vars=cols_to_vars)
+    logits = _v1.feature_column.linear_model(features,
+                                             list(feature_columns),
+                                             units=units,
+                                             sparse_combiner=sparse_combiner,
+                                             cols_to_vars=cols_to_vars)
   biases = cols_to_vars.pop("bias")  # a list: partitions of one variable
   bias = biases[0] if len(biases) == 1 else tf.concat(biases, 0)
   weights = [v for vs in cols_to_vars.values() for v in vs]

@@ -39,12 +39,12 @@ _KERAS3_TWINS = {
                                   "initial_accumulator_value")),
     "Adam": (_legacy.Adam, ("learning_rate", "beta_1", "beta_2", "epsilon",
                             "amsgrad")),
-    "Ftrl": (_legacy.Ftrl, ("learning_rate", "learning_rate_power",
-                            "initial_accumulator_value",
-                            "l1_regularization_strength",
-                            "l2_regularization_strength", "beta")),
-    "RMSprop": (_legacy.RMSprop, ("learning_rate", "rho", "momentum",
-                                  "epsilon", "centered")),
+    "Ftrl":
+        (_legacy.Ftrl,
+         ("learning_rate", "learning_rate_power", "initial_accumulator_value",
+          "l1_regularization_strength", "l2_regularization_strength", "beta")),
+    "RMSprop": (_legacy.RMSprop, ("learning_rate", "rho", "momentum", "epsilon",
+                                  "centered")),
     "SGD": (_legacy.SGD, ("learning_rate", "momentum", "nesterov")),
 }
 
@@ -118,8 +118,7 @@ def get_optimizer_instance(opt, learning_rate=None, *, v1=False):
       raise _unknown_name(opt, names)
     cls = names[opt]
     if learning_rate is None:
-      default = inspect.signature(cls.__init__).parameters.get(
-          "learning_rate")
+      default = inspect.signature(cls.__init__).parameters.get("learning_rate")
       if default is None or default.default is inspect.Parameter.empty:
         raise ValueError(f"`learning_rate` must be given for optimizer "
                          f"{opt!r}.")
@@ -158,7 +157,6 @@ def minimize(optimizer, loss, variables, *, count_steps=True):
   """
   if isinstance(optimizer, _v1.train.Optimizer):
     step = _v1.train.get_global_step() if count_steps else None
-    return optimizer.minimize(loss, global_step=step,
-                              var_list=list(variables))
+    return optimizer.minimize(loss, global_step=step, var_list=list(variables))
   return optimizer.get_updates(distribute.scale_loss_for_replicas(loss),
                                list(variables))[0]

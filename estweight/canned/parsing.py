@@ -31,8 +31,10 @@ def _with_label_and_weight(feature_columns, label_key, label_feature,
   return spec
 
 
-def classifier_parse_example_spec(feature_columns, label_key,
-                                  label_dtype=tf.int64, label_default=None,
+def classifier_parse_example_spec(feature_columns,
+                                  label_key,
+                                  label_dtype=tf.int64,
+                                  label_default=None,
                                   weight_column=None) -> dict:
   """Parse spec of the features, a [1] class label and the weight column.
 
@@ -48,14 +50,18 @@ def classifier_parse_example_spec(feature_columns, label_key,
       tf.io.FixedLenFeature((1,), label_dtype, label_default), weight_column)
 
 
-def regressor_parse_example_spec(feature_columns, label_key,
-                                 label_dtype=tf.float32, label_default=None,
+def regressor_parse_example_spec(feature_columns,
+                                 label_key,
+                                 label_dtype=tf.float32,
+                                 label_default=None,
                                  label_dimension=1,
                                  weight_column=None) -> dict:
   """Parse spec of the features, a [label_dimension] label and the weight
   column (see classifier_parse_example_spec)."""
-  label_dimension = validation.integer("label_dimension", label_dimension,
-                                       minimum=1, allow_none=False)
+  label_dimension = validation.integer("label_dimension",
+                                       label_dimension,
+                                       minimum=1,
+                                       allow_none=False)
   return _with_label_and_weight(
       feature_columns, label_key,
       tf.io.FixedLenFeature((label_dimension,), label_dtype, label_default),

@@ -66,8 +66,8 @@ def check_rnn_args(rnn_cell_fn, units, cell_type):
                     "stacked RNN cell (or pass `rnn_cell_fn`). Received: "
                     f"units={units!r}.")
   units = list(units)
-  if not units or not all(isinstance(u, int) and not isinstance(u, bool)
-                          and u > 0 for u in units):
+  if not units or not all(
+      isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in units):
     raise ValueError("`units` must be a non-empty list of positive integers."
                      f" Received: units={units!r}.")
   if cell_type is USE_DEFAULT:
@@ -75,8 +75,8 @@ def check_rnn_args(rnn_cell_fn, units, cell_type):
   if isinstance(cell_type, str) and cell_type in CELL_TYPES:
     cell_class = CELL_TYPES[cell_type]
   elif isinstance(cell_type, type):
-    cell_class = _KERAS3_CELLS.get(cell_type.__name__, cell_type) if (
-        _is_keras3(cell_type)) else cell_type
+    cell_class = _KERAS3_CELLS.get(
+        cell_type.__name__, cell_type) if (_is_keras3(cell_type)) else cell_type
   else:
     raise ValueError(
         "`cell_type` must be a class producing an RNN cell or one of "
@@ -113,8 +113,7 @@ def check_context_columns(columns, arg="context_feature_columns"):
   """None, or validated non-sequence dense columns."""
   if columns is None:
     return None
-  return list(networks.check_feature_columns(columns, arg=arg,
-                                             dense_only=True))
+  return list(networks.check_feature_columns(columns, arg=arg, dense_only=True))
 
 
 def rnn_optimizer(optimizer):
@@ -129,9 +128,11 @@ def rnn_optimizer(optimizer):
 
 
 # --------------------------------------------------------------- network
-_KERAS3_CELLS = {"SimpleRNNCell": tf_keras.layers.SimpleRNNCell,
-                 "LSTMCell": tf_keras.layers.LSTMCell,
-                 "GRUCell": tf_keras.layers.GRUCell}
+_KERAS3_CELLS = {
+    "SimpleRNNCell": tf_keras.layers.SimpleRNNCell,
+    "LSTMCell": tf_keras.layers.LSTMCell,
+    "GRUCell": tf_keras.layers.GRUCell
+}
 # Keras 3 config keys with no tf_keras counterpart (the graph seed and
 # Python's `random` seed tf_keras initializers instead).
 _KERAS3_ONLY = ("dtype", "seed", "input_axes", "output_axes")
@@ -145,8 +146,11 @@ def _is_keras3(obj) -> bool:
 def _keras2_config(value):
   """A Keras 3 layer config, without what tf_keras does not know."""
   if isinstance(value, dict):
-    return {k: _keras2_config(v) for k, v in value.items()
-            if k not in _KERAS3_ONLY and k not in ("module", "registered_name")}
+    return {
+        k: _keras2_config(v)
+        for k, v in value.items()
+        if k not in _KERAS3_ONLY and k not in ("module", "registered_name")
+    }
   return value
 
 
@@ -181,8 +185,9 @@ def _cell_from_fn(rnn_cell_fn):
   cell = rnn_cell_fn()
   converted = as_tf_keras_cell(cell)
   if converted is not cell:
-    variables[before:] = [v for v in variables[before:]
-                          if not v.name.startswith("seed_generator")]
+    variables[before:] = [
+        v for v in variables[before:] if not v.name.startswith("seed_generator")
+    ]
   return converted
 
 
@@ -193,8 +198,7 @@ def make_rnn_layer(rnn_cell_fn, units, cell_class, return_sequences):
   elif len(units) == 1:
     cell = cell_class(units=units[0])
   else:
-    cell = tf_keras.layers.StackedRNNCells(
-        [cell_class(units=n) for n in units])
+    cell = tf_keras.layers.StackedRNNCells([cell_class(units=n) for n in units])
   return tf_keras.layers.RNN(cell=cell, return_sequences=return_sequences)
 
 
@@ -202,16 +206,19 @@ def tile_context(context_input, sequence_input):
   """`context_input` [batch, d1] repeated at every step of `sequence_input`
   [batch, time, d0], appended to it: [batch, time, d0 + d1]."""
   steps = tf.shape(sequence_input)[1]
-  tiled = tf.tile(tf.expand_dims(context_input, 1),
-                  tf.stack([1, steps, 1]))
+  tiled = tf.tile(tf.expand_dims(context_input, 1), tf.stack([1, steps, 1]))
   return tf.concat([sequence_input, tiled], 2)
 
 
 class RNNModel(tf_keras.Model):
   """Sequence input layer, RNN layer and logits layer, named as in 2.15."""
 
-  def __init__(self, rnn_layer, units, sequence_feature_columns,
-               context_feature_columns=None, name="rnn_model"):
+  def __init__(self,
+               rnn_layer,
+               units,
+               sequence_feature_columns,
+               context_feature_columns=None,
+               name="rnn_model"):
     super().__init__(name=name)
     self._sequence_input = tf_keras.experimental.SequenceFeatures(
         sequence_feature_columns)
@@ -224,8 +231,7 @@ class RNNModel(tf_keras.Model):
   @tf.autograph.experimental.do_not_convert
   def call(self, features, training=None):
     """Returns (logits, sequence mask [batch, time] of real steps)."""
-    sequence_input, lengths = self._sequence_input(features,
-                                                   training=training)
+    sequence_input, lengths = self._sequence_input(features, training=training)
     mask = tf.sequence_mask(lengths)
     if self._context_input is not None:
       context = self._context_input(features, training=training)
@@ -235,8 +241,7 @@ class RNNModel(tf_keras.Model):
 
 
 def rnn_logits(features, mode, *, units, sequence_feature_columns,
-               context_feature_columns, cell_args, return_sequences,
-               mask_key):
+               context_feature_columns, cell_args, return_sequences, mask_key):
   """(logits, trainable variables, update ops) of an RNN.
 
   With `return_sequences`, the mask of real steps is added to `features`
@@ -270,7 +275,9 @@ class SequentialHeadWrapper(head_base.Head):
       alongside (the wrapped head's weight_column).
   """
 
-  def __init__(self, static_head, sequence_length_mask="sequence_mask",
+  def __init__(self,
+               static_head,
+               sequence_length_mask="sequence_mask",
                feature_columns=None):
     if not isinstance(static_head, head_base.Head) or isinstance(
         static_head, SequentialHeadWrapper):
@@ -343,7 +350,11 @@ class SequentialHeadWrapper(head_base.Head):
     # pylint: disable-next=protected-access
     return self._static_head._default_unweighted_loss(labels, logits)
 
-  def loss(self, labels, logits, features=None, mode=None,
+  def loss(self,
+           labels,
+           logits,
+           features=None,
+           mode=None,
            regularization_losses=None):
     features, logits, labels = self._flatten(features, logits, labels)
     return self._static_head.loss(labels, logits, features, mode,
@@ -354,28 +365,43 @@ class SequentialHeadWrapper(head_base.Head):
 
   def export_outputs(self, predictions):
     output = outputs_lib.PredictOutput(predictions)
-    return {tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY: output,
-            "predict": output}
+    return {
+        tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY: output,
+        "predict": output
+    }
 
   def eval_metric_ops(self, features, logits, labels, regularization_losses):
     features, logits, labels = self._flatten(features, logits, labels)
     return self._static_head.eval_metric_ops(features, logits, labels,
                                              regularization_losses)
 
-  def create_estimator_spec(self, features, mode, logits, labels=None,
-                            optimizer=None, trainable_variables=None,
-                            train_op_fn=None, update_ops=None,
+  def create_estimator_spec(self,
+                            features,
+                            mode,
+                            logits,
+                            labels=None,
+                            optimizer=None,
+                            trainable_variables=None,
+                            train_op_fn=None,
+                            update_ops=None,
                             regularization_losses=None):
     if mode != ModeKeys.PREDICT:
       features, logits, labels = self._flatten(features, logits, labels)
       return self._static_head.create_estimator_spec(
-          features, mode, logits, labels=labels, optimizer=optimizer,
-          trainable_variables=trainable_variables, train_op_fn=train_op_fn,
-          update_ops=update_ops, regularization_losses=regularization_losses)
+          features,
+          mode,
+          logits,
+          labels=labels,
+          optimizer=optimizer,
+          trainable_variables=trainable_variables,
+          train_op_fn=train_op_fn,
+          update_ops=update_ops,
+          regularization_losses=regularization_losses)
     with tf.name_scope(self._name or "head"):
       predictions = dict(self.predictions(logits))
       predictions[self._mask_key] = self._mask(features)
-      return EstimatorSpec(mode, predictions=predictions,
+      return EstimatorSpec(mode,
+                           predictions=predictions,
                            export_outputs=self.export_outputs(predictions))
 
 
@@ -413,10 +439,16 @@ class RNNEstimator(Estimator):
     ValueError, TypeError: for an invalid argument, naming it.
   """
 
-  def __init__(self, head, sequence_feature_columns,
-               context_feature_columns=None, units=None,
-               cell_type=USE_DEFAULT, rnn_cell_fn=None,
-               return_sequences=False, model_dir=None, optimizer="Adagrad",
+  def __init__(self,
+               head,
+               sequence_feature_columns,
+               context_feature_columns=None,
+               units=None,
+               cell_type=USE_DEFAULT,
+               rnn_cell_fn=None,
+               return_sequences=False,
+               model_dir=None,
+               optimizer="Adagrad",
                config=None):
     if not isinstance(head, head_base.Head):
       raise ValueError("`head` must be an estweight head (e.g. "
@@ -428,17 +460,20 @@ class RNNEstimator(Estimator):
     cell_args = check_rnn_args(rnn_cell_fn, units, cell_type)
     sequence_columns = check_sequence_columns(sequence_feature_columns)
     context_columns = check_context_columns(context_feature_columns)
-    tower = builder.Tower(
-        name="rnn",
-        logits_fn=functools.partial(
-            rnn_logits, units=head.logits_dimension,
-            sequence_feature_columns=sequence_columns,
-            context_feature_columns=context_columns, cell_args=cell_args,
-            return_sequences=bool(return_sequences),
-            mask_key=getattr(head, "input_sequence_mask_key", None)),
-        optimizer=rnn_optimizer(optimizer))
+    tower = builder.Tower(name="rnn",
+                          logits_fn=functools.partial(
+                              rnn_logits,
+                              units=head.logits_dimension,
+                              sequence_feature_columns=sequence_columns,
+                              context_feature_columns=context_columns,
+                              cell_args=cell_args,
+                              return_sequences=bool(return_sequences),
+                              mask_key=getattr(head, "input_sequence_mask_key",
+                                               None)),
+                          optimizer=rnn_optimizer(optimizer))
     super().__init__(model_fn=builder.make_model_fn(head, [tower]),
-                     model_dir=model_dir, config=config)
+                     model_dir=model_dir,
+                     config=config)
 
 
 class RNNClassifier(RNNEstimator):
@@ -451,21 +486,35 @@ class RNNClassifier(RNNEstimator):
   and padded steps do not count in loss and metrics).
   """
 
-  def __init__(self, sequence_feature_columns, context_feature_columns=None,
-               units=None, cell_type=USE_DEFAULT, rnn_cell_fn=None,
-               return_sequences=False, model_dir=None, n_classes=2,
-               weight_column=None, label_vocabulary=None,
+  def __init__(self,
+               sequence_feature_columns,
+               context_feature_columns=None,
+               units=None,
+               cell_type=USE_DEFAULT,
+               rnn_cell_fn=None,
+               return_sequences=False,
+               model_dir=None,
+               n_classes=2,
+               weight_column=None,
+               label_vocabulary=None,
                optimizer="Adagrad",
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               sequence_mask="sequence_mask", config=None):
-    head = heads_lib.binary_or_multi_class_head(
-        n_classes, weight_column, label_vocabulary, loss_reduction)
+               sequence_mask="sequence_mask",
+               config=None):
+    head = heads_lib.binary_or_multi_class_head(n_classes, weight_column,
+                                                label_vocabulary,
+                                                loss_reduction)
     if return_sequences:
-      head = SequentialHeadWrapper(head, sequence_length_mask=sequence_mask,
+      head = SequentialHeadWrapper(head,
+                                   sequence_length_mask=sequence_mask,
                                    feature_columns=weight_column)
-    super().__init__(head, sequence_feature_columns,
+    super().__init__(head,
+                     sequence_feature_columns,
                      context_feature_columns=context_feature_columns,
-                     units=units, cell_type=cell_type,
+                     units=units,
+                     cell_type=cell_type,
                      rnn_cell_fn=rnn_cell_fn,
-                     return_sequences=return_sequences, model_dir=model_dir,
-                     optimizer=optimizer, config=config)
+                     return_sequences=return_sequences,
+                     model_dir=model_dir,
+                     optimizer=optimizer,
+                     config=config)

@@ -26,31 +26,45 @@ from estweight.cli import config as config_lib
 from estweight.cli import extras
 
 FLAGS = flags.FlagValues()
-flags.DEFINE_string("config", None, "Python config file with get_config() "
+flags.DEFINE_string("config",
+                    None, "Python config file with get_config() "
                     "(see configs/, or `estweight config --example=NAME`). "
                     "Override any field with --config.<section>.<field>="
-                    "<value>.", flag_values=FLAGS)
-flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, "
-                    "config.json, evaluations, exports.", flag_values=FLAGS)
-flags.DEFINE_bool("force", False, "Continue although the config differs "
-                  "from the one saved in --model_dir.", flag_values=FLAGS)
-flags.DEFINE_string("checkpoint", None, "evaluate/predict/export: 'best' "
+                    "<value>.",
+                    flag_values=FLAGS)
+flags.DEFINE_string("model_dir",
+                    None, "Run directory: checkpoints, "
+                    "config.json, evaluations, exports.",
+                    flag_values=FLAGS)
+flags.DEFINE_bool("force",
+                  False, "Continue although the config differs "
+                  "from the one saved in --model_dir.",
+                  flag_values=FLAGS)
+flags.DEFINE_string("checkpoint",
+                    None, "evaluate/predict/export: 'best' "
                     "(the default when train kept one, else the latest), "
-                    "'latest', or a checkpoint path.", flag_values=FLAGS)
-flags.DEFINE_string("input", None, "predict: a data file (.csv, .tfrecord, "
+                    "'latest', or a checkpoint path.",
+                    flag_values=FLAGS)
+flags.DEFINE_string("input",
+                    None, "predict: a data file (.csv, .tfrecord, "
                     ".npz) with the model's feature columns; the label column"
                     " may be missing. Default: predict.split of the config's "
-                    "data.", flag_values=FLAGS)
-flags.DEFINE_string("output", None, "predict: output file; its extension "
+                    "data.",
+                    flag_values=FLAGS)
+flags.DEFINE_string("output",
+                    None, "predict: output file; its extension "
                     "(.csv, .jsonl, .json) gives the format.",
                     flag_values=FLAGS)
-flags.DEFINE_bool("show", False, "config: print the resolved config, every "
+flags.DEFINE_bool("show",
+                  False, "config: print the resolved config, every "
                   "field with its value (the default action).",
                   flag_values=FLAGS)
-flags.DEFINE_string("example", None, "config: print the example config NAME"
+flags.DEFINE_string("example",
+                    None, "config: print the example config NAME"
                     " (e.g. breast_cancer_weighted_dnn) to start from.",
                     flag_values=FLAGS)
-flags.DEFINE_integer("verbosity", 0, "0: progress and errors; 1: also debug "
+flags.DEFINE_integer("verbosity",
+                     0, "0: progress and errors; 1: also debug "
                      "logs, TensorFlow's warnings and error tracebacks.",
                      flag_values=FLAGS)
 
@@ -100,10 +114,13 @@ HELP = {
 }
 _READS_SAVED = ("evaluate", "predict", "export", "config")
 # The module and function running each command (imported after the checks).
-_RUNNERS = {"train": ("commands", "train"), "search": ("commands", "search"),
-            "evaluate": ("commands", "evaluate"),
-            "predict": ("predict", "predict"),
-            "export": ("serving", "export")}
+_RUNNERS = {
+    "train": ("commands", "train"),
+    "search": ("commands", "search"),
+    "evaluate": ("commands", "evaluate"),
+    "predict": ("predict", "predict"),
+    "export": ("serving", "export")
+}
 
 
 class UsageError(Exception):
@@ -120,10 +137,12 @@ def _error(command, message, exit_code):
 
 # Flags beyond --config, --model_dir and --verbosity, by command.
 _COMMAND_FLAGS = {
-    "train": ("force",), "search": ("force",),
+    "train": ("force",),
+    "search": ("force",),
     "evaluate": ("force", "checkpoint"),
     "predict": ("force", "checkpoint", "input", "output"),
-    "export": ("force", "checkpoint"), "config": ("show", "example"),
+    "export": ("force", "checkpoint"),
+    "config": ("show", "example"),
 }
 
 
@@ -171,7 +190,8 @@ def _check_command(command, config, model_dir):
   if command in ("evaluate", "predict", "export"):
     checkpoint_lib.check_flag(model_dir, FLAGS.checkpoint)
   if command == "predict":
-    checks.check_predict_flags(config, input_path=FLAGS.input,
+    checks.check_predict_flags(config,
+                               input_path=FLAGS.input,
                                output=FLAGS.output)
 
 
@@ -188,8 +208,11 @@ def _dispatch(command, config, model_dir):
   # The command's module imports TensorFlow: only now, after every check.
   run_command = getattr(importlib.import_module(f"estweight.cli.{module}"),
                         function)
-  kwargs = {"force": FLAGS.force} if command in ("train", "search") else {
-      "checkpoint": FLAGS.checkpoint}
+  kwargs = {
+      "force": FLAGS.force
+  } if command in ("train", "search") else {
+      "checkpoint": FLAGS.checkpoint
+  }
   if command == "predict":
     kwargs.update(output=FLAGS.output, input_path=FLAGS.input)
   return run_command(config, model_dir, **kwargs)
@@ -205,8 +228,9 @@ def run(argv) -> int:
   if command not in HELP:
     near = difflib.get_close_matches(command, list(HELP), n=1)
     hint = f" Did you mean {near[0]!r}?" if near else ""
-    return _error(None, f"unknown command {command!r}.{hint} Commands: "
-                  f"{', '.join(HELP)}.", 2)
+    return _error(
+        None, f"unknown command {command!r}.{hint} Commands: "
+        f"{', '.join(HELP)}.", 2)
   if any(a in ("-h", "--help", "--helpshort", "--helpfull") for a in rest):
     _help(command)
     return 0
@@ -249,8 +273,9 @@ def _quiet_logs(verbose):
   tf_logger = std_logging.getLogger("tensorflow")
   saved = (handler.formatter, tf_logger.level, logging.get_verbosity())
   # Short lines for a terminal: "I 20:15:55 step 200 | loss 0.31 | ...".
-  handler.setFormatter(std_logging.Formatter(
-      "%(levelname).1s %(asctime)s %(message)s", datefmt="%H:%M:%S"))
+  handler.setFormatter(
+      std_logging.Formatter("%(levelname).1s %(asctime)s %(message)s",
+                            datefmt="%H:%M:%S"))
   logging.set_verbosity(logging.DEBUG if verbose else logging.INFO)
   tf_logger.setLevel(std_logging.WARNING if verbose else std_logging.ERROR)
   try:

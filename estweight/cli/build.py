@@ -13,15 +13,16 @@ from estweight.cli.config import ConfigError
 # Arguments the CLI fills itself (from data and model fields).
 _FILLED = ("feature_columns", "linear_feature_columns", "dnn_feature_columns",
            "model_dir", "config", "n_classes", "label_vocabulary",
-           "weight_column", "label_dimension", "class_weight",
-           "hidden_units", "dnn_hidden_units", "optimizer", "dnn_optimizer")
+           "weight_column", "label_dimension", "class_weight", "hidden_units",
+           "dnn_hidden_units", "optimizer", "dnn_optimizer")
 
 
 def run_config(config, model_dir, **overrides) -> estweight.RunConfig:
   run = config.run
   steps = run.save_checkpoints_steps
   kwargs = dict(
-      model_dir=model_dir, tf_random_seed=run.tf_random_seed,
+      model_dir=model_dir,
+      tf_random_seed=run.tf_random_seed,
       keep_checkpoint_max=run.keep_checkpoint_max,
       log_step_count_steps=run.log_step_count_steps or None,
       save_summary_steps=run.save_summary_steps,
@@ -82,9 +83,10 @@ def check_task(config, table):
     raise ConfigError(f"model.name={name!r} needs a regression label, but "
                       f"data.label={table.label!r} is {table.task}.")
   if config.data.class_weight is not None and table.task != "classification":
-    raise ConfigError("data.class_weight needs a classification label. "
-                      f"Received: data.class_weight={config.data.class_weight!r}"
-                      f" with data.label={table.label!r} ({table.task}).")
+    raise ConfigError(
+        "data.class_weight needs a classification label. "
+        f"Received: data.class_weight={config.data.class_weight!r}"
+        f" with data.label={table.label!r} ({table.task}).")
 
 
 def _class_weight(config, table):
@@ -157,9 +159,11 @@ def _network_fn(network, hidden_units, columns, units):
     net = tf.compat.v1.feature_column.input_layer(features, columns)
     if network == "mlp":
       for i, width in enumerate(hidden_units):
-        net = tf_keras.layers.Dense(width, activation="relu",
+        net = tf_keras.layers.Dense(width,
+                                    activation="relu",
                                     name=f"hiddenlayer_{i}")(net)
     return tf_keras.layers.Dense(units, name="logits")(net)
+
   return network_fn
 
 
@@ -172,11 +176,11 @@ def _factory_estimator(config, table, run_cfg):
                       "reduction and metrics.")
   classification = table.task == "classification"
   k = table.n_classes if classification else 1
-  loss = model.loss or (("sigmoid_cross_entropy" if k == 2 else
-                         "sparse_softmax_cross_entropy")
-                        if classification else "mse")
-  units = 1 if (not classification or k == 2) and loss != (
-      "sparse_softmax_cross_entropy") else k
+  loss = model.loss or (
+      ("sigmoid_cross_entropy" if k == 2 else "sparse_softmax_cross_entropy")
+      if classification else "mse")
+  units = 1 if (not classification or
+                k == 2) and loss != ("sparse_softmax_cross_entropy") else k
   class_weight = _class_weight(config, table)
   if isinstance(class_weight, dict) and table.label_vocabulary:
     # The factory is fed class ids (see commands._InputFn): name -> id.
@@ -189,10 +193,13 @@ def _factory_estimator(config, table, run_cfg):
   model_fn = estweight.weights.make_weighted_model_fn(
       _network_fn(model.network, list(model.hidden_units),
                   table.feature_columns("dnn"), units),
-      loss=loss, class_weight=class_weight,
-      weight_key=table.weight_column or None, reduction=model.reduction,
+      loss=loss,
+      class_weight=class_weight,
+      weight_key=table.weight_column or None,
+      reduction=model.reduction,
       optimizer=model.optimizer or "Adam",
-      learning_rate=model.learning_rate, metrics=list(model.metrics) or None,
+      learning_rate=model.learning_rate,
+      metrics=list(model.metrics) or None,
       loss_options=dict(model.loss_options) or None,
       n_classes=k if classification else None)
   return estweight.Estimator(model_fn, config=run_cfg, params={})
@@ -202,6 +209,7 @@ def early_stopping(config):
   es = config.driver.early_stopping
   if not es.metric:
     return None
-  return estweight.driver.EarlyStopping(
-      metric=es.metric, mode=es.mode, patience=es.patience,
-      min_delta=es.min_delta)
+  return estweight.driver.EarlyStopping(metric=es.metric,
+                                        mode=es.mode,
+                                        patience=es.patience,
+                                        min_delta=es.min_delta)

@@ -94,8 +94,11 @@ class Choice:
 
   def describe(self) -> str:
     """'using checkpoint <path> (best, step 100; the latest is step 500)'."""
-    what = {"best": "best", "latest": "latest",
-            "given": "--checkpoint"}[self.kind]
+    what = {
+        "best": "best",
+        "latest": "latest",
+        "given": "--checkpoint"
+    }[self.kind]
     extra = ""
     if self.kind != "latest" and self.step != self.latest_step:
       extra = f"; the latest is step {self.latest_step}"
@@ -134,14 +137,22 @@ def choose(model_dir: str, value: str | None) -> Choice:
     except checkpoints.CheckpointError as e:
       if value == BEST:
         raise ConfigError(f"--checkpoint=best: {e}") from e
-      return Choice(latest, latest_step, "latest", latest_step, None,
+      return Choice(latest,
+                    latest_step,
+                    "latest",
+                    latest_step,
+                    None,
                     note=f"the best checkpoint is unusable ({e})")
     if best:
       return Choice(best, _step(best), "best", latest_step, BEST)
     if value == BEST:
       raise ConfigError(f"--checkpoint=best: {model_dir} has no best "
                         "checkpoint; use --checkpoint=latest.")
-    return Choice(latest, latest_step, "latest", latest_step, None,
+    return Choice(latest,
+                  latest_step,
+                  "latest",
+                  latest_step,
+                  None,
                   note=f"no {BEST_DIR}/ kept")
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   path = value

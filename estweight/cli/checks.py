@@ -46,8 +46,9 @@ def _non_negative(key, value):
 
 
 def _finite(value):
-  return isinstance(value, numbers.Real) and not isinstance(
-      value, bool) and math.isfinite(value)
+  return isinstance(
+      value,
+      numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _one_of(key, value, allowed):

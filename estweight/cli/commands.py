@@ -29,8 +29,9 @@ def format_table(rows, headers) -> str:
   """A plain aligned text table."""
   cells = [[str(h) for h in headers]] + [[_fmt(v) for v in r] for r in rows]
   widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-  lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
-           for r in cells]
+  lines = [
+      "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells
+  ]
   lines.insert(1, "  ".join("-" * w for w in widths))
   return "\n".join(lines)
 
@@ -60,9 +61,12 @@ class _InputFn:
   def __call__(self, params=None):
     table = _table(self._data_config, self._data_dir)
     batch_size = (params or {}).get("data.batch_size")
-    return table.input_fn(self._split, repeat=self._train,
-                          shuffle=self._train, batch_size=batch_size,
-                          label_ids=self._label_ids, write=self._write)()
+    return table.input_fn(self._split,
+                          repeat=self._train,
+                          shuffle=self._train,
+                          batch_size=batch_size,
+                          label_ids=self._label_ids,
+                          write=self._write)()
 
 
 _TABLES = {}
@@ -84,7 +88,10 @@ def input_fn(config, model_dir, split, *, train=False, write=True):
   """The input_fn of `split` ('train' repeats and shuffles) streaming from
   `<model_dir>/data/` (`write=False`: for checks, which build a graph but
   must leave model_dir untouched)."""
-  return _InputFn(config, split, train=train, data_dir=data_dir(model_dir),
+  return _InputFn(config,
+                  split,
+                  train=train,
+                  data_dir=data_dir(model_dir),
                   write=write)
 
 
@@ -93,8 +100,8 @@ def prepare(config, model_dir, *, data_from=None, **run_overrides):
   stream from `<data_from or model_dir>/data/`."""
   table = _table(config.data, data_dir(data_from or model_dir))
   build.check_task(config, table)
-  est = build.build_estimator(config, table, build.run_config(
-      config, model_dir, **run_overrides))
+  est = build.build_estimator(
+      config, table, build.run_config(config, model_dir, **run_overrides))
   return table, est
 
 
@@ -138,10 +145,13 @@ def train(config, model_dir, *, force=False):
                   "driver.early_stopping.metric")
   _save(config, model_dir, changes)
   result = estweight.driver.run_iterations(
-      est, train_fn, eval_fn,
+      est,
+      train_fn,
+      eval_fn,
       steps_per_iteration=config.driver.steps_per_iteration,
       max_steps=config.driver.max_steps,
-      eval_steps=config.driver.eval_steps, early_stopping=early)
+      eval_steps=config.driver.eval_steps,
+      early_stopping=early)
   print(_summary(result, early))
   return result
 
@@ -151,10 +161,12 @@ def _summary(result, early):
   evaluation (the model the other commands use)."""
   metric = early.metric if early is not None else "loss"
   history = result.history
-  lines = [f"Trained to step {result.global_step}" + (
-      f" (stopped early: {metric} did not improve for "
-      f"{early.patience} evaluations)" if result.stopped_early else "") +
-           f"; {len(history)} evaluations."]
+  lines = [
+      f"Trained to step {result.global_step}" +
+      (f" (stopped early: {metric} did not improve for "
+       f"{early.patience} evaluations)" if result.stopped_early else "") +
+      f"; {len(history)} evaluations."
+  ]
   if result.best:
     best = result.best
     lines.append(f"Best checkpoint: {best['checkpoint']} (step "
@@ -173,8 +185,11 @@ def _train_on_cluster(config, model_dir, changes):
   hook in every training task, reading the evaluator's results in
   model_dir. Returns None (the evaluator: its last evaluation)."""
   driver = config.driver
-  table, est = prepare(config, model_dir, save_checkpoints_steps=(
-      config.run.save_checkpoints_steps or driver.steps_per_iteration))
+  table, est = prepare(
+      config,
+      model_dir,
+      save_checkpoints_steps=(config.run.save_checkpoints_steps or
+                              driver.steps_per_iteration))
   logging.info("Task %r %d of a TF_CONFIG cluster. Data:\n%s",
                est.config.task_type, est.config.task_id, table.describe())
   train_fn = input_fn(config, model_dir, "train", train=True)
@@ -189,16 +204,23 @@ def _train_on_cluster(config, model_dir, changes):
       records = estweight.experimental.read_eval_metrics(est.eval_dir())
       return early.stops_on(
           early.metric_value(records[step]) for step in sorted(records))
-    hooks.append(estweight.experimental.make_early_stopping_hook(
-        est, should_stop, run_every_secs=None,
-        run_every_steps=driver.steps_per_iteration))
+
+    hooks.append(
+        estweight.experimental.make_early_stopping_hook(
+            est,
+            should_stop,
+            run_every_secs=None,
+            run_every_steps=driver.steps_per_iteration))
   if est.config.is_chief:
     _save(config, model_dir, changes)
   out = estweight.train_and_evaluate(
-      est, estweight.TrainSpec(train_fn, max_steps=driver.max_steps,
+      est, estweight.TrainSpec(train_fn,
+                               max_steps=driver.max_steps,
                                hooks=hooks),
-      estweight.EvalSpec(eval_fn, steps=driver.eval_steps,
-                         start_delay_secs=0, throttle_secs=0))
+      estweight.EvalSpec(eval_fn,
+                         steps=driver.eval_steps,
+                         start_delay_secs=0,
+                         throttle_secs=0))
   if out is not None and out[0] is not None:
     print(f"Evaluation at step {out[0]['global_step']}:")
     print(metrics_table(out[0]))
@@ -213,7 +235,8 @@ def evaluate(config, model_dir, *, checkpoint=None):
   print(choice.describe().capitalize())
   _, est = prepare(config, model_dir)
   metrics = est.evaluate(
-      input_fn(config, model_dir, "eval"), steps=config.driver.eval_steps,
+      input_fn(config, model_dir, "eval"),
+      steps=config.driver.eval_steps,
       checkpoint_path=None if choice.kind == "latest" else choice.path,
       name=choice.eval_name)
   print(metrics_table(metrics))
@@ -228,11 +251,10 @@ class _TrialEstimatorFn:
     self._data_dir = data_dir
 
   def __call__(self, params, run_config):
-    trial = config_lib.resolve(None, sorted(params.items()),
-                               base=self._config)
+    trial = config_lib.resolve(None, sorted(params.items()), base=self._config)
     table = _table(trial.data, self._data_dir)
-    return build.build_estimator(
-        trial, table, build.run_config(trial, run_config.model_dir))
+    return build.build_estimator(trial, table,
+                                 build.run_config(trial, run_config.model_dir))
 
 
 def search(config, model_dir, *, force=False):
@@ -241,17 +263,20 @@ def search(config, model_dir, *, force=False):
   grid = dict(config.search.grid)
   changes = config_lib.check_against_saved(config, model_dir, force=force)
   # One copy of the data for every trial, in the search's own model_dir.
-  table, est = prepare(config, os.path.join(model_dir, "trial_0"),
+  table, est = prepare(config,
+                       os.path.join(model_dir, "trial_0"),
                        data_from=model_dir)
   logging.info("Data:\n%s", table.describe())
   eval_fn = input_fn(config, model_dir, "eval")
-  _check_metric(est, config, model_dir, config.search.metric,
-                "search.metric")
+  _check_metric(est, config, model_dir, config.search.metric, "search.metric")
   _save(config, model_dir, changes)
   result = estweight.driver.grid_search(
-      _TrialEstimatorFn(config, data_dir(model_dir)), grid,
-      input_fn(config, model_dir, "train", train=True), eval_fn,
-      model_dir=model_dir, metric=config.search.metric,
+      _TrialEstimatorFn(config, data_dir(model_dir)),
+      grid,
+      input_fn(config, model_dir, "train", train=True),
+      eval_fn,
+      model_dir=model_dir,
+      metric=config.search.metric,
       mode=config.search.mode,
       steps_per_iteration=config.driver.steps_per_iteration,
       max_steps=config.driver.max_steps,
@@ -259,8 +284,10 @@ def search(config, model_dir, *, force=False):
       early_stopping=build.early_stopping(config),
       workers=config.search.workers)
   metric = config.search.metric
-  rows = [[t["trial"], *[t["params"][k] for k in grid],
-           (t.get("best_metrics") or {}).get(metric)]
+  rows = [[
+      t["trial"], *[t["params"][k]
+                    for k in grid], (t.get("best_metrics") or {}).get(metric)
+  ]
           for t in result.trials]
   print(format_table(rows, ["trial", *grid, metric]))
   print(f"Best: {result.best_params} ({metric} = "

@@ -34,9 +34,10 @@ FREE_FORM = ("data.schema", "data.class_weight", "model.args",
 # estweight.cli.checks: None, 'balanced' or {class: weight}.
 _ANY_TYPE = {"data.class_weight"}
 # Fields that accept None besides their default's type.
-_OPTIONAL = {"driver.eval_steps",
-             "run.save_checkpoints_steps", "run.tf_random_seed",
-             "model.learning_rate"}
+_OPTIONAL = {
+    "driver.eval_steps", "run.save_checkpoints_steps", "run.tf_random_seed",
+    "model.learning_rate"
+}
 
 
 class ConfigError(ValueError):
@@ -75,8 +76,12 @@ def default_config() -> ml_collections.ConfigDict:
           "steps_per_iteration": 200,
           "max_steps": 2000,
           "eval_steps": None,  # None: the whole evaluation split
-          "early_stopping": {"metric": "", "mode": "min", "patience": 3,
-                             "min_delta": 0.0},  # metric '' = off
+          "early_stopping": {
+              "metric": "",
+              "mode": "min",
+              "patience": 3,
+              "min_delta": 0.0
+          },  # metric '' = off
       },
       "search": {
           "grid": {},  # {'model.learning_rate': [0.01, 0.1], ...}
@@ -199,15 +204,18 @@ def example_dirs() -> list[str]:
   """Where example configs are looked for: `estweight/configs/` when an
   install ships them, then the repository's `configs/`."""
   package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-  return [os.path.join(package, "configs"),
-          os.path.join(os.path.dirname(package), "configs")]
+  return [
+      os.path.join(package, "configs"),
+      os.path.join(os.path.dirname(package), "configs")
+  ]
 
 
 def example_names() -> list[str]:
   names = set()
   for directory in example_dirs():
     if os.path.isdir(directory):
-      names.update(f[:-3] for f in os.listdir(directory)
+      names.update(f[:-3]
+                   for f in os.listdir(directory)
                    if f.endswith(".py") and not f.startswith("_"))
   return sorted(names)
 
@@ -254,8 +262,10 @@ def _nest(path, value):
   return out
 
 
-def resolve(path: str | None, overrides=(), *, base: dict | None = None
-            ) -> ml_collections.ConfigDict:
+def resolve(path: str | None,
+            overrides=(),
+            *,
+            base: dict | None = None) -> ml_collections.ConfigDict:
   """defaults <- config file (or `base`) <- overrides, validated."""
   config = default_config().to_dict()
   defaults = copy.deepcopy(config)
@@ -271,6 +281,7 @@ def resolve(path: str | None, overrides=(), *, base: dict | None = None
 
 
 # ------------------------------------------------------ saved config
+
 
 def flatten(tree, prefix=""):
   """{'a.b': value} for every leaf (free-form sections stay whole)."""
@@ -317,7 +328,7 @@ def check_against_saved(config, model_dir: str, *, force: bool) -> list[str]:
   if saved is None:
     return []
   lines = diff(saved, config.to_dict())
-  blocking = [l for l in lines if not l.startswith(_NOT_RUN_DEFINING)]
+  blocking = [line for line in lines if not line.startswith(_NOT_RUN_DEFINING)]
   if blocking and not force:
     raise ConfigError(
         f"The config differs from the one saved in {model_dir}/"

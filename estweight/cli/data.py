@@ -77,11 +77,23 @@ SPLITS = rows_lib.SPLITS
 TASKS = ("auto", "classification", "regression")
 MAX_AUTO_CLASSES = 20  # int labels with more distinct values: regression
 _DEFAULTS = {
-    "train": "", "eval": "", "format": "auto", "label": "target",
-    "features": [], "schema": {}, "weight_column": "", "task": "auto",
-    "label_vocabulary": [], "eval_fraction": 0.2, "split_seed": 0,
-    "minority_keep_fraction": 1.0, "normalize": True, "batch_size": 32,
-    "eval_batch_size": 256, "shuffle_buffer": 1000, "shuffle_seed": 0,
+    "train": "",
+    "eval": "",
+    "format": "auto",
+    "label": "target",
+    "features": [],
+    "schema": {},
+    "weight_column": "",
+    "task": "auto",
+    "label_vocabulary": [],
+    "eval_fraction": 0.2,
+    "split_seed": 0,
+    "minority_keep_fraction": 1.0,
+    "normalize": True,
+    "batch_size": 32,
+    "eval_batch_size": 256,
+    "shuffle_buffer": 1000,
+    "shuffle_seed": 0,
     "balance_weights_by": "",
 }
 BALANCE_WEIGHT = "balance_weight"  # the weight column balance_weights_by adds
@@ -140,8 +152,7 @@ def check_config(data_config) -> dict:
   for key in ("batch_size", "eval_batch_size"):
     if not is_positive_int(cfg[key]):
       _bad(key, cfg[key], "a positive integer")
-  if not is_positive_int(cfg["shuffle_buffer"]) and cfg[
-      "shuffle_buffer"] != 0:
+  if not is_positive_int(cfg["shuffle_buffer"]) and cfg["shuffle_buffer"] != 0:
     _bad("shuffle_buffer", cfg["shuffle_buffer"],
          "an integer >= 0 (0 = no shuffling)")
   if not isinstance(cfg["normalize"], bool):
@@ -159,8 +170,8 @@ def check_config(data_config) -> dict:
 
 
 def is_positive_int(value) -> bool:
-  return isinstance(value, (int, np.integer)) and not isinstance(
-      value, bool) and value > 0
+  return isinstance(
+      value, (int, np.integer)) and not isinstance(value, bool) and value > 0
 
 
 def _is_fraction(value, upper_ok=False):
@@ -201,8 +212,8 @@ def load(data_config, *, data_dir: str | None = None):
     notes.append(f"eval: {evals.where}")
   rng = np.random.RandomState(cfg["split_seed"])
   if evals is None:
-    columns, ids, note = rows_lib.split(cfg, columns["train"], ids, n_classes, rng,
-                                train.where)
+    columns, ids, note = rows_lib.split(cfg, columns["train"], ids, n_classes,
+                                        rng, train.where)
     notes.append(note)
   if cfg["minority_keep_fraction"] != 1:
     if task != "classification":
@@ -211,8 +222,8 @@ def load(data_config, *, data_dir: str | None = None):
                       f" data.minority_keep_fraction="
                       f"{cfg['minority_keep_fraction']!r}.")
     keep, note = rows_lib.minority_rows(ids["train"], n_classes,
-                                cfg["minority_keep_fraction"], rng,
-                                vocab or list(range(n_classes)))
+                                        cfg["minority_keep_fraction"], rng,
+                                        vocab or list(range(n_classes)))
     columns["train"] = rows_lib.take(columns["train"], keep)
     ids["train"] = ids["train"][keep]
     notes.append(note)
@@ -236,19 +247,32 @@ def load(data_config, *, data_dir: str | None = None):
   stats, vocabularies = _feature_stats(features, types, columns["train"],
                                        train.where)
   if task == "classification":
-    labels = {s: (np.asarray(vocab, dtype=object)[i] if vocab else i)
-              for s, i in ids.items()}
+    labels = {
+        s: (np.asarray(vocab, dtype=object)[i] if vocab else i)
+        for s, i in ids.items()
+    }
     counts = np.bincount(ids["train"], minlength=n_classes)
-    class_counts = {(vocab[i] if vocab else i): int(c)
-                    for i, c in enumerate(counts)}
+    class_counts = {
+        (vocab[i] if vocab else i): int(c) for i, c in enumerate(counts)
+    }
   else:
     labels = {s: c[label].astype(np.float32) for s, c in columns.items()}
     class_counts = None
-  return Table(config=cfg, task=task, label=label, weight_column=weight,
-               feature_names=features, schema=types, n_classes=n_classes,
-               label_vocabulary=vocab, class_counts=class_counts,
-               vocabularies=vocabularies, stats=stats, columns=columns,
-               labels=labels, notes=notes, data_dir=data_dir)
+  return Table(config=cfg,
+               task=task,
+               label=label,
+               weight_column=weight,
+               feature_names=features,
+               schema=types,
+               n_classes=n_classes,
+               label_vocabulary=vocab,
+               class_counts=class_counts,
+               vocabularies=vocabularies,
+               stats=stats,
+               columns=columns,
+               labels=labels,
+               notes=notes,
+               data_dir=data_dir)
 
 
 def read_inputs(table, path: str, *, field: str = "--input") -> dict:
@@ -275,16 +299,23 @@ def read_inputs(table, path: str, *, field: str = "--input") -> dict:
   if missing:
     raise DataError(f"{source.where} lacks the feature columns {missing} the"
                     f" model was trained on. Columns: {list(source.columns)}.")
-  columns = {name: schema_lib.convert(
-      source.columns[name], table.schema[name], where=source.where,
-      column=name, reason="the feature's type in training")
-             for name in table.feature_names}
+  columns = {
+      name:
+          schema_lib.convert(source.columns[name],
+                             table.schema[name],
+                             where=source.where,
+                             column=name,
+                             reason="the feature's type in training")
+      for name in table.feature_names
+  }
   check_finite(columns, table.feature_names, table.schema, source.where)
   if table.label in source.columns:
     values = source.columns[table.label]
     try:
-      values = schema_lib.convert(values, table.schema[table.label],
-                                  where=source.where, column=table.label,
+      values = schema_lib.convert(values,
+                                  table.schema[table.label],
+                                  where=source.where,
+                                  column=table.label,
                                   reason="the label's type in training")
     except DataError:
       pass  # e.g. a partly empty int label: echoed as read
@@ -337,8 +368,9 @@ def check_finite(columns, features, types, where):
 
 
 def _feature_names(cfg, train, label, weight):
-  names = cfg["features"] or [c for c in train.columns
-                              if c not in (label, weight)]
+  names = cfg["features"] or [
+      c for c in train.columns if c not in (label, weight)
+  ]
   for name in names:
     if name not in train.columns:
       schema_lib.not_a_column(f"data.features entry {name!r}", name, train)
@@ -400,8 +432,8 @@ def _classes(cfg, label_type, columns, where):
   if task == "regression":
     return task, None, None, None
   vocab, ids = _class_ids(cfg, columns, cfg["label"], label_type)
-  n_classes = len(vocab) if vocab else int(
-      max(i.max() for i in ids.values())) + 1
+  n_classes = len(vocab) if vocab else int(max(
+      i.max() for i in ids.values())) + 1
   if n_classes < 2:
     raise DataError(f"data.label={cfg['label']!r} has a single class in "
                     f"{where}; classification needs at least 2 (or set "
@@ -438,8 +470,8 @@ def _class_ids(cfg, columns, label, label_type):
   distinct = np.unique(np.concatenate(list(raw.values())))
   vocab = list(cfg["label_vocabulary"])
   if not vocab:
-    if label_type != "string" and np.array_equal(
-        distinct, np.arange(len(distinct))):
+    if label_type != "string" and np.array_equal(distinct,
+                                                 np.arange(len(distinct))):
       return None, raw  # already ids 0..n-1
     vocab = [str(v) for v in distinct]  # np.unique sorts numbers numerically
   if len(set(vocab)) != len(vocab):
@@ -449,8 +481,10 @@ def _class_ids(cfg, columns, label, label_type):
   if unknown:
     raise DataError(f"data.label={label!r} has values {unknown[:10]} missing "
                     f"from data.label_vocabulary={vocab!r}.")
-  return vocab, {s: np.asarray([index[str(v)] for v in values], np.int64)
-                 for s, values in raw.items()}
+  return vocab, {
+      s: np.asarray([index[str(v)] for v in values], np.int64)
+      for s, values in raw.items()
+  }
 
 
 def _feature_stats(features, types, train_columns, where):

@@ -46,8 +46,8 @@ def require(module: str, needed_for: str) -> None:
 def explain(error: BaseException) -> BaseException:
   """`error`, or a MissingExtraError naming the extra when `error` is a
   ModuleNotFoundError for an optional dependency."""
-  if isinstance(error, ModuleNotFoundError) and not isinstance(
-      error, MissingExtraError):
+  if isinstance(
+      error, ModuleNotFoundError) and not isinstance(error, MissingExtraError):
     top = (error.name or "").split(".")[0]
     if top in OPTIONAL:
       return MissingExtraError(hint(top, "This command"))

@@ -25,7 +25,11 @@ from estweight.cli import commands
 from estweight.cli import data as data_lib
 
 
-def predict(config, model_dir, *, output=None, checkpoint=None,
+def predict(config,
+            model_dir,
+            *,
+            output=None,
+            checkpoint=None,
             input_path=None):
   """Writes the predictions of predict.split, or of the file `input_path`
   (features needed, label optional), with the checkpoint
@@ -42,14 +46,14 @@ def predict(config, model_dir, *, output=None, checkpoint=None,
     if input_path is None:
       source = f"predict.split={config.predict.split!r}"
       labels = table.rows(config.predict.split).get(table.label)
-      input_fn = table.input_fn(config.predict.split, with_labels=False,
+      input_fn = table.input_fn(config.predict.split,
+                                with_labels=False,
                                 with_weights=False)
     else:
       source = f"--input={input_path!r}"
       columns = data_lib.read_inputs(table, input_path, field="--input")
       labels = columns.get(table.label)
-      input_fn = table.features_input_fn(columns, name="input",
-                                         directory=tmp)
+      input_fn = table.features_input_fn(columns, name="input", directory=tmp)
     records = []
     for i, pred in enumerate(est.predict(input_fn,
                                          checkpoint_path=choice.path)):
@@ -68,9 +72,8 @@ def _plain(value):
   """A JSON-ready value: str for bytes, a number, or a list of them."""
   value = np.asarray(value)
   if value.dtype.kind in "SO":
-    value = np.vectorize(
-        lambda v: v.decode() if isinstance(v, bytes) else v,
-        otypes=[object])(value)
+    value = np.vectorize(lambda v: v.decode() if isinstance(v, bytes) else v,
+                         otypes=[object])(value)
   out = value.tolist()
   if isinstance(out, list) and len(out) == 1:
     out = out[0]

@@ -22,8 +22,11 @@ import os
 import numpy as np
 
 # Column type -> (tf dtype name, tf.train.Feature list field).
-_KINDS = {"float": ("float32", "float_list"), "int": ("int64", "int64_list"),
-          "string": ("string", "bytes_list")}
+_KINDS = {
+    "float": ("float32", "float_list"),
+    "int": ("int64", "int64_list"),
+    "string": ("string", "bytes_list")
+}
 _FORMAT_VERSION = "1"  # part of the fingerprint: bump when the layout changes
 
 
@@ -76,9 +79,11 @@ def write(directory: str, name: str, columns: dict[str, np.ndarray]) -> str:
     return path
   tf.io.gfile.makedirs(directory)
   tmp = f"{path}.tmp-{os.getpid()}"
-  list_types = {"float_list": tf.train.FloatList,
-                "int64_list": tf.train.Int64List,
-                "bytes_list": tf.train.BytesList}
+  list_types = {
+      "float_list": tf.train.FloatList,
+      "int64_list": tf.train.Int64List,
+      "bytes_list": tf.train.BytesList
+  }
   per_column = []
   for key, values in columns.items():
     type_ = column_type(values)
@@ -92,10 +97,13 @@ def write(directory: str, name: str, columns: dict[str, np.ndarray]) -> str:
   try:
     with tf.io.TFRecordWriter(tmp) as writer:
       for i in range(num_rows):
-        feature = {key: tf.train.Feature(**{field: list_type(value=[items[i]])})
-                   for key, field, list_type, items in per_column}
-        writer.write(tf.train.Example(features=tf.train.Features(
-            feature=feature)).SerializeToString())
+        feature = {
+            key: tf.train.Feature(**{field: list_type(value=[items[i]])})
+            for key, field, list_type, items in per_column
+        }
+        writer.write(
+            tf.train.Example(features=tf.train.Features(
+                feature=feature)).SerializeToString())
     tf.io.gfile.rename(tmp, path, overwrite=True)
   except BaseException:
     if tf.io.gfile.exists(tmp):
@@ -107,12 +115,18 @@ def write(directory: str, name: str, columns: dict[str, np.ndarray]) -> str:
 def parse_spec(types: dict[str, str]) -> dict:
   """`{column: tf.io.FixedLenFeature([], dtype)}` for columns of `types`."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  return {name: tf.io.FixedLenFeature([], tf.as_dtype(_KINDS[type_][0]))
-          for name, type_ in types.items()}
+  return {
+      name: tf.io.FixedLenFeature([], tf.as_dtype(_KINDS[type_][0]))
+      for name, type_ in types.items()
+  }
 
 
-def dataset(path: str, types: dict[str, str], *, batch_size: int,
-            shuffle_buffer: int = 0, seed: int | None = None,
+def dataset(path: str,
+            types: dict[str, str],
+            *,
+            batch_size: int,
+            shuffle_buffer: int = 0,
+            seed: int | None = None,
             repeat: bool = False):
   """A Dataset of `{column: [batch_size] tensor}` dicts read from `path`.
 
@@ -133,9 +147,10 @@ def dataset(path: str, types: dict[str, str], *, batch_size: int,
   spec = parse_spec(types)
   data = tf.data.TFRecordDataset(path)
   if shuffle_buffer > 0:
-    data = data.shuffle(shuffle_buffer, seed=seed,
+    data = data.shuffle(shuffle_buffer,
+                        seed=seed,
                         reshuffle_each_iteration=True)
   if repeat:
     data = data.repeat()
-  return data.batch(batch_size).map(lambda rows: tf.io.parse_example(
-      rows, spec))
+  return data.batch(batch_size).map(
+      lambda rows: tf.io.parse_example(rows, spec))

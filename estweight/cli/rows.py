@@ -26,9 +26,10 @@ def split(cfg, whole, ids, n_classes, rng, where):
   else:
     labels = ids["train"]
     chosen = np.concatenate([
-        rng.permutation(np.flatnonzero(labels == c))[
-            :round_half_up(fraction * np.sum(labels == c))]
-        for c in range(n_classes)])
+        rng.permutation(np.flatnonzero(
+            labels == c))[:round_half_up(fraction * np.sum(labels == c))]
+        for c in range(n_classes)
+    ])
   is_eval = np.zeros(n, bool)
   is_eval[chosen.astype(np.int64)] = True
   train_rows, eval_rows = np.flatnonzero(~is_eval), np.flatnonzero(is_eval)
@@ -36,8 +37,7 @@ def split(cfg, whole, ids, n_classes, rng, where):
     raise DataError(f"data.eval_fraction={fraction!r} of the {n} rows of "
                     f"{where} leaves a split empty; change it or give "
                     "data.eval.")
-  columns = {"train": take(whole, train_rows),
-             "eval": take(whole, eval_rows)}
+  columns = {"train": take(whole, train_rows), "eval": take(whole, eval_rows)}
   if ids is not None:
     ids = {"train": ids["train"][train_rows], "eval": ids["train"][eval_rows]}
   return columns, ids, (
@@ -77,8 +77,8 @@ def balance_weights(columns, group, where, weight_column=None):
   """
   train = columns["train"][group]
   values, counts = np.unique(train.astype(str), return_counts=True)
-  per_group = dict(zip(values.tolist(),
-                       (len(train) / (len(values) * counts)).tolist()))
+  per_group = dict(
+      zip(values.tolist(), (len(train) / (len(values) * counts)).tolist()))
   out = {}
   for split, cols in columns.items():
     keys = cols[group].astype(str)
@@ -91,6 +91,6 @@ def balance_weights(columns, group, where, weight_column=None):
     if weight_column:
       weights = weights * cols[weight_column].astype(np.float32)
     out[split] = weights
-  note = (f"balance weights by {group!r}: " + ", ".join(
-      f"{k} x{w:.3f}" for k, w in sorted(per_group.items())))
+  note = (f"balance weights by {group!r}: " +
+          ", ".join(f"{k} x{w:.3f}" for k, w in sorted(per_group.items())))
   return out, note

@@ -100,8 +100,11 @@ def read(field: str, spec: str, fmt: str) -> Source:
       raise DataError(f"{where} does not exist.")
     if os.path.isdir(spec):
       raise DataError(f"{where} is a directory; give a file.")
-    reader = {"csv": _read_csv, "tfrecord": _read_tfrecord,
-              "npz": _read_npz}[kind]
+    reader = {
+        "csv": _read_csv,
+        "tfrecord": _read_tfrecord,
+        "npz": _read_npz
+    }[kind]
     try:
       source = reader(spec, where)
     except DataError:
@@ -154,12 +157,11 @@ def _read_tfrecord(path, where):
   options = tf.io.TFRecordOptions(compression_type=compression)
   kinds = None
   values = None
-  for i, record in enumerate(tf.compat.v1.io.tf_record_iterator(
-      path, options=options)):
+  for i, record in enumerate(
+      tf.compat.v1.io.tf_record_iterator(path, options=options)):
     feature_map = tf.train.Example.FromString(record).features.feature
     if kinds is None:
-      kinds = {k: feature_map[k].WhichOneof("kind") for k in
-               sorted(feature_map)}
+      kinds = {k: feature_map[k].WhichOneof("kind") for k in sorted(feature_map)}
       values = {k: [] for k in kinds}
     if set(feature_map) != set(kinds):
       missing = sorted(set(kinds) - set(feature_map))
@@ -230,8 +232,10 @@ def _read_sklearn(name, where):
   # scikit-learn's pre-scaled copy: the feature columns normalise anyway.
   kwargs = {"scaled": False} if name == "diabetes" else {}
   bunch = getattr(datasets, f"load_{name}")(**kwargs)
-  columns = {sanitize(n): bunch.data[:, j].astype(np.float64)
-             for j, n in enumerate(bunch.feature_names)}
+  columns = {
+      sanitize(n): bunch.data[:, j].astype(np.float64)
+      for j, n in enumerate(bunch.feature_names)
+  }
   target = bunch.target
   if name == "breast_cancer":
     # scikit-learn codes 0 = malignant; the disease is the positive class.
@@ -306,8 +310,8 @@ def convert(values: np.ndarray, type_: str, *, where: str, column: str,
   if values.dtype != object:  # typed numbers
     if type_ == "float":
       return values.astype(np.float64)
-    bad = np.flatnonzero(~np.isfinite(values) | (np.round(values) != values)
-                         ) if values.dtype.kind == "f" else []
+    bad = np.flatnonzero(~np.isfinite(values) | (
+        np.round(values) != values)) if values.dtype.kind == "f" else []
     if len(bad):
       _bad_value(where, column, bad[0], values[bad[0]].item(), type_, reason)
     return values.astype(np.int64)
@@ -353,8 +357,8 @@ def not_a_column(what: str, name: str, source: Source):
                   f"Columns: {columns}.")
 
 
-def column_types(overrides: dict, train: Source, evals: Source | None
-                 ) -> dict[str, str]:
+def column_types(overrides: dict, train: Source,
+                 evals: Source | None) -> dict[str, str]:
   """Column -> type over train and eval (types joined), `overrides` last."""
   for column in overrides:
     if column not in train.columns:
@@ -363,8 +367,8 @@ def column_types(overrides: dict, train: Source, evals: Source | None
   for name, values in train.columns.items():
     type_ = infer_type(values, text=train.text)
     if evals is not None and name in evals.columns:
-      type_ = join_types(type_, infer_type(
-          evals.columns[name], text=evals.text))
+      type_ = join_types(type_, infer_type(evals.columns[name],
+                                           text=evals.text))
     types[name] = overrides.get(name, type_)
   if evals is not None:
     for name, values in evals.columns.items():
@@ -376,8 +380,11 @@ def typed_columns(source: Source, types: dict, overrides: dict) -> dict:
   """The columns of `source` converted to `types`."""
   out = {}
   for name, values in source.columns.items():
-    reason = (f"data.schema[{name!r}]={overrides[name]!r}" if name in
-              overrides else "its type across train and eval")
-    out[name] = convert(values, types[name], where=source.where,
-                        column=name, reason=reason)
+    reason = (f"data.schema[{name!r}]={overrides[name]!r}"
+              if name in overrides else "its type across train and eval")
+    out[name] = convert(values,
+                        types[name],
+                        where=source.where,
+                        column=name,
+                        reason=reason)
   return out

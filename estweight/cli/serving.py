@@ -35,8 +35,11 @@ from estweight.cli import commands
 
 SCHEMA_FILE = "serving_schema.json"
 _DTYPES = {"float": "float32", "int": "int64", "string": "string"}
-_EXAMPLE_LISTS = {"float": "float_list", "int": "int64_list",
-                  "string": "bytes_list"}
+_EXAMPLE_LISTS = {
+    "float": "float_list",
+    "int": "int64_list",
+    "string": "bytes_list"
+}
 
 
 def serving_schema(config, table) -> dict:
@@ -54,8 +57,8 @@ def serving_schema(config, table) -> dict:
       entry["required"] = False
       entry["if_missing"] = "training mean"
       entry["fill_value"] = fills[name]
-      entry["missing_is"] = ("left out of the tf.Example, or NaN" if
-                             receiver == "parsing" else "NaN")
+      entry["missing_is"] = ("left out of the tf.Example, or NaN"
+                             if receiver == "parsing" else "NaN")
     elif type_ == "int":
       entry["required"] = True
     else:
@@ -64,18 +67,30 @@ def serving_schema(config, table) -> dict:
       entry["vocabulary_size"] = len(table.vocabularies[name])
     features[name] = entry
   if receiver == "parsing":
-    inputs = {"examples": {
-        "dtype": "string", "shape": [None],
-        "holds": "serialized tf.train.Example protos, one per row"}}
+    inputs = {
+        "examples": {
+            "dtype": "string",
+            "shape": [None],
+            "holds": "serialized tf.train.Example protos, one per row"
+        }
+    }
   else:
-    inputs = {name: {"dtype": entry["dtype"], "shape": [None]}
-              for name, entry in features.items()}
+    inputs = {
+        name: {
+            "dtype": entry["dtype"],
+            "shape": [None]
+        } for name, entry in features.items()
+    }
   label = {"name": table.label, "task": table.task}
   if table.task == "classification":
     label["classes"] = (list(table.label_vocabulary) if table.label_vocabulary
                         else list(range(table.n_classes)))
-  return {"receiver": receiver, "inputs": inputs, "features": features,
-          "label": label}
+  return {
+      "receiver": receiver,
+      "inputs": inputs,
+      "features": features,
+      "label": label
+  }
 
 
 def describe(schema: dict, signatures: list[str]) -> str:
@@ -93,14 +108,14 @@ def describe(schema: dict, signatures: list[str]) -> str:
       missing = (f"{entry['missing_is']} -> training mean "
                  f"{entry['fill_value']:.6g}")
     elif entry["dtype"] == "int64":
-      missing = "required" + (
-          " (int64_list; a float_list is refused)" if parsing else "")
+      missing = "required" + (" (int64_list; a float_list is refused)"
+                              if parsing else "")
     else:
       missing = "optional: no category"
-    rows.append([name, entry["dtype"]] + (
-        [entry["example_list"]] if parsing else []) + [missing])
-  headers = ["feature", "dtype"] + (["tf.Example list"] if parsing else []) + [
-      "when missing"]
+    rows.append([name, entry["dtype"]] +
+                ([entry["example_list"]] if parsing else []) + [missing])
+  headers = ["feature", "dtype"
+            ] + (["tf.Example list"] if parsing else []) + ["when missing"]
   lines.append(commands.format_table(rows, headers))
   return "\n".join(lines)
 
@@ -144,10 +159,12 @@ def export(config, model_dir, *, checkpoint=None):
     with open(schema_path, "w", encoding="utf-8") as f:
       json.dump(schema, f, indent=2)
       f.write("\n")
-    path = est.export_saved_model(
-        base, serving_receiver_fn(config, table),
-        assets_extra={SCHEMA_FILE: schema_path},
-        checkpoint_path=choice.path).decode()
+    path = est.export_saved_model(base,
+                                  serving_receiver_fn(config, table),
+                                  assets_extra={
+                                      SCHEMA_FILE: schema_path
+                                  },
+                                  checkpoint_path=choice.path).decode()
   print(describe(schema, _signatures(path)))
   print(f"Schema: {os.path.join(path, 'assets.extra', SCHEMA_FILE)}")
   print(path)

@@ -54,9 +54,23 @@ class Table:
       the process exits.
   """
 
-  def __init__(self, *, config, task, label, weight_column, feature_names,
-               schema, n_classes, label_vocabulary, class_counts,
-               vocabularies, stats, columns, labels, notes, data_dir=None):
+  def __init__(self,
+               *,
+               config,
+               task,
+               label,
+               weight_column,
+               feature_names,
+               schema,
+               n_classes,
+               label_vocabulary,
+               class_counts,
+               vocabularies,
+               stats,
+               columns,
+               labels,
+               notes,
+               data_dir=None):
     self.config = config
     self.task = task
     self.label = label
@@ -83,11 +97,16 @@ class Table:
     already 1 = malignant)."""
     return {k: v.copy() for k, v in self._columns[_check_split(split)].items()}
 
-  def input_fn(self, split: str, *, repeat: bool = False,
-               shuffle: bool | None = None, batch_size: int | None = None,
-               with_labels: bool = True, with_weights: bool = True,
-               label_ids: bool = False, write: bool = True
-               ) -> Callable[..., tf.data.Dataset]:
+  def input_fn(self,
+               split: str,
+               *,
+               repeat: bool = False,
+               shuffle: bool | None = None,
+               batch_size: int | None = None,
+               with_labels: bool = True,
+               with_weights: bool = True,
+               label_ids: bool = False,
+               write: bool = True) -> Callable[..., tf.data.Dataset]:
     """An input_fn over `split`.
 
     Args:
@@ -123,24 +142,31 @@ class Table:
     if with_weights and self.weight_column:
       types[self.weight_column] = "float"
     if with_labels:
-      types[self.label] = ("int" if self.task == "classification" else
-                           "float")
-    names = (self.label_vocabulary if with_labels and self.label_vocabulary
-             and not label_ids else None)
+      types[self.label] = ("int" if self.task == "classification" else "float")
+    names = (self.label_vocabulary if with_labels and self.label_vocabulary and
+             not label_ids else None)
     if shuffle is None:
       shuffle = split == "train" and with_labels
     return _InputFn(
-        self._records(split, write=write), types, split=split,
-        label=self.label if with_labels else None, label_names=names,
-        batch_size=batch_size, default_batch_size=self.config[
-            "batch_size" if split == "train" else "eval_batch_size"],
+        self._records(split, write=write),
+        types,
+        split=split,
+        label=self.label if with_labels else None,
+        label_names=names,
+        batch_size=batch_size,
+        default_batch_size=self.config["batch_size" if split ==
+                                       "train" else "eval_batch_size"],
         shuffle_buffer=self.config["shuffle_buffer"] if shuffle else 0,
-        seed=self.config["shuffle_seed"], repeat=repeat)
+        seed=self.config["shuffle_seed"],
+        repeat=repeat)
 
-  def features_input_fn(self, columns: Mapping[str, np.ndarray], *,
-                        name: str, directory: str | None = None,
-                        batch_size: int | None = None
-                        ) -> Callable[..., tf.data.Dataset]:
+  def features_input_fn(
+      self,
+      columns: Mapping[str, np.ndarray],
+      *,
+      name: str,
+      directory: str | None = None,
+      batch_size: int | None = None) -> Callable[..., tf.data.Dataset]:
     """An input_fn over other rows of this table's features, one pass in
     order (prediction on new data).
 
@@ -152,12 +178,19 @@ class Table:
       batch_size: None = data.eval_batch_size.
     """
     types = {n: self.schema[n] for n in self.feature_names}
-    path = records.write(directory or self._directory(), name, {
-        n: _model_array(columns[n]) for n in self.feature_names})
-    return _InputFn(path, types, split=name, label=None, label_names=None,
+    path = records.write(
+        directory or self._directory(), name,
+        {n: _model_array(columns[n]) for n in self.feature_names})
+    return _InputFn(path,
+                    types,
+                    split=name,
+                    label=None,
+                    label_names=None,
                     batch_size=batch_size,
                     default_batch_size=self.config["eval_batch_size"],
-                    shuffle_buffer=0, seed=None, repeat=False)
+                    shuffle_buffer=0,
+                    seed=None,
+                    repeat=False)
 
   def _directory(self):
     if self.data_dir is None:
@@ -173,22 +206,23 @@ class Table:
       columns = self._columns[split]
       out = {n: _model_array(columns[n]) for n in self.feature_names}
       if self.weight_column:
-        out[self.weight_column] = columns[self.weight_column].astype(
-            np.float32)
+        out[self.weight_column] = columns[self.weight_column].astype(np.float32)
       labels = self._labels[split]
       if self.label_vocabulary:
         index = {name: i for i, name in enumerate(self.label_vocabulary)}
         labels = np.asarray([index[v] for v in labels], np.int64)
       out[self.label] = labels
       if write:
-        self._files[split] = (records.write(self._directory(), split, out),
-                              True)
+        self._files[split] = (records.write(self._directory(), split,
+                                            out), True)
       else:
-        self._files[split] = (records.path_of(self._directory(), split, out),
-                              False)
+        self._files[split] = (records.path_of(self._directory(), split,
+                                              out), False)
     return self._files[split][0]
 
-  def feature_columns(self, kind: str = "dnn", *,
+  def feature_columns(self,
+                      kind: str = "dnn",
+                      *,
                       normalize: bool | None = None) -> list:
     """tf.feature_column columns for every feature (never label or weight).
 
@@ -218,10 +252,10 @@ class Table:
       else:
         mean, std = self._stats[name]
         normalizer = (_Normalizer(mean, mean, std) if normalize else
-                      _Normalizer(mean, 0.0, 1.0) if type_ == "float" else
-                      None)
+                      _Normalizer(mean, 0.0, 1.0) if type_ == "float" else None)
         column = tf.feature_column.numeric_column(
-            name, dtype=tf.float32 if type_ == "float" else tf.int64,
+            name,
+            dtype=tf.float32 if type_ == "float" else tf.int64,
             normalizer_fn=normalizer)
       out.append(column)
     return out
@@ -238,26 +272,34 @@ class Table:
         self.feature_columns("linear"))
     for name in self.feature_names:
       if self.schema[name] == "float":
-        spec[name] = tf.io.FixedLenFeature((1,), tf.float32,
+        spec[name] = tf.io.FixedLenFeature((1,),
+                                           tf.float32,
                                            default_value=[np.nan])
     return spec
 
   def fill_values(self) -> dict[str, float]:
     """{float feature: training mean}: what a missing (NaN) value becomes,
     in training and at serving."""
-    return {n: self._stats[n][0] for n in self.feature_names
-            if self.schema[n] == "float"}
+    return {
+        n: self._stats[n][0]
+        for n in self.feature_names
+        if self.schema[n] == "float"
+    }
 
   def raw_serving_features(self) -> dict[str, tf.TensorSpec]:
     """`{feature: tf.TensorSpec([None], dtype)}`, as input_fn feeds them."""
     dtypes = {"float": tf.float32, "int": tf.int64, "string": tf.string}
-    return {n: tf.TensorSpec([None], dtypes[self.schema[n]], name=n)
-            for n in self.feature_names}
+    return {
+        n: tf.TensorSpec([None], dtypes[self.schema[n]], name=n)
+        for n in self.feature_names
+    }
 
   def describe(self) -> str:
     """A multi-line summary: rows, label and classes, weights, features."""
-    lines = [f"rows: train {self.num_rows('train')}, eval "
-             f"{self.num_rows('eval')}"] + self._notes
+    lines = [
+        f"rows: train {self.num_rows('train')}, eval "
+        f"{self.num_rows('eval')}"
+    ] + self._notes
     if self.task == "classification":
       lines.append(f"label: {self.label!r}, classification, {self.n_classes}"
                    " classes (train rows per class):")
@@ -275,16 +317,19 @@ class Table:
                    f"max {w.max():.4g})")
     else:
       lines.append("weight column: none")
-    by_type = {t: [n for n in self.feature_names if self.schema[n] == t]
-               for t in schema_lib.TYPES}
-    lines.append(f"features: {len(self.feature_names)} (" + ", ".join(
-        f"{len(v)} {t}" for t, v in by_type.items() if v) + ")")
+    by_type = {
+        t: [n for n in self.feature_names if self.schema[n] == t]
+        for t in schema_lib.TYPES
+    }
+    lines.append(f"features: {len(self.feature_names)} (" +
+                 ", ".join(f"{len(v)} {t}" for t, v in by_type.items() if v) +
+                 ")")
     for type_, names in by_type.items():
       if not names:
         continue
       if type_ == "string":
-        shown = ", ".join(f"{n} [{len(self.vocabularies[n])} values]"
-                          for n in names)
+        shown = ", ".join(
+            f"{n} [{len(self.vocabularies[n])} values]" for n in names)
       else:
         shown = ", ".join(names)
       lines.append(f"  {type_:<7} {shown}")
@@ -306,13 +351,15 @@ class _InputFn:
 
   def __call__(self, params=None):
     size = self._batch_size
-    if (size is None and self._split == "train" and isinstance(params, Mapping)
-        and params.get("batch_size")):
+    if (size is None and self._split == "train" and
+        isinstance(params, Mapping) and params.get("batch_size")):
       size = int(params["batch_size"])
-    data = records.dataset(
-        self._path, self._types, batch_size=size or self._default_batch_size,
-        shuffle_buffer=self._shuffle_buffer, seed=self._seed,
-        repeat=self._repeat)
+    data = records.dataset(self._path,
+                           self._types,
+                           batch_size=size or self._default_batch_size,
+                           shuffle_buffer=self._shuffle_buffer,
+                           seed=self._seed,
+                           repeat=self._repeat)
     if self._label is None:
       return data
     return data.map(self._split_label)
@@ -335,4 +382,3 @@ def _check_split(split):
 def _model_array(values):
   """A column as fed to models: float32, int64 or str."""
   return values.astype(np.float32) if values.dtype.kind == "f" else values
-

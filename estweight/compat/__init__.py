@@ -8,3 +8,9 @@ def __getattr__(name):
   if name == "v1":
     return importlib.import_module("estweight.compat.v1")
   raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "install",
+    "v1",
+]

@@ -67,8 +67,9 @@ def install() -> list[str]:
   early_v2 = [getattr(tf.compat, "v2", None)]
   v1_layers = importlib.import_module("estweight.compat.v1.layers")
   v1_estimator = importlib.import_module("estweight.compat.v1.estimator")
-  v1_modules = _unique(early_v1 + [tf.compat.v1,
-                                   sys.modules.get("tensorflow.compat.v1")])
+  v1_modules = _unique(
+      early_v1 +
+      [tf.compat.v1, sys.modules.get("tensorflow.compat.v1")])
   v2_modules = _unique(early_v2 + [getattr(tf.compat, "v2", None)])
 
   done = []
@@ -93,8 +94,8 @@ def install() -> list[str]:
   if keras_ns is not None and (
       _is_ours(keras_ns, "estimator") or not hasattr(keras_ns, "estimator") or
       importlib.util.find_spec("tensorflow_estimator") is None):
-    setattr(keras_ns, "estimator", importlib.import_module(
-        "estweight.compat.keras_estimator"))
+    setattr(keras_ns, "estimator",
+            importlib.import_module("estweight.compat.keras_estimator"))
     done.append("tf.keras.estimator")
   if done:
     logging.info("estweight.install(): %s now resolve to estweight.",

@@ -10,3 +10,11 @@ from estweight.driver.loop import IterationResult
 from estweight.driver.loop import run_iterations
 from estweight.driver.grid import GridResult
 from estweight.driver.grid import grid_search
+
+__all__ = [
+    "EarlyStopping",
+    "GridResult",
+    "IterationResult",
+    "grid_search",
+    "run_iterations",
+]

@@ -24,8 +24,11 @@ class EarlyStopping:
       every evaluation counts as one without improvement.
   """
 
-  def __init__(self, metric: str = "loss", mode: str = "min",
-               patience: int = 3, min_delta: float = 0.0,
+  def __init__(self,
+               metric: str = "loss",
+               mode: str = "min",
+               patience: int = 3,
+               min_delta: float = 0.0,
                baseline: float | None = None):
     if not isinstance(metric, str) or not metric:
       raise ValueError("`metric` must be a non-empty metric name. Received: "
@@ -33,8 +36,9 @@ class EarlyStopping:
     if mode not in _MODES:
       raise ValueError(f"`mode` must be 'min' or 'max'. Received: "
                        f"mode={mode!r}.")
-    if isinstance(patience, bool) or not isinstance(
-        patience, numbers.Integral) or patience < 1:
+    if isinstance(
+        patience,
+        bool) or not isinstance(patience, numbers.Integral) or patience < 1:
       raise ValueError("`patience` must be a positive integer. Received: "
                        f"patience={patience!r}.")
     if not isinstance(min_delta, numbers.Real) or min_delta < 0:
@@ -100,13 +104,21 @@ class EarlyStopping:
 
   # ------------------------------------------------------------- state
   def config(self) -> dict:
-    return {"metric": self.metric, "mode": self.mode,
-            "patience": self.patience, "min_delta": self.min_delta,
-            "baseline": self.baseline}
+    return {
+        "metric": self.metric,
+        "mode": self.mode,
+        "patience": self.patience,
+        "min_delta": self.min_delta,
+        "baseline": self.baseline
+    }
 
   def state_dict(self) -> dict:
-    return {"best": self.best, "best_step": self.best_step,
-            "wait": self.wait, "stopped": self.stopped}
+    return {
+        "best": self.best,
+        "best_step": self.best_step,
+        "wait": self.wait,
+        "stopped": self.stopped
+    }
 
   def load_state_dict(self, state: dict) -> None:
     self.best = state["best"]

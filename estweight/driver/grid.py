@@ -62,15 +62,18 @@ def _trials(param_grid):
       raise ValueError(f"`param_grid[{name!r}]` must be a non-empty list of "
                        f"values. Received: {values!r}.")
   names = list(param_grid)
-  return [dict(zip(names, combo))
-          for combo in itertools.product(*(list(param_grid[n])
-                                           for n in names))]
+  return [
+      dict(zip(names, combo))
+      for combo in itertools.product(*(list(param_grid[n]) for n in names))
+  ]
 
 
 def _with_params(input_fn, params):
   """An input_fn without arguments that passes the trial's params."""
+
   def bound():
     return fn_args_lib.call_with_available(input_fn, {"params": params})
+
   return bound
 
 
@@ -82,8 +85,8 @@ def _run_trial(job):
   """Runs (or resumes) one trial; returns its summary dict."""
   from estweight import run_config as run_config_lib  # pylint: disable=g-import-not-at-top
   from estweight.estimator import Estimator  # pylint: disable=g-import-not-at-top
-  (index, total, params, trial_dir, estimator_fn, train_input_fn,
-   eval_input_fn, loop_kwargs, metric, mode) = job
+  (index, total, params, trial_dir, estimator_fn, train_input_fn, eval_input_fn,
+   loop_kwargs, metric, mode) = job
   started = time.monotonic()
   with logging.label(_label(index, total)):
     logging.info("started in %s: %s", trial_dir, _params_text(params))
@@ -100,16 +103,23 @@ def _run_trial(job):
       estimator._runner.close()  # pylint: disable=protected-access
   scored = [h for h in result.history if metric in h["metrics"]]
   if not scored:
-    raise ValueError(f"Metric {metric!r} is not among the evaluation metrics "
-                     f"{sorted(result.history[-1]['metrics']) if result.history else []}.")
+    raise ValueError(
+        f"Metric {metric!r} is not among the evaluation metrics "
+        f"{sorted(result.history[-1]['metrics']) if result.history else []}.")
   pick = min if mode == "min" else max
   best = pick(scored, key=lambda h: h["metrics"][metric])
-  return {"trial": index, "params": params, "model_dir": trial_dir,
-          "status": "done", "score": best["metrics"][metric],
-          "best_step": best["global_step"], "best_metrics": best["metrics"],
-          "global_step": result.global_step,
-          "stopped_early": result.stopped_early,
-          "seconds": round(time.monotonic() - started, 3)}
+  return {
+      "trial": index,
+      "params": params,
+      "model_dir": trial_dir,
+      "status": "done",
+      "score": best["metrics"][metric],
+      "best_step": best["global_step"],
+      "best_metrics": best["metrics"],
+      "global_step": result.global_step,
+      "stopped_early": result.stopped_early,
+      "seconds": round(time.monotonic() - started, 3)
+  }
 
 
 def _params_text(params):
@@ -131,13 +141,14 @@ class _Progress:
   def finished(self, summary, done):
     self._seconds.append(summary["seconds"])
     left = self._pending - len(self._seconds)
-    parts = [f"done in {_duration(summary['seconds'])}: best {self._metric} "
-             f"{summary['score']:.4f} at step {summary['best_step']}",
-             f"{done}/{self._total} trials done"]
+    parts = [
+        f"done in {_duration(summary['seconds'])}: best {self._metric} "
+        f"{summary['score']:.4f} at step {summary['best_step']}",
+        f"{done}/{self._total} trials done"
+    ]
     if left:
       mean = sum(self._seconds) / len(self._seconds)
-      parts.append(
-          f"eta {_duration(left * mean / min(self._workers, left))}")
+      parts.append(f"eta {_duration(left * mean / min(self._workers, left))}")
     with logging.label(_label(summary["trial"], self._total)):
       logging.info(" | ".join(parts))
 
@@ -146,9 +157,18 @@ def _duration(seconds):
   return str(datetime.timedelta(seconds=round(seconds)))
 
 
-def grid_search(estimator_fn, param_grid, train_input_fn, eval_input_fn, *,
-                model_dir, metric, mode, steps_per_iteration, max_steps,
-                early_stopping=None, eval_steps=None,
+def grid_search(estimator_fn,
+                param_grid,
+                train_input_fn,
+                eval_input_fn,
+                *,
+                model_dir,
+                metric,
+                mode,
+                steps_per_iteration,
+                max_steps,
+                early_stopping=None,
+                eval_steps=None,
                 workers=1) -> GridResult:
   """Trains one model per grid point and reports the best by `metric`.
 
@@ -188,8 +208,7 @@ def grid_search(estimator_fn, param_grid, train_input_fn, eval_input_fn, *,
   if not callable(estimator_fn):
     raise TypeError("`estimator_fn` must be callable (params, run_config) "
                     f"-> Estimator. Received: estimator_fn={estimator_fn!r}.")
-  if isinstance(workers, bool) or not isinstance(workers, int) or (
-      workers < 1):
+  if isinstance(workers, bool) or not isinstance(workers, int) or (workers < 1):
     raise ValueError(f"`workers` must be a positive integer. Received: "
                      f"workers={workers!r}.")
   if early_stopping is not None and not isinstance(early_stopping,
@@ -198,8 +217,11 @@ def grid_search(estimator_fn, param_grid, train_input_fn, eval_input_fn, *,
                     f"Received: early_stopping={early_stopping!r}.")
   model_dir = os.fspath(model_dir)
   results_path = os.path.join(model_dir, RESULTS_JSON)
-  done = {r["trial"]: r for r in files.read_json(results_path, [], expect=list)
-          if r.get("status") == "done"}
+  done = {
+      r["trial"]: r
+      for r in files.read_json(results_path, [], expect=list)
+      if r.get("status") == "done"
+  }
   jobs = []
   for index, params in enumerate(trials):
     if index in done:
@@ -211,21 +233,27 @@ def grid_search(estimator_fn, param_grid, train_input_fn, eval_input_fn, *,
       continue
     # Without early stopping, a watcher that never stops still checks the
     # metric name before training and keeps the best checkpoint by it.
-    watcher = (copy.deepcopy(early_stopping) if early_stopping is not None
-               else EarlyStopping(metric, mode, patience=2**31 - 1))
-    loop_kwargs = {"steps_per_iteration": steps_per_iteration,
-                   "max_steps": max_steps, "eval_steps": eval_steps,
-                   "early_stopping": watcher}
+    watcher = (copy.deepcopy(early_stopping) if early_stopping is not None else
+               EarlyStopping(metric, mode, patience=2**31 - 1))
+    loop_kwargs = {
+        "steps_per_iteration": steps_per_iteration,
+        "max_steps": max_steps,
+        "eval_steps": eval_steps,
+        "early_stopping": watcher
+    }
     jobs.append((index, len(trials), params,
                  os.path.join(model_dir, f"trial_{index}"), estimator_fn,
                  train_input_fn, eval_input_fn, loop_kwargs, metric, mode))
   processes = min(workers, len(jobs))
-  logging.info("grid_search: %d trials%s, %s, in %s.", len(trials),
-               f" ({len(done)} done before)" if done else "",
-               f"{processes} worker processes" if processes > 1
-               else "one at a time", model_dir)
-  progress = _Progress(total=len(trials), pending=len(jobs),
-                       workers=max(processes, 1), metric=metric)
+  logging.info(
+      "grid_search: %d trials%s, %s, in %s.", len(trials),
+      f" ({len(done)} done before)" if done else "",
+      f"{processes} worker processes" if processes > 1 else "one at a time",
+      model_dir)
+  progress = _Progress(total=len(trials),
+                       pending=len(jobs),
+                       workers=max(processes, 1),
+                       metric=metric)
 
   def record(summary):
     done[summary["trial"]] = summary
@@ -236,11 +264,12 @@ def grid_search(estimator_fn, param_grid, train_input_fn, eval_input_fn, *,
     for job in jobs:
       record(_run_trial(job))
   else:
-    workers_lib.run(
-        _run_trial, jobs, workers=processes,
-        on_result=lambda _, summary: record(summary),
-        describe_job=lambda i: _label(jobs[i][0], len(trials)) +
-        f" ({os.path.basename(jobs[i][3])})")
+    workers_lib.run(_run_trial,
+                    jobs,
+                    workers=processes,
+                    on_result=lambda _, summary: record(summary),
+                    describe_job=lambda i: _label(jobs[i][0], len(trials)) +
+                    f" ({os.path.basename(jobs[i][3])})")
   finished = [done[i] for i in sorted(done)]
   plots.grid_summary(model_dir, finished, metric, mode=mode)
   hparams_lib.write_hparams(model_dir, finished, param_grid, metric)
@@ -257,11 +286,14 @@ def _write_results(model_dir, rows):
   metric_names = sorted({k for r in rows for k in r["best_metrics"]})
   out = io.StringIO()
   writer = csv.writer(out)
-  writer.writerow(["trial", *param_names, "score", "best_step",
-                   "global_step", "stopped_early", *metric_names])
+  writer.writerow([
+      "trial", *param_names, "score", "best_step", "global_step",
+      "stopped_early", *metric_names
+  ])
   for r in rows:
-    writer.writerow([r["trial"], *(r["params"].get(p) for p in param_names),
-                     r["score"], r["best_step"], r["global_step"],
-                     r["stopped_early"],
-                     *(r["best_metrics"].get(m) for m in metric_names)])
+    writer.writerow([
+        r["trial"], *(r["params"].get(p) for p in param_names), r["score"],
+        r["best_step"], r["global_step"], r["stopped_early"],
+        *(r["best_metrics"].get(m) for m in metric_names)
+    ])
   files.write_atomic(os.path.join(model_dir, RESULTS_CSV), out.getvalue())

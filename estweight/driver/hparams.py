@@ -93,33 +93,46 @@ def write_hparams(model_dir, trials, param_grid, metric):
     return None
   names = list(param_grid)
   convert = {name: _converter(param_grid[name]) for name in names}
-  hparams = {name: hp.HParam(name, hp.Discrete(sorted(
-      {convert[name](v) for v in param_grid[name]}))) for name in names}
+  hparams = {
+      name:
+          hp.HParam(
+              name,
+              hp.Discrete(sorted({convert[name](v) for v in param_grid[name]})))
+      for name in names
+  }
   metric_names = sorted({m for t in trials for m in t["best_metrics"]} -
                         {"global_step"})
   metric_names.sort(key=lambda m: m != metric)  # the ranking metric first
-  metrics = [hp.Metric(m, display_name=f"best eval {m}" if m == metric
-                       else f"eval {m} (at best {metric})")
-             for m in metric_names]
+  metrics = [
+      hp.Metric(m,
+                display_name=f"best eval {m}"
+                if m == metric else f"eval {m} (at best {metric})")
+      for m in metric_names
+  ]
   root = os.path.join(model_dir, HPARAMS_DIR)
   tmp = root + ".tmp"
   shutil.rmtree(tmp, ignore_errors=True)
   now = time.time()
-  _write(tmp, [(hp.hparams_config_pb(list(hparams.values()), metrics,
-                                     time_created_secs=now), 0)])
+  _write(tmp, [(hp.hparams_config_pb(
+      list(hparams.values()), metrics, time_created_secs=now), 0)])
   for t in trials:
-    values = {hparams[name]: convert[name](t["params"][name])
-              for name in names if name in t["params"]}
+    values = {
+        hparams[name]: convert[name](t["params"][name])
+        for name in names
+        if name in t["params"]
+    }
     scalars = summary_pb2.Summary(value=[
-        summary_pb2.Summary.Value(tag=m, simple_value=float(
-            t["best_metrics"][m])) for m in metric_names
-        if m in t["best_metrics"]])
+        summary_pb2.Summary.Value(tag=m,
+                                  simple_value=float(t["best_metrics"][m]))
+        for m in metric_names
+        if m in t["best_metrics"]
+    ])
     _write(os.path.join(tmp, f"trial_{t['trial']}"), [
-        (hp.hparams_pb(values, trial_id=f"trial_{t['trial']}",
-                       start_time_secs=now), 0),
+        (hp.hparams_pb(
+            values, trial_id=f"trial_{t['trial']}", start_time_secs=now), 0),
         (scalars, t["best_step"]),
-        (hp_summary.session_end_pb(api_pb2.STATUS_SUCCESS, now),
-         t["best_step"])])
+        (hp_summary.session_end_pb(api_pb2.STATUS_SUCCESS, now), t["best_step"])
+    ])
   shutil.rmtree(root, ignore_errors=True)
   os.replace(tmp, root)
   return root

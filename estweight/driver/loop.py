@@ -55,20 +55,28 @@ class IterationResult:
 
 
 def _check_positive(name, value):
-  if isinstance(value, bool) or not isinstance(value, numbers.Integral) or (
-      value <= 0):
+  if isinstance(
+      value, bool) or not isinstance(value, numbers.Integral) or (value <= 0):
     raise ValueError(f"`{name}` must be a positive integer. Received: "
                      f"{name}={value!r}.")
 
 
 def _plain(metrics):
-  return {k: (int(v) if isinstance(v, (np.integer, int)) else float(v))
-          for k, v in metrics.items()}
+  return {
+      k: (int(v) if isinstance(v, (np.integer, int)) else float(v))
+      for k, v in metrics.items()
+  }
 
 
-def run_iterations(estimator, train_input_fn, eval_input_fn, *,
-                   steps_per_iteration, max_steps, eval_steps=None,
-                   early_stopping=None, keep_best=True,
+def run_iterations(estimator,
+                   train_input_fn,
+                   eval_input_fn,
+                   *,
+                   steps_per_iteration,
+                   max_steps,
+                   eval_steps=None,
+                   early_stopping=None,
+                   keep_best=True,
                    exporters=None) -> IterationResult:
   """Alternates training and evaluation until `max_steps` or early stop.
 
@@ -112,8 +120,11 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
   model_dir = estimator.model_dir
   state_path = os.path.join(model_dir, STATE_FILE)
   state = files.read_json(state_path, expect=dict) or {
-      "history": [], "best": None, "early_stopping": None,
-      "stopped_early": False}
+      "history": [],
+      "best": None,
+      "early_stopping": None,
+      "stopped_early": False
+  }
   if early_stopping is not None and state["early_stopping"]:
     early_stopping.load_state_dict(state["early_stopping"])
 
@@ -137,9 +148,17 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
   recorded = len(state["history"])
   last_evaluated = (state["history"][-1]["global_step"]
                     if state["history"] else None)
-  record = functools.partial(
-      _record, state, estimator, eval_input_fn, eval_steps, early_stopping,
-      watch, keep_best, state_path, exporters=exporters, max_steps=max_steps)
+  record = functools.partial(_record,
+                             state,
+                             estimator,
+                             eval_input_fn,
+                             eval_steps,
+                             early_stopping,
+                             watch,
+                             keep_best,
+                             state_path,
+                             exporters=exporters,
+                             max_steps=max_steps)
   if global_step and global_step != last_evaluated and (
       not state["history"] or global_step > last_evaluated):
     record()  # killed between saving a checkpoint and recording its evaluation
@@ -148,11 +167,13 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
     started = time.perf_counter()
     # The first iteration starts the input afresh, past the batches already
     # trained on (a resumed run reads what an uninterrupted one would).
-    trained = runner.train(
-        train_input_fn, continue_input=not first,
-        skip_batches=global_step if first else 0,
-        num_steps=min(steps_per_iteration, max_steps - global_step),
-        last_step=max_steps, progress_target=max_steps)
+    trained = runner.train(train_input_fn,
+                           continue_input=not first,
+                           skip_batches=global_step if first else 0,
+                           num_steps=min(steps_per_iteration,
+                                         max_steps - global_step),
+                           last_step=max_steps,
+                           progress_target=max_steps)
     first = False
     if trained.global_step == global_step:
       break  # the input ended before any step of this iteration
@@ -161,18 +182,31 @@ def run_iterations(estimator, train_input_fn, eval_input_fn, *,
     if trained.exhausted:
       break
   if len(state["history"]) != recorded:  # redraw only what changed
-    plots.learning_curve(model_dir, state["history"], watch.metric,
+    plots.learning_curve(model_dir,
+                         state["history"],
+                         watch.metric,
                          best_step=(state["best"] or {}).get("global_step"))
   return result(global_step)
 
 
-def _record(state, estimator, eval_input_fn, eval_steps, early_stopping, watch,
-            keep_best, state_path, seconds=None, train_loss=None,
-            exporters=(), max_steps=None):
+def _record(state,
+            estimator,
+            eval_input_fn,
+            eval_steps,
+            early_stopping,
+            watch,
+            keep_best,
+            state_path,
+            seconds=None,
+            train_loss=None,
+            exporters=(),
+            max_steps=None):
   """Evaluates the latest checkpoint and persists history/best/stop state."""
   checkpoint = estimator.latest_checkpoint()
-  metrics = _plain(estimator.evaluate(eval_input_fn, steps=eval_steps,
-                                      checkpoint_path=checkpoint))
+  metrics = _plain(
+      estimator.evaluate(eval_input_fn,
+                         steps=eval_steps,
+                         checkpoint_path=checkpoint))
   step = metrics["global_step"]
   entry = {"global_step": step, "metrics": metrics}
   if seconds is not None:
@@ -186,19 +220,21 @@ def _record(state, estimator, eval_input_fn, eval_steps, early_stopping, watch,
                                      watch.mode)
   if improved:
     kept = _keep(checkpoint, estimator.model_dir) if keep_best else checkpoint
-    state["best"] = {"global_step": step, "metrics": metrics,
-                     "checkpoint": kept}
+    state["best"] = {
+        "global_step": step,
+        "metrics": metrics,
+        "checkpoint": kept
+    }
   if early_stopping is not None:
     state["stopped_early"] = early_stopping.update(value, step)
     state["early_stopping"] = early_stopping.state_dict()
-  logging.info("iteration at step %d: %s = %.4f%s", step, watch.metric,
-               value, " (stopping early)" if state["stopped_early"] else "")
+  logging.info("iteration at step %d: %s = %.4f%s", step, watch.metric, value,
+               " (stopping early)" if state["stopped_early"] else "")
   # Exports go before the state: a kill in between re-evaluates and re-exports
   # this checkpoint on rerun instead of losing the export.
   final = state["stopped_early"] or (max_steps is not None and
                                      step >= max_steps)
-  exporters_lib.run_exporters(estimator, exporters, checkpoint, metrics,
-                              final)
+  exporters_lib.run_exporters(estimator, exporters, checkpoint, metrics, final)
   files.write_json(state_path, state)
 
 

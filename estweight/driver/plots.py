@@ -65,11 +65,17 @@ def _mark_best(ax, step, value, what, *, left):
     upper = value > (bottom + top) / 2
   ax.annotate(f"{what} {value:.4g}\nat step {step}", (step, value),
               xytext=(-8 if left else 8, -12 if upper else 12),
-              textcoords="offset points", ha="right" if left else "left",
-              va="top" if upper else "bottom", fontsize=8,
-              color=_BEST_COLOR, bbox={"boxstyle": "round,pad=0.2",
-                                       "fc": "white", "ec": "none",
-                                       "alpha": 0.85})
+              textcoords="offset points",
+              ha="right" if left else "left",
+              va="top" if upper else "bottom",
+              fontsize=8,
+              color=_BEST_COLOR,
+              bbox={
+                  "boxstyle": "round,pad=0.2",
+                  "fc": "white",
+                  "ec": "none",
+                  "alpha": 0.85
+              })
 
 
 def learning_curve(model_dir, history, metric, *, best_step=None):
@@ -79,12 +85,17 @@ def learning_curve(model_dir, history, metric, *, best_step=None):
     The PNG's path, or None when nothing was drawn.
   """
   fig = learning_curve_figure(
-      history, metric, best_step=best_step,
+      history,
+      metric,
+      best_step=best_step,
       title=f"{os.path.basename(os.path.normpath(model_dir))}: learning curve")
   return None if fig is None else _save(fig, model_dir, LEARNING_CURVE)
 
 
-def learning_curve_figure(history, metric, *, best_step=None,
+def learning_curve_figure(history,
+                          metric,
+                          *,
+                          best_step=None,
                           title="learning curve"):
   """Loss and the eval `metric` over global steps.
 
@@ -118,30 +129,47 @@ def learning_curve_figure(history, metric, *, best_step=None,
   best = next((h for h in history if h["global_step"] == best_step), None)
 
   ax = axes[0]
-  train = [(h["global_step"], h["train_loss"]) for h in history
-           if "train_loss" in h]
+  train = [
+      (h["global_step"], h["train_loss"]) for h in history if "train_loss" in h
+  ]
   eval_loss = [h["metrics"].get("loss") for h in history]
   if train:
-    ax.plot(*zip(*train), color="tab:gray", linewidth=1,
+    ax.plot(*zip(*train),
+            color="tab:gray",
+            linewidth=1,
             label="train loss (last step of each iteration)")
-  ax.plot(steps, eval_loss, "o-", color="tab:blue", markersize=4,
+  ax.plot(steps,
+          eval_loss,
+          "o-",
+          color="tab:blue",
+          markersize=4,
           label="eval loss")
-  log = _log_scale_if_wide(ax, eval_loss + [l for _, l in train])
+  log = _log_scale_if_wide(ax, eval_loss + [loss for _, loss in train])
   ax.set_ylabel("loss (log scale)" if log else "loss")
   if len(panels) > 1:
     values = [h["metrics"].get(metric) for h in history]
-    axes[1].plot(steps, values, "o-", color="tab:green", markersize=4,
+    axes[1].plot(steps,
+                 values,
+                 "o-",
+                 color="tab:green",
+                 markersize=4,
                  label=f"eval {metric}")
     axes[1].set_ylabel(f"eval {metric}")
   if best is not None:
     for ax, name in zip(axes, panels):
-      _mark_best(ax, best_step, best["metrics"].get(name),
+      _mark_best(ax,
+                 best_step,
+                 best["metrics"].get(name),
                  f"best {name}" if name == metric else f"eval {name}",
                  left=best_step > (steps[0] + steps[-1]) / 2)
   # Above the panels, never over the data.
   handles = [h for ax in axes for h in ax.get_legend_handles_labels()[0]]
-  axes[0].legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1),
-                 ncols=len(handles), fontsize=8, frameon=False,
+  axes[0].legend(handles=handles,
+                 loc="lower left",
+                 bbox_to_anchor=(0, 1),
+                 ncols=len(handles),
+                 fontsize=8,
+                 frameon=False,
                  borderaxespad=0.2)
   for ax in axes:
     ax.grid(True, alpha=0.3)
@@ -182,14 +210,19 @@ def grid_summary_figure(trials, metric, *, mode="min"):
   ranked = sorted(trials, key=lambda t: t["score"], reverse=mode == "max")
   # Parameters equal in every trial go to the title, not every label.
   names = list(dict.fromkeys(k for t in ranked for k in t["params"]))
-  fixed = {k: ranked[0]["params"].get(k) for k in names
-           if len(ranked) > 1 and all(k in t["params"] and t["params"][k] ==
-                                      ranked[0]["params"][k] for t in ranked)}
-  labels = [f"trial_{t['trial']}: " + ", ".join(
-      f"{k}={v}" for k, v in t["params"].items() if k not in fixed)
-            for t in ranked]
+  fixed = {
+      k: ranked[0]["params"].get(k) for k in names if len(ranked) > 1 and all(
+          k in t["params"] and t["params"][k] == ranked[0]["params"][k]
+          for t in ranked)
+  }
+  labels = [
+      f"trial_{t['trial']}: " + ", ".join(f"{k}={v}"
+                                          for k, v in t["params"].items()
+                                          if k not in fixed)
+      for t in ranked
+  ]
   # Wide enough for the longest label and the plot next to it.
-  width = min(4.5 + 0.065 * max(len(l) for l in labels), 16)
+  width = min(4.5 + 0.065 * max(len(label) for label in labels), 16)
   fig = _figure(width, 1.5 + 0.34 * len(ranked))
   if fig is None:
     return None
@@ -202,9 +235,13 @@ def grid_summary_figure(trials, metric, *, mode="min"):
   pad = (high - low) * 0.08 or abs(high) * 0.05 or 0.05
   ax.set_xlim(low - pad, high + pad)
   for score, row, color in zip(scores, rows, colors):  # above each dot
-    ax.annotate(f"{score:.4g}", (score, row), xytext=(0, 5),
-                textcoords="offset points", ha="center", va="bottom",
-                fontsize=8, color=color)
+    ax.annotate(f"{score:.4g}", (score, row),
+                xytext=(0, 5),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color=color)
   ax.set_yticks(rows, labels, fontsize=8)
   for tick in ax.get_yticklabels():
     if tick.get_text() == labels[0]:

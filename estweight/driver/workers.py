@@ -88,8 +88,10 @@ def refuse_in_starting_worker(what):
 
 def _parent_logging():
   """What a worker needs to log as this process does: levels, warnings."""
-  levels = {name: std_logging.getLogger(name or None).getEffectiveLevel()
-            for name in _LOGGERS}
+  levels = {
+      name: std_logging.getLogger(name or None).getEffectiveLevel()
+      for name in _LOGGERS
+  }
   filters = list(warnings.filters)
   try:
     pickle.dumps(filters)
@@ -200,9 +202,10 @@ def run(fn, jobs, *, workers, on_result, describe_job=str):
     levels, filters = _parent_logging()
     for number in range(1, min(workers, len(jobs)) + 1):
       parent_end, child_end = context.Pipe()
-      process = context.Process(
-          target=_worker_main, args=(child_end, log_queue, levels, filters),
-          name=f"estweight-worker-{number}", daemon=True)
+      process = context.Process(target=_worker_main,
+                                args=(child_end, log_queue, levels, filters),
+                                name=f"estweight-worker-{number}",
+                                daemon=True)
       process.start()
       child_end.close()
       pool.append(_Worker(number, process, parent_end))
@@ -229,8 +232,7 @@ def _serve(pool, payloads, on_result, describe_job):
     live = [w for w in pool if not w.stopped]
     waitables = [w.conn for w in live] + [w.process.sentinel for w in live]
     for ready in multiprocessing.connection.wait(waitables):
-      worker = next(w for w in live
-                    if ready in (w.conn, w.process.sentinel))
+      worker = next(w for w in live if ready in (w.conn, w.process.sentinel))
       if worker.stopped:
         continue
       message = None

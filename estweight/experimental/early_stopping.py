@@ -68,13 +68,14 @@ class _StopOnPredicateHook(_v1.train.SessionRunHook):
         run_context.request_stop()
 
 
-def make_early_stopping_hook(estimator, should_stop_fn, run_every_secs=60,
+def make_early_stopping_hook(estimator,
+                             should_stop_fn,
+                             run_every_secs=60,
                              run_every_steps=None):
   """A training hook that stops when the zero-argument `should_stop_fn()`
   returns True."""
   del estimator
-  return _StopOnPredicateHook(should_stop_fn, run_every_secs,
-                              run_every_steps)
+  return _StopOnPredicateHook(should_stop_fn, run_every_secs, run_every_steps)
 
 
 def _values(estimator, metric_name, eval_dir, min_steps):
@@ -93,14 +94,18 @@ def _values(estimator, metric_name, eval_dir, min_steps):
 
 def _threshold_hook(estimator, metric_name, threshold, eval_dir, min_steps,
                     run_every_secs, run_every_steps, compare):
+
   def should_stop():
-    return any(compare(v, threshold) for _, v in
-               _values(estimator, metric_name, eval_dir, min_steps))
+    return any(
+        compare(v, threshold)
+        for _, v in _values(estimator, metric_name, eval_dir, min_steps))
+
   return _StopOnPredicateHook(should_stop, run_every_secs, run_every_steps)
 
 
 def _plateau_hook(estimator, metric_name, max_steps_without, eval_dir,
                   min_steps, run_every_secs, run_every_steps, better):
+
   def should_stop():
     best, best_step = None, None
     for step, value in _values(estimator, metric_name, eval_dir, min_steps):
@@ -109,28 +114,40 @@ def _plateau_hook(estimator, metric_name, max_steps_without, eval_dir,
       if step - best_step >= max_steps_without:
         return True
     return False
+
   return _StopOnPredicateHook(should_stop, run_every_secs, run_every_steps)
 
 
-def stop_if_higher_hook(estimator, metric_name, threshold, eval_dir=None,
-                        min_steps=0, run_every_secs=60, run_every_steps=None):
+def stop_if_higher_hook(estimator,
+                        metric_name,
+                        threshold,
+                        eval_dir=None,
+                        min_steps=0,
+                        run_every_secs=60,
+                        run_every_steps=None):
   """Stops once an evaluation at step >= min_steps has metric > threshold."""
-  return _threshold_hook(estimator, metric_name, threshold, eval_dir,
-                         min_steps, run_every_secs, run_every_steps,
-                         operator.gt)
+  return _threshold_hook(estimator, metric_name, threshold, eval_dir, min_steps,
+                         run_every_secs, run_every_steps, operator.gt)
 
 
-def stop_if_lower_hook(estimator, metric_name, threshold, eval_dir=None,
-                       min_steps=0, run_every_secs=60, run_every_steps=None):
+def stop_if_lower_hook(estimator,
+                       metric_name,
+                       threshold,
+                       eval_dir=None,
+                       min_steps=0,
+                       run_every_secs=60,
+                       run_every_steps=None):
   """Stops once an evaluation at step >= min_steps has metric < threshold."""
-  return _threshold_hook(estimator, metric_name, threshold, eval_dir,
-                         min_steps, run_every_secs, run_every_steps,
-                         operator.lt)
+  return _threshold_hook(estimator, metric_name, threshold, eval_dir, min_steps,
+                         run_every_secs, run_every_steps, operator.lt)
 
 
-def stop_if_no_increase_hook(estimator, metric_name,
-                             max_steps_without_increase, eval_dir=None,
-                             min_steps=0, run_every_secs=60,
+def stop_if_no_increase_hook(estimator,
+                             metric_name,
+                             max_steps_without_increase,
+                             eval_dir=None,
+                             min_steps=0,
+                             run_every_secs=60,
                              run_every_steps=None):
   """Stops when the metric has not increased for that many global steps."""
   return _plateau_hook(estimator, metric_name, max_steps_without_increase,
@@ -138,9 +155,12 @@ def stop_if_no_increase_hook(estimator, metric_name,
                        operator.gt)
 
 
-def stop_if_no_decrease_hook(estimator, metric_name,
-                             max_steps_without_decrease, eval_dir=None,
-                             min_steps=0, run_every_secs=60,
+def stop_if_no_decrease_hook(estimator,
+                             metric_name,
+                             max_steps_without_decrease,
+                             eval_dir=None,
+                             min_steps=0,
+                             run_every_secs=60,
                              run_every_steps=None):
   """Stops when the metric has not decreased for that many global steps."""
   return _plateau_hook(estimator, metric_name, max_steps_without_decrease,

@@ -20,7 +20,12 @@ class InMemoryEvaluatorHook(_v1.train.SessionRunHook):
   eval dir like `Estimator.evaluate` and are kept in `.results`.
   """
 
-  def __init__(self, estimator, input_fn, steps=None, hooks=None, name=None,
+  def __init__(self,
+               estimator,
+               input_fn,
+               steps=None,
+               hooks=None,
+               name=None,
                every_n_iter=100):
     if isinstance(every_n_iter, bool) or not isinstance(
         every_n_iter, numbers.Integral) or every_n_iter <= 0:
@@ -43,11 +48,13 @@ class InMemoryEvaluatorHook(_v1.train.SessionRunHook):
   def _evaluate(self, session):
     values = session.run(self._variables)
     # pylint: disable-next=protected-access
-    results = self._estimator._runner.evaluate_values(
-        self._input_fn, values, steps=self._steps)
-    evaluate_lib.write_eval_summary(
-        self._estimator.eval_dir(self._name), results,
-        int(results[evaluate_lib.GLOBAL_STEP_KEY]), None)
+    results = self._estimator._runner.evaluate_values(self._input_fn,
+                                                      values,
+                                                      steps=self._steps)
+    evaluate_lib.write_eval_summary(self._estimator.eval_dir(self._name),
+                                    results,
+                                    int(results[evaluate_lib.GLOBAL_STEP_KEY]),
+                                    None)
     self.results.append(results)
 
   def after_create_session(self, session, coord):

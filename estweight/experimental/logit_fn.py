@@ -23,9 +23,12 @@ def call_logit_fn(logit_fn, features, mode, params, config):
     raise ValueError(
         f"`logit_fn` must take `features` and optionally mode, params, "
         f"config. Received: logit_fn={fn_args_lib.describe(logit_fn)}.")
-  logits = fn_args_lib.call_with_available(
-      logit_fn, {"features": features, "mode": mode, "params": params,
-                 "config": config})
+  logits = fn_args_lib.call_with_available(logit_fn, {
+      "features": features,
+      "mode": mode,
+      "params": params,
+      "config": config
+  })
   if isinstance(logits, dict):
     for key, value in logits.items():
       if not isinstance(key, str) or not tf.is_tensor(value):

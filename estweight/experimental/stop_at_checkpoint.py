@@ -38,7 +38,8 @@ class _StopAtCheckpointStepHook(_v1.train.SessionRunHook):
       run_context.request_stop()
 
 
-def make_stop_at_checkpoint_step_hook(estimator, last_step,
+def make_stop_at_checkpoint_step_hook(estimator,
+                                      last_step,
                                       wait_after_file_check_secs=30):
   """The chief stops at `last_step` (StopAtStepHook); other workers stop
   when the chief's checkpoint there appears in model_dir.
@@ -48,10 +49,14 @@ def make_stop_at_checkpoint_step_hook(estimator, last_step,
     last_step: absolute global step to stop at.
     wait_after_file_check_secs: seconds between checkpoint reads (workers).
   """
-  last_step = validation.integer("last_step", last_step, minimum=0,
+  last_step = validation.integer("last_step",
+                                 last_step,
+                                 minimum=0,
                                  allow_none=False)
-  validation.number("wait_after_file_check_secs", wait_after_file_check_secs,
-                    minimum=0, allow_none=False)
+  validation.number("wait_after_file_check_secs",
+                    wait_after_file_check_secs,
+                    minimum=0,
+                    allow_none=False)
   if estimator.config.is_chief:
     return _v1.train.StopAtStepHook(last_step=last_step)
   return _StopAtCheckpointStepHook(estimator.model_dir, last_step,

@@ -13,3 +13,19 @@ from estweight.export.receivers import UnsupervisedInputReceiver
 from estweight.export.receivers import build_parsing_serving_input_receiver_fn
 from estweight.export.receivers import build_raw_serving_input_receiver_fn
 from estweight.export.receivers import build_raw_supervised_input_receiver_fn
+
+__all__ = [
+    "ClassificationOutput",
+    "EvalOutput",
+    "ExportOutput",
+    "PredictOutput",
+    "RegressionOutput",
+    "ServingInputReceiver",
+    "SupervisedInputReceiver",
+    "TensorServingInputReceiver",
+    "TrainOutput",
+    "UnsupervisedInputReceiver",
+    "build_parsing_serving_input_receiver_fn",
+    "build_raw_serving_input_receiver_fn",
+    "build_raw_supervised_input_receiver_fn",
+]

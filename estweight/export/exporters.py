@@ -45,7 +45,10 @@ def _check_exports_to_keep(exports_to_keep):
 class _SavedModelExporter(Exporter):
   """Exports every time it is called."""
 
-  def __init__(self, name, serving_input_receiver_fn, assets_extra=None,
+  def __init__(self,
+               name,
+               serving_input_receiver_fn,
+               assets_extra=None,
                as_text=False):
     if not isinstance(name, str) or not name:
       raise ValueError("`name` must be a non-empty string. Received: "
@@ -66,28 +69,32 @@ class _SavedModelExporter(Exporter):
   def export(self, estimator, export_path, checkpoint_path, eval_result,
              is_the_final_export):
     del eval_result, is_the_final_export
-    return estimator.export_saved_model(
-        export_path, self._serving_input_receiver_fn,
-        assets_extra=self._assets_extra, as_text=self._as_text,
-        checkpoint_path=checkpoint_path)
+    return estimator.export_saved_model(export_path,
+                                        self._serving_input_receiver_fn,
+                                        assets_extra=self._assets_extra,
+                                        as_text=self._as_text,
+                                        checkpoint_path=checkpoint_path)
 
 
 def run_exporters(estimator, exporters, checkpoint_path, eval_result,
                   is_the_final_export):
   """Runs each exporter into `model_dir/export/<name>`; their results."""
-  return [exporter.export(
-      estimator, os.path.join(estimator.model_dir, "export", exporter.name),
-      checkpoint_path, eval_result, is_the_final_export)
-          for exporter in exporters]
+  return [
+      exporter.export(
+          estimator, os.path.join(estimator.model_dir, "export", exporter.name),
+          checkpoint_path, eval_result, is_the_final_export)
+      for exporter in exporters
+  ]
 
 
 def export_versions(export_path):
   """The 10-digit timestamp export directories under `export_path`, sorted."""
   if not tf.io.gfile.isdir(export_path):
     return []
-  return sorted(int(name.rstrip("/")) for name in
-                tf.io.gfile.listdir(export_path)
-                if len(name.rstrip("/")) == 10 and name.rstrip("/").isdigit())
+  return sorted(
+      int(name.rstrip("/"))
+      for name in tf.io.gfile.listdir(export_path)
+      if len(name.rstrip("/")) == 10 and name.rstrip("/").isdigit())
 
 
 def garbage_collect_exports(export_path, exports_to_keep):
@@ -114,8 +121,12 @@ class LatestExporter(Exporter):
     exports_to_keep: how many exports to keep; None keeps all.
   """
 
-  def __init__(self, name, serving_input_receiver_fn, assets_extra=None,
-               as_text=False, exports_to_keep=5):
+  def __init__(self,
+               name,
+               serving_input_receiver_fn,
+               assets_extra=None,
+               as_text=False,
+               exports_to_keep=5):
     self._exporter = _SavedModelExporter(name, serving_input_receiver_fn,
                                          assets_extra, as_text)
     _check_exports_to_keep(exports_to_keep)
@@ -136,7 +147,10 @@ class LatestExporter(Exporter):
 class FinalExporter(Exporter):
   """Exports once, after the final evaluation (`is_the_final_export`)."""
 
-  def __init__(self, name, serving_input_receiver_fn, assets_extra=None,
+  def __init__(self,
+               name,
+               serving_input_receiver_fn,
+               assets_extra=None,
                as_text=False):
     self._exporter = _SavedModelExporter(name, serving_input_receiver_fn,
                                          assets_extra, as_text)
@@ -197,9 +211,13 @@ class BestExporter(Exporter):
     exports_to_keep: how many exports to keep; None keeps all.
   """
 
-  def __init__(self, name="best_exporter", serving_input_receiver_fn=None,
+  def __init__(self,
+               name="best_exporter",
+               serving_input_receiver_fn=None,
                event_file_pattern="eval/*.tfevents.*",
-               compare_fn=_loss_smaller, assets_extra=None, as_text=False,
+               compare_fn=_loss_smaller,
+               assets_extra=None,
+               as_text=False,
                exports_to_keep=5):
     _check_compare_fn(compare_fn)
     self._exporter = _SavedModelExporter(name, serving_input_receiver_fn,
@@ -222,9 +240,9 @@ class BestExporter(Exporter):
       self._best_eval_result = self._best_from_events(
           eval_result.get("global_step"))
     first = not export_versions(export_path)
-    if not (first or self._best_eval_result is None or self._compare_fn(
-        best_eval_result=self._best_eval_result,
-        current_eval_result=eval_result)):
+    if not (first or self._best_eval_result is None or
+            self._compare_fn(best_eval_result=self._best_eval_result,
+                             current_eval_result=eval_result)):
       return None
     logging.info("Performing best model export.")
     self._best_eval_result = eval_result
@@ -243,13 +261,16 @@ class BestExporter(Exporter):
     written = []
     for path in sorted(tf.io.gfile.glob(pattern)):
       for event in _v1.train.summary_iterator(path):
-        result = {v.tag: v.simple_value for v in event.summary.value
-                  if v.HasField("simple_value")}
+        result = {
+            v.tag: v.simple_value
+            for v in event.summary.value
+            if v.HasField("simple_value")
+        }
         if result:
           written.append((event.step, result))
     best = None
-    for step, result in evaluate_lib.forward_history(
-        written, source=pattern).items():
+    for step, result in evaluate_lib.forward_history(written,
+                                                     source=pattern).items():
       if before_step is not None and step >= before_step:
         continue
       if best is None or self._compare_fn(best_eval_result=best,

@@ -54,8 +54,9 @@ def wrap_and_check_input_tensors(tensors, arg: str, *, allow_int_keys=False):
   if not isinstance(tensors, Mapping):
     tensors = {_DEFAULT_KEYS[arg]: tensors}
   for key, value in tensors.items():
-    key_ok = isinstance(key, str) or (
-        allow_int_keys and isinstance(key, int) and not isinstance(key, bool))
+    key_ok = isinstance(key,
+                        str) or (allow_int_keys and isinstance(key, int) and
+                                 not isinstance(key, bool))
     if not key_ok:
       kinds = "strings or ints" if allow_int_keys else "strings"
       raise ValueError(f"The keys of `{arg}` must be {kinds}. Received: key "
@@ -68,17 +69,21 @@ def _check_alternatives(alternatives):
   if alternatives is None:
     return None
   if not isinstance(alternatives, Mapping):
-    raise ValueError("`receiver_tensors_alternatives` must be a dict of "
-                     "signature-name prefixes to tensors or dicts of tensors. "
-                     f"Received: receiver_tensors_alternatives={alternatives!r}.")
-  return {name: wrap_and_check_input_tensors(
-      tensors, "receiver_tensors_alternatives")
-          for name, tensors in alternatives.items()}
+    raise ValueError(
+        "`receiver_tensors_alternatives` must be a dict of "
+        "signature-name prefixes to tensors or dicts of tensors. "
+        f"Received: receiver_tensors_alternatives={alternatives!r}.")
+  return {
+      name:
+          wrap_and_check_input_tensors(tensors, "receiver_tensors_alternatives")
+      for name, tensors in alternatives.items()
+  }
 
 
-class ServingInputReceiver(collections.namedtuple(
-    "ServingInputReceiver",
-    ["features", "receiver_tensors", "receiver_tensors_alternatives"])):
+class ServingInputReceiver(
+    collections.namedtuple(
+        "ServingInputReceiver",
+        ["features", "receiver_tensors", "receiver_tensors_alternatives"])):
   """What a serving_input_receiver_fn returns for a model taking a feature dict.
 
   Attributes:
@@ -93,11 +98,14 @@ class ServingInputReceiver(collections.namedtuple(
       of the receiver graph, e.g. after parsing.
   """
 
-  def __new__(cls, features, receiver_tensors,
+  def __new__(cls,
+              features,
+              receiver_tensors,
               receiver_tensors_alternatives=None):
     return super().__new__(
         cls,
-        features=wrap_and_check_input_tensors(features, "features",
+        features=wrap_and_check_input_tensors(features,
+                                              "features",
                                               allow_int_keys=True),
         receiver_tensors=wrap_and_check_input_tensors(receiver_tensors,
                                                       "receiver_tensors"),
@@ -105,9 +113,10 @@ class ServingInputReceiver(collections.namedtuple(
             receiver_tensors_alternatives))
 
 
-class TensorServingInputReceiver(collections.namedtuple(
-    "TensorServingInputReceiver",
-    ["features", "receiver_tensors", "receiver_tensors_alternatives"])):
+class TensorServingInputReceiver(
+    collections.namedtuple(
+        "TensorServingInputReceiver",
+        ["features", "receiver_tensors", "receiver_tensors_alternatives"])):
   """Like ServingInputReceiver, for a model_fn taking one bare feature tensor.
 
   Attributes:
@@ -116,21 +125,24 @@ class TensorServingInputReceiver(collections.namedtuple(
     receiver_tensors_alternatives: as in ServingInputReceiver.
   """
 
-  def __new__(cls, features, receiver_tensors,
+  def __new__(cls,
+              features,
+              receiver_tensors,
               receiver_tensors_alternatives=None):
     if features is None:
       raise ValueError("`features` must be defined. Received: features=None.")
     _check_tensor(features, "features")
-    return super().__new__(
-        cls, features=features,
-        receiver_tensors=wrap_and_check_input_tensors(receiver_tensors,
-                                                      "receiver_tensors"),
-        receiver_tensors_alternatives=_check_alternatives(
-            receiver_tensors_alternatives))
+    return super().__new__(cls,
+                           features=features,
+                           receiver_tensors=wrap_and_check_input_tensors(
+                               receiver_tensors, "receiver_tensors"),
+                           receiver_tensors_alternatives=_check_alternatives(
+                               receiver_tensors_alternatives))
 
 
-class SupervisedInputReceiver(collections.namedtuple(
-    "SupervisedInputReceiver", ["features", "labels", "receiver_tensors"])):
+class SupervisedInputReceiver(
+    collections.namedtuple("SupervisedInputReceiver",
+                           ["features", "labels", "receiver_tensors"])):
   """What a TRAIN or EVAL receiver fn returns: features, labels and inputs.
 
   Attributes:
@@ -142,10 +154,11 @@ class SupervisedInputReceiver(collections.namedtuple(
   def __new__(cls, features, labels, receiver_tensors):
     wrap_and_check_input_tensors(features, "features", allow_int_keys=True)
     wrap_and_check_input_tensors(labels, "labels", allow_int_keys=True)
-    return super().__new__(
-        cls, features=features, labels=labels,
-        receiver_tensors=wrap_and_check_input_tensors(receiver_tensors,
-                                                      "receiver_tensors"))
+    return super().__new__(cls,
+                           features=features,
+                           labels=labels,
+                           receiver_tensors=wrap_and_check_input_tensors(
+                               receiver_tensors, "receiver_tensors"))
 
 
 class UnsupervisedInputReceiver(ServingInputReceiver):
@@ -191,10 +204,12 @@ def build_parsing_serving_input_receiver_fn(feature_spec: Mapping[str, Any],
   _check_batch_size(default_batch_size)
 
   def serving_input_receiver_fn():
-    serialized = tf.compat.v1.placeholder(
-        tf.string, shape=[default_batch_size], name="input_example_tensor")
+    serialized = tf.compat.v1.placeholder(tf.string,
+                                          shape=[default_batch_size],
+                                          name="input_example_tensor")
     features = tf.io.parse_example(serialized, dict(feature_spec))
     return ServingInputReceiver(features, {"examples": serialized})
+
   return serving_input_receiver_fn
 
 
@@ -202,8 +217,8 @@ def _check_batch_size(default_batch_size):
   if default_batch_size is None:
     return
   if (isinstance(default_batch_size, bool) or
-      not isinstance(default_batch_size, (int, np.integer)) or
-      default_batch_size <= 0):
+      not isinstance(default_batch_size,
+                     (int, np.integer)) or default_batch_size <= 0):
     raise ValueError("`default_batch_size` must be a positive integer or None."
                      f" Received: default_batch_size={default_batch_size!r}.")
 
@@ -226,19 +241,24 @@ def _placeholder_like(value, name, default_batch_size):
         f"(first dimension = batch). Received: {value!r}.")
   # A scalar example stands for one value per example: [batch_size], as
   # tf.estimator made it (the SavedModel migration guide passes one).
-  shape = tf.TensorShape([default_batch_size]).concatenate(
-      value.shape[1:] if value.shape.rank else [])
+  shape = tf.TensorShape([
+      default_batch_size
+  ]).concatenate(value.shape[1:] if value.shape.rank else [])
   return tf.compat.v1.placeholder(value.dtype, shape=shape, name=name)
 
 
 def _placeholders(values, default_key, default_batch_size):
   if isinstance(values, Mapping):
-    return {key: _placeholder_like(v, key, default_batch_size)
-            for key, v in values.items()}
+    return {
+        key: _placeholder_like(v, key, default_batch_size)
+        for key, v in values.items()
+    }
   return _placeholder_like(values, default_key, default_batch_size)
 
 
-def build_raw_serving_input_receiver_fn(features, default_batch_size=None, *,
+def build_raw_serving_input_receiver_fn(features,
+                                        default_batch_size=None,
+                                        *,
                                         default_signature=None):
   """A receiver fn fed the feature tensors directly.
 
@@ -261,8 +281,8 @@ def build_raw_serving_input_receiver_fn(features, default_batch_size=None, *,
                      "tensor or tf.TensorSpec. Received: "
                      f"features={features!r}.")
   _check_batch_size(default_batch_size)
-  if default_signature is not None and (
-      not isinstance(default_signature, str) or not default_signature):
+  if default_signature is not None and (not isinstance(default_signature, str)
+                                        or not default_signature):
     raise ValueError("`default_signature` must be a signature name such as "
                      "'predict', or None. Received: "
                      f"default_signature={default_signature!r}.")
@@ -272,12 +292,15 @@ def build_raw_serving_input_receiver_fn(features, default_batch_size=None, *,
                                  default_batch_size)
     if default_signature is None:
       return ServingInputReceiver(placeholders, placeholders)
-    return _DefaultingServingInputReceiver(
-        placeholders, placeholders, default_signature=default_signature)
+    return _DefaultingServingInputReceiver(placeholders,
+                                           placeholders,
+                                           default_signature=default_signature)
+
   return serving_input_receiver_fn
 
 
-def build_raw_supervised_input_receiver_fn(features, labels,
+def build_raw_supervised_input_receiver_fn(features,
+                                           labels,
                                            default_batch_size=None):
   """A TRAIN/EVAL receiver fn fed features and labels directly.
 
@@ -294,10 +317,10 @@ def build_raw_supervised_input_receiver_fn(features, labels,
   Raises:
     ValueError: features and labels share a key.
   """
-  feature_keys = (set(features) if isinstance(features, Mapping)
-                  else {SINGLE_RECEIVER_KEY})
-  label_keys = set(labels) if isinstance(labels, Mapping) else {
-      SINGLE_LABEL_KEY}
+  feature_keys = (set(features)
+                  if isinstance(features, Mapping) else {SINGLE_RECEIVER_KEY})
+  label_keys = set(labels) if isinstance(labels,
+                                         Mapping) else {SINGLE_LABEL_KEY}
   overlap = feature_keys & label_keys
   if overlap:
     raise ValueError("Features and labels must have distinct keys. Found "
@@ -308,9 +331,10 @@ def build_raw_supervised_input_receiver_fn(features, labels,
     feats = _placeholders(features, SINGLE_RECEIVER_KEY, default_batch_size)
     labs = _placeholders(labels, SINGLE_LABEL_KEY, default_batch_size)
     receiver_tensors = {}
-    receiver_tensors.update(feats if isinstance(feats, dict)
-                            else {SINGLE_RECEIVER_KEY: feats})
-    receiver_tensors.update(labs if isinstance(labs, dict)
-                            else {SINGLE_LABEL_KEY: labs})
+    receiver_tensors.update(
+        feats if isinstance(feats, dict) else {SINGLE_RECEIVER_KEY: feats})
+    receiver_tensors.update(
+        labs if isinstance(labs, dict) else {SINGLE_LABEL_KEY: labs})
     return SupervisedInputReceiver(feats, labs, receiver_tensors)
+
   return supervised_input_receiver_fn

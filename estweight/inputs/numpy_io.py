@@ -45,8 +45,13 @@ def make_dataset(columns, *, batch_size, num_epochs, shuffle, queue_capacity,
   return dataset.batch(batch_size).prefetch(1)
 
 
-def numpy_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None,
-                   queue_capacity=1000, num_threads=1):
+def numpy_input_fn(x,
+                   y=None,
+                   batch_size=128,
+                   num_epochs=1,
+                   shuffle=None,
+                   queue_capacity=1000,
+                   num_threads=1):
   """Returns an input_fn feeding dicts of numpy arrays to an Estimator.
 
   Args:
@@ -73,8 +78,12 @@ def numpy_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None,
     if dupes:
       raise ValueError(f"{len(dupes)} duplicate keys are found in both x and "
                        f"y: {dupes}.")
-  return make_input_fn(x, y, batch_size=batch_size, num_epochs=num_epochs,
-                       shuffle=shuffle, queue_capacity=queue_capacity,
+  return make_input_fn(x,
+                       y,
+                       batch_size=batch_size,
+                       num_epochs=num_epochs,
+                       shuffle=shuffle,
+                       queue_capacity=queue_capacity,
                        num_threads=num_threads)
 
 
@@ -96,8 +105,9 @@ def make_input_fn(x, y, *, batch_size, num_epochs, shuffle, queue_capacity,
     raise ValueError("`y` must be a non-empty dict, an array or None (no "
                      "labels). Received: y={}.")
   x_dict = dict(x) if isinstance(x, dict) else {"__x__": x}
-  y_dict = (dict(y) if isinstance(y, dict) else
-            ({_TARGET_KEY: y} if y is not None else {}))
+  y_dict = (dict(y) if isinstance(y, dict) else ({
+      _TARGET_KEY: y
+  } if y is not None else {}))
   lengths = {k: len(v) for k, v in {**x_dict, **y_dict}.items()}
   if len(set(lengths.values())) > 1:
     raise ValueError(
@@ -113,8 +123,10 @@ def make_input_fn(x, y, *, batch_size, num_epochs, shuffle, queue_capacity,
       [(f"y{i}", np.asarray(y_dict[k])) for i, k in enumerate(y_keys)])
 
   def input_fn():
-    dataset = make_dataset(columns, batch_size=batch_size,
-                           num_epochs=num_epochs, shuffle=shuffle,
+    dataset = make_dataset(columns,
+                           batch_size=batch_size,
+                           num_epochs=num_epochs,
+                           shuffle=shuffle,
                            queue_capacity=queue_capacity,
                            num_threads=num_threads)
 

@@ -6,8 +6,13 @@ import numpy as np
 from estweight.inputs import numpy_io
 
 
-def pandas_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None,
-                    queue_capacity=1000, num_threads=1,
+def pandas_input_fn(x,
+                    y=None,
+                    batch_size=128,
+                    num_epochs=1,
+                    shuffle=None,
+                    queue_capacity=1000,
+                    num_threads=1,
                     target_column="target"):
   """Returns an input_fn feeding a pandas DataFrame to an Estimator.
 
@@ -55,6 +60,10 @@ def pandas_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None,
   else:
     target = y.to_numpy()
   # A target column may share a feature's name (2.15 renamed it inside).
-  return numpy_io.make_input_fn(
-      features, target, batch_size=batch_size, num_epochs=num_epochs,
-      shuffle=shuffle, queue_capacity=queue_capacity, num_threads=num_threads)
+  return numpy_io.make_input_fn(features,
+                                target,
+                                batch_size=batch_size,
+                                num_epochs=num_epochs,
+                                shuffle=shuffle,
+                                queue_capacity=queue_capacity,
+                                num_threads=num_threads)

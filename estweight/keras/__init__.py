@@ -6,3 +6,8 @@ estimators never import Keras.
 """
 from estweight.keras.convert import load_keras_model
 from estweight.keras.convert import model_to_estimator
+
+__all__ = [
+    "load_keras_model",
+    "model_to_estimator",
+]

@@ -56,8 +56,8 @@ def object_prefixes(model) -> dict:
         continue
       path = f"{prefix}layer_with_weights-{index}"
       index += 1
-      if hasattr(layer, "layers") and hasattr(layer, "get_weights") and (
-          layer.layers):
+      if hasattr(layer, "layers") and hasattr(layer,
+                                              "get_weights") and (layer.layers):
         walk(layer, path + "/")
         continue
       for weight in weights:
@@ -102,22 +102,22 @@ class _KeyedSaver(_v1.train.Saver):
   def __init__(self, var_list, **kwargs):
     super().__init__(var_list=var_list, **kwargs)
     step = _v1.train.get_global_step()
-    fallback = {key: var for key, var in var_list.items()
-                if _VALUE in key}
+    fallback = {key: var for key, var in var_list.items() if _VALUE in key}
     if step is not None:
       fallback[GLOBAL_STEP_2_15] = step
     self._fallback = _v1.train.Saver(var_list=fallback, **kwargs)
     taken = {id(v) for v in fallback.values()}
-    self._init_others = tf.group(*[
-        v.initializer for v in var_list.values() if id(v) not in taken])
+    self._init_others = tf.group(
+        *[v.initializer for v in var_list.values() if id(v) not in taken])
 
   def restore(self, sess, save_path):
     if save_path:
       reader = tf.train.load_checkpoint(save_path)
       if (not reader.has_tensor(tf.compat.v1.GraphKeys.GLOBAL_STEP) and
           reader.has_tensor(GLOBAL_STEP_2_15)):
-        logging.info("Restoring a tf.estimator 2.15 object-based checkpoint: "
-                     "%s", save_path)
+        logging.info(
+            "Restoring a tf.estimator 2.15 object-based checkpoint: "
+            "%s", save_path)
         self._fallback.restore(sess, save_path)
         sess.run(self._init_others)
         return
@@ -126,10 +126,12 @@ class _KeyedSaver(_v1.train.Saver):
 
 def make_saver(keys: dict, config):
   """A saver writing `keys` names (graph names for the other variables)."""
-  var_list = {keys.get(var.op.name, var.op.name): var
-              for var in _v1.global_variables()}
+  var_list = {
+      keys.get(var.op.name, var.op.name): var for var in _v1.global_variables()
+  }
   return _KeyedSaver(
-      var_list, sharded=True,
+      var_list,
+      sharded=True,
       max_to_keep=config.keep_checkpoint_max,
       keep_checkpoint_every_n_hours=config.keep_checkpoint_every_n_hours,
       save_relative_paths=True)
@@ -164,12 +166,15 @@ def write_first_checkpoint(model_dir, keys_and_values) -> str:
     logging.info("Keeping the Keras weights already in %s.", existing)
     return existing
   if existing:
-    logging.warning("%s does not match the Keras model; rewriting it from the "
-                    "model's current weights.", existing)
+    logging.warning(
+        "%s does not match the Keras model; rewriting it from the "
+        "model's current weights.", existing)
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with tf.Graph().as_default():
-    var_list = {key: _v1.Variable(value, name="v", trainable=False)
-                for key, value in keys_and_values.items()}
+    var_list = {
+        key: _v1.Variable(value, name="v", trainable=False)
+        for key, value in keys_and_values.items()
+    }
     saver = _v1.train.Saver(var_list=var_list, save_relative_paths=True)
     with _v1.Session() as sess:
       sess.run(_v1.variables_initializer(list(var_list.values())))

@@ -23,7 +23,8 @@ _v1 = tf.compat.v1
 
 
 def model_to_estimator(
-    keras_model=None, keras_model_path: str | os.PathLike | None = None,
+    keras_model=None,
+    keras_model_path: str | os.PathLike | None = None,
     custom_objects: dict | None = None,
     model_dir: str | os.PathLike | None = None,
     config: run_config_lib.RunConfig | None = None,
@@ -123,10 +124,9 @@ def model_to_estimator(
   if export_outputs and info.output_names is not None:
     unknown = sorted(set(export_outputs) - set(info.output_names))
     if unknown:
-      raise ValueError(
-          f"`export_outputs` keys must be model output names "
-          f"{info.output_names}. Unknown: {unknown}. Received: "
-          f"export_outputs={export_outputs!r}.")
+      raise ValueError(f"`export_outputs` keys must be model output names "
+                       f"{info.output_names}. Unknown: {unknown}. Received: "
+                       f"export_outputs={export_outputs!r}.")
 
   probe = _probe(flavor, info, keras_model, custom_objects, checkpoint_format)
   if metric_names_map is not None and probe.metric_names is not None:
@@ -135,24 +135,31 @@ def model_to_estimator(
   # Validation is done; from here on files are written.
   if model_dir is None:
     model_dir = tempfile.mkdtemp()
-    logging.warning("Using temporary folder as model directory: %s",
-                    model_dir)
+    logging.warning("Using temporary folder as model directory: %s", model_dir)
   warm_start = None
   if probe.weights and config.is_chief:
     path = checkpoint_lib.write_first_checkpoint(model_dir, probe.weights)
     warm_start = warm_start_lib.WarmStartSettings(
-        path, vars_to_warm_start=[re.escape(name) + ":"
-                                  for name in probe.graph_names],
+        path,
+        vars_to_warm_start=[
+            re.escape(name) + ":" for name in probe.graph_names
+        ],
         var_name_to_prev_var_name={
-            name: key for name, key in zip(probe.graph_names, probe.weights)
-            if name != key})
-  model_fn = model_fn_lib.make_model_fn(
-      flavor, info, custom_objects=custom_objects,
-      checkpoint_format=checkpoint_format,
-      metric_names_map=metric_names_map, export_outputs=export_outputs)
+            name: key
+            for name, key in zip(probe.graph_names, probe.weights)
+            if name != key
+        })
+  model_fn = model_fn_lib.make_model_fn(flavor,
+                                        info,
+                                        custom_objects=custom_objects,
+                                        checkpoint_format=checkpoint_format,
+                                        metric_names_map=metric_names_map,
+                                        export_outputs=export_outputs)
   logging.info("Using the Keras model provided (%s).", flavor.name)
-  return estimator_lib.Estimator(model_fn, model_dir=model_dir,
-                                 config=config, warm_start_from=warm_start)
+  return estimator_lib.Estimator(model_fn,
+                                 model_dir=model_dir,
+                                 config=config,
+                                 warm_start_from=warm_start)
 
 
 def _short(obj):
@@ -161,8 +168,8 @@ def _short(obj):
 
 def _check_dicts(custom_objects, metric_names_map, export_outputs):
   for name, value in (("custom_objects", custom_objects),
-                      ("metric_names_map", metric_names_map),
-                      ("export_outputs", export_outputs)):
+                      ("metric_names_map", metric_names_map), ("export_outputs",
+                                                               export_outputs)):
     if value is not None and not isinstance(value, dict):
       raise ValueError(f"`{name}` must be a dict or None. Received: "
                        f"{name}={value!r}.")
@@ -178,8 +185,6 @@ def _check_dicts(custom_objects, metric_names_map, export_outputs):
           "`export_outputs` values must be ExportOutput classes, e.g. "
           f"estweight.export.RegressionOutput. Received: export_outputs["
           f"{key!r}]={value!r}.")
-
-
 
 
 def load_keras_model(path, custom_objects=None):
@@ -242,8 +247,9 @@ def _probe(flavor, info, keras_model, custom_objects, checkpoint_format):
     else:
       keys = checkpoint_lib.variable_keys(checkpoint_format, clone)
       probe.graph_names = [v.op.name for v in variables]
-      probe.weights = {keys.get(n, n): v
-                       for n, v in zip(probe.graph_names, values)}
+      probe.weights = {
+          keys.get(n, n): v for n, v in zip(probe.graph_names, values)
+      }
     probe.metric_names = _metric_names(flavor, info, inputs, clone,
                                        custom_objects)
   return probe
@@ -253,13 +259,15 @@ def _metric_names(flavor, info, inputs, clone, custom_objects):
   """Compiled metric names, or None if they can only be known from real
   labels (checked again in the model_fn)."""
   try:
-    placeholders = {name: _v1.placeholder(dtype, shape)
-                    for name, (dtype, shape) in zip(info.input_names, inputs)}
+    placeholders = {
+        name: _v1.placeholder(dtype, shape)
+        for name, (dtype, shape) in zip(info.input_names, inputs)
+    }
     outputs = clone(model_fn_lib.model_inputs(info, placeholders),
                     training=False)
     names, _ = model_fn_lib.flat_outputs(info, outputs)
-    y_true = tf.nest.map_structure(
-        lambda t: _v1.placeholder(t.dtype, t.shape), outputs)
+    y_true = tf.nest.map_structure(lambda t: _v1.placeholder(t.dtype, t.shape),
+                                   outputs)
     container = flavor.make_metrics(info, custom_objects, names)
     if container is None:
       return []

@@ -116,9 +116,10 @@ def _legacy_factory(legacy):
 
 def _check_keras3_optimizer(opt):
   config = opt.get_config()
-  unsupported = {k: config.get(k) for k in (
-      "weight_decay", "use_ema", "loss_scale_factor",
-      "gradient_accumulation_steps") if config.get(k)}
+  unsupported = {
+      k: config.get(k) for k in ("weight_decay", "use_ema", "loss_scale_factor",
+                                "gradient_accumulation_steps") if config.get(k)
+  }
   if unsupported:
     raise ValueError(
         "The compiled optimizer uses options graph-mode training cannot "
@@ -132,9 +133,11 @@ def _keras3_optimizer_factory(opt):
   """A legacy (tf_keras) twin of a Keras 3 optimizer, with its clipping."""
   config = _check_keras3_optimizer(opt)
   factory = optimizers_lib.eager_prepare(opt)
-  clipping = {k: config[k] for k in ("clipnorm", "clipvalue",
-                                     "global_clipnorm")
-              if config.get(k) is not None}
+  clipping = {
+      k: config[k]
+      for k in ("clipnorm", "clipvalue", "global_clipnorm")
+      if config.get(k) is not None
+  }
   if clipping:
     factory = functools.partial(factory, **clipping)
   return factory
@@ -164,8 +167,10 @@ class Keras3(Flavor):
   def describe(self, model, custom_objects):
     # Serialized, so every graph deserializes its own fresh metric objects.
     compile_config = model.get_compile_config() or {}
-    args = {k: compile_config.get(k) for k in (
-        "loss", "loss_weights", "metrics", "weighted_metrics")}
+    args = {
+        k: compile_config.get(k)
+        for k in ("loss", "loss_weights", "metrics", "weighted_metrics")
+    }
     graph_net = self.is_graph_network(model)
     input_names = output_names = None
     inputs_are_dict = False
@@ -178,26 +183,34 @@ class Keras3(Flavor):
       if isinstance(outputs_struct, dict):
         output_names = list(outputs_struct)
       else:
-        output_names = uniquify([t._keras_history[0].name  # pylint: disable=protected-access
-                                 for t in model.outputs])
+        output_names = uniquify([
+            t._keras_history[0].name  # pylint: disable=protected-access
+            for t in model.outputs
+        ])
     import keras  # pylint: disable=g-import-not-at-top
     aliases = {}
     if (isinstance(model, keras.Sequential) and input_names and
         len(input_names) == 1 and model.layers):
       aliases[input_names[0]] = f"{model.layers[0].name}_input"
-    return ModelInfo(
-        model_class=type(model), config=model.get_config(),
-        compile_args=args,
-        optimizer_factory=_keras3_optimizer_factory(model.optimizer),
-        input_names=input_names, inputs_are_dict=inputs_are_dict,
-        output_names=output_names, is_graph_network=graph_net,
-        built=bool(model.built), input_aliases=aliases)
+    return ModelInfo(model_class=type(model),
+                     config=model.get_config(),
+                     compile_args=args,
+                     optimizer_factory=_keras3_optimizer_factory(
+                         model.optimizer),
+                     input_names=input_names,
+                     inputs_are_dict=inputs_are_dict,
+                     output_names=output_names,
+                     is_graph_network=graph_net,
+                     built=bool(model.built),
+                     input_aliases=aliases)
 
   def _deserialize(self, info, custom_objects):
     from keras.src.saving import serialization_lib  # pylint: disable=g-import-not-at-top
     with self.custom_object_scope(custom_objects):
-      return {k: serialization_lib.deserialize_keras_object(v)
-              for k, v in info.compile_args.items()}
+      return {
+          k: serialization_lib.deserialize_keras_object(v)
+          for k, v in info.compile_args.items()
+      }
 
   def make_loss(self, info, custom_objects, output_names):
     from keras.src.trainers import compile_utils  # pylint: disable=g-import-not-at-top
@@ -206,13 +219,15 @@ class Keras3(Flavor):
       raise ValueError("The Keras model was compiled without a `loss`; "
                        "model_to_estimator needs one to train and evaluate.")
     container = compile_utils.CompileLoss(
-        args["loss"], args["loss_weights"],
+        args["loss"],
+        args["loss_weights"],
         output_names=output_names if info.output_names else None)
 
     def loss_fn(y_true, y_pred, sample_weight, regularization):
       total = container(y_true, y_pred, sample_weight)
       extra = [tf.reduce_sum(tf.cast(r, total.dtype)) for r in regularization]
       return tf.add_n([total] + extra) if extra else total
+
     return loss_fn
 
   def make_metrics(self, info, custom_objects, output_names):
@@ -221,11 +236,12 @@ class Keras3(Flavor):
     if not args["metrics"] and not args["weighted_metrics"]:
       return None
     container = compile_utils.CompileMetrics(
-        args["metrics"], args["weighted_metrics"],
+        args["metrics"],
+        args["weighted_metrics"],
         output_names=output_names if info.output_names else None)
-    return _MetricsAdapter(container, lambda: container.result(),
-                           lambda: [tf_variable(v)
-                                    for v in container.variables])
+    return _MetricsAdapter(
+        container, lambda: container.result(),
+        lambda: [tf_variable(v) for v in container.variables])
 
 
 class TfKeras(Flavor):
@@ -271,8 +287,10 @@ class TfKeras(Flavor):
   def describe(self, model, custom_objects):
     import tf_keras  # pylint: disable=g-import-not-at-top
     compile_config = model.get_compile_config() or {}
-    args = {k: compile_config.get(k) for k in (
-        "loss", "loss_weights", "metrics", "weighted_metrics")}
+    args = {
+        k: compile_config.get(k)
+        for k in ("loss", "loss_weights", "metrics", "weighted_metrics")
+    }
     opt = model.optimizer
     legacy_base = tf_keras.optimizers.legacy.Optimizer
     if not isinstance(opt, legacy_base):
@@ -281,23 +299,28 @@ class TfKeras(Flavor):
     input_names = output_names = None
     inputs_are_dict = False
     if graph_net and model.built and getattr(model, "inputs", None):
-      inputs_are_dict = isinstance(getattr(model, "_nested_inputs", None),
-                                   dict)
-      input_names = (list(model._nested_inputs) if inputs_are_dict  # pylint: disable=protected-access
-                     else list(model.input_names))
+      inputs_are_dict = isinstance(getattr(model, "_nested_inputs", None), dict)
+      input_names = (
+          list(model._nested_inputs) if inputs_are_dict  # pylint: disable=protected-access
+          else list(model.input_names))
       output_names = list(model.output_names)
-    return ModelInfo(
-        model_class=type(model), config=model.get_config(),
-        compile_args=args, optimizer_factory=_legacy_factory(opt),
-        input_names=input_names, inputs_are_dict=inputs_are_dict,
-        output_names=output_names, is_graph_network=graph_net,
-        built=bool(model.built))
+    return ModelInfo(model_class=type(model),
+                     config=model.get_config(),
+                     compile_args=args,
+                     optimizer_factory=_legacy_factory(opt),
+                     input_names=input_names,
+                     inputs_are_dict=inputs_are_dict,
+                     output_names=output_names,
+                     is_graph_network=graph_net,
+                     built=bool(model.built))
 
   def _deserialize(self, info, custom_objects):
     import tf_keras  # pylint: disable=g-import-not-at-top
     with self.custom_object_scope(custom_objects):
-      return {k: tf_keras.saving.deserialize_keras_object(v)
-              for k, v in info.compile_args.items()}
+      return {
+          k: tf_keras.saving.deserialize_keras_object(v)
+          for k, v in info.compile_args.items()
+      }
 
   def make_loss(self, info, custom_objects, output_names):
     from tf_keras.src.engine import compile_utils  # pylint: disable=g-import-not-at-top
@@ -305,12 +328,16 @@ class TfKeras(Flavor):
     if args["loss"] is None:
       raise ValueError("The Keras model was compiled without a `loss`; "
                        "model_to_estimator needs one to train and evaluate.")
-    container = compile_utils.LossesContainer(
-        args["loss"], args["loss_weights"], output_names=output_names)
+    container = compile_utils.LossesContainer(args["loss"],
+                                              args["loss_weights"],
+                                              output_names=output_names)
 
     def loss_fn(y_true, y_pred, sample_weight, regularization):
-      return container(y_true, y_pred, sample_weight,
+      return container(y_true,
+                       y_pred,
+                       sample_weight,
                        regularization_losses=regularization or None)
+
     return loss_fn
 
   def make_metrics(self, info, custom_objects, output_names):
@@ -318,11 +345,11 @@ class TfKeras(Flavor):
     args = self._deserialize(info, custom_objects)
     if not args["metrics"] and not args["weighted_metrics"]:
       return None
-    container = compile_utils.MetricsContainer(
-        args["metrics"], args["weighted_metrics"], output_names=output_names)
+    container = compile_utils.MetricsContainer(args["metrics"],
+                                               args["weighted_metrics"],
+                                               output_names=output_names)
     return _MetricsAdapter(
-        container,
-        lambda: {m.name: m.result() for m in container.metrics},
+        container, lambda: {m.name: m.result() for m in container.metrics},
         lambda: [v for m in container.metrics for v in m.variables])
 
 

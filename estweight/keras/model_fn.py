@@ -19,9 +19,9 @@ from estweight.spec import EstimatorSpec
 
 _v1 = tf.compat.v1
 _SERVING_KEY = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
-_ASSIGN_TYPES = frozenset(("AssignVariableOp", "AssignAddVariableOp",
-                           "AssignSubVariableOp", "Assign", "AssignAdd",
-                           "AssignSub"))
+_ASSIGN_TYPES = frozenset(
+    ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "Assign",
+     "AssignAdd", "AssignSub"))
 SAMPLE_WEIGHT_KEYS = frozenset(("features", "sample_weights"))
 
 
@@ -85,8 +85,11 @@ def model_inputs(info, features):
   if names is None:  # a subclassed model: given as they come
     return tf.nest.map_structure(_tensor, features)
   if isinstance(features, dict):
-    aliases = {name: alias for name, alias in info.input_aliases.items()
-               if name not in features and alias in features}
+    aliases = {
+        name: alias
+        for name, alias in info.input_aliases.items()
+        if name not in features and alias in features
+    }
     if aliases:
       features = dict(features)
       for name, alias in aliases.items():
@@ -160,11 +163,15 @@ def _new_assign_ops(graph, start, variables):
   """Assign ops created since op `start` that write `variables` (state
   updates such as batch-norm statistics), initializers excluded."""
   handles = {v.handle.name for v in variables}
-  initializers = {v.initializer.name for v in _v1.global_variables() +
-                  _v1.local_variables()}
-  return [op for op in graph.get_operations()[start:]
-          if op.type in _ASSIGN_TYPES and op.inputs and
-          op.inputs[0].name in handles and op.name not in initializers]
+  initializers = {
+      v.initializer.name
+      for v in _v1.global_variables() + _v1.local_variables()
+  }
+  return [
+      op for op in graph.get_operations()[start:]
+      if op.type in _ASSIGN_TYPES and op.inputs and
+      op.inputs[0].name in handles and op.name not in initializers
+  ]
 
 
 def _metric_ops(flavor, info, custom_objects, names, y_true, y_pred,
@@ -196,9 +203,13 @@ def check_metric_names_map(metric_names_map, names):
         f"{metric_names_map!r}.")
 
 
-def make_model_fn(flavor, info, *, custom_objects=None,
+def make_model_fn(flavor,
+                  info,
+                  *,
+                  custom_objects=None,
                   checkpoint_format=checkpoint_lib.CHECKPOINT,
-                  metric_names_map=None, export_outputs=None):
+                  metric_names_map=None,
+                  export_outputs=None):
   """A model_fn `(features, labels, mode, config, weights=None)`."""
 
   def model_fn(features, labels, mode, config, weights=None):
@@ -229,21 +240,21 @@ def make_model_fn(flavor, info, *, custom_objects=None,
         raise ValueError("model_to_estimator needs labels in TRAIN and EVAL; "
                          "input_fn returned none.")
       y_true = _targets(labels, names, outputs)
-      weight = tf.nest.map_structure(
-          _checked, _per_output(sample_weight, names, outputs))
+      weight = tf.nest.map_structure(_checked,
+                                     _per_output(sample_weight, names, outputs))
       loss_fn = flavor.make_loss(info, custom_objects, names)
       loss = loss_fn(y_true, outputs, weight,
                      flavor.regularization_losses(clone))
       if mode == ModeKeys.EVAL:
         eval_metric_ops = _metric_ops(flavor, info, custom_objects, names,
-                                      y_true, outputs, weight,
-                                      metric_names_map)
+                                      y_true, outputs, weight, metric_names_map)
       else:
         with tf.name_scope("training"):
           optimizer = info.optimizer_factory()
           optimizers_lib.tie_to_global_step(optimizer)
-          trainable = [flavors_lib.tf_variable(v)
-                       for v in clone.trainable_weights]
+          trainable = [
+              flavors_lib.tf_variable(v) for v in clone.trainable_weights
+          ]
           train_op = optimizers_lib.minimize(optimizer, loss, trainable)
         if state_updates:
           train_op = tf.group(train_op, *state_updates)
@@ -251,11 +262,14 @@ def make_model_fn(flavor, info, *, custom_objects=None,
     scaffold = None
     if checkpoint_format == checkpoint_lib.CHECKPOINT:
       keys = checkpoint_lib.variable_keys(checkpoint_format, clone, optimizer)
-      scaffold = _v1.train.Scaffold(saver=checkpoint_lib.make_saver(
-          keys, config))
-    return EstimatorSpec(
-        mode=mode, predictions=predictions, loss=loss, train_op=train_op,
-        eval_metric_ops=eval_metric_ops, export_outputs=final_exports,
-        scaffold=scaffold)
+      scaffold = _v1.train.Scaffold(
+          saver=checkpoint_lib.make_saver(keys, config))
+    return EstimatorSpec(mode=mode,
+                         predictions=predictions,
+                         loss=loss,
+                         train_op=train_op,
+                         eval_metric_ops=eval_metric_ops,
+                         export_outputs=final_exports,
+                         scaffold=scaffold)
 
   return model_fn

@@ -20,8 +20,9 @@ def is_complete(prefix: str) -> bool:
   """Whether a checkpoint's .index and every .data shard are on disk."""
   if not tf.io.gfile.exists(prefix + ".index"):
     return False
-  shards = [n for n in tf.io.gfile.glob(prefix + ".data-*")
-            if _SHARDS.search(n)]
+  shards = [
+      n for n in tf.io.gfile.glob(prefix + ".data-*") if _SHARDS.search(n)
+  ]
   if not shards:
     return False
   total = int(_SHARDS.search(shards[0]).group(1))

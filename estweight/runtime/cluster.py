@@ -40,8 +40,8 @@ class ClusterError(RuntimeError):
 
 
 def is_distributed(config) -> bool:
-  return bool(config.cluster_spec.jobs) and config.task_type in (
-      TRAINING_JOBS + ("ps",))
+  return bool(config.cluster_spec.jobs) and config.task_type in (TRAINING_JOBS +
+                                                                 ("ps",))
 
 
 def task_name(task_type, task_id) -> str:
@@ -65,10 +65,12 @@ def ensure_server(config):
   if key not in _servers:
     logging.info("Starting the server of %s at %s.", task_name(*key),
                  config.cluster_spec.task_address(*key))
-    _servers[key] = tf.distribute.Server(
-        config.cluster_spec, job_name=config.task_type,
-        task_index=config.task_id, protocol=config.protocol or "grpc",
-        config=config.session_config, start=True)
+    _servers[key] = tf.distribute.Server(config.cluster_spec,
+                                         job_name=config.task_type,
+                                         task_index=config.task_id,
+                                         protocol=config.protocol or "grpc",
+                                         config=config.session_config,
+                                         start=True)
   return _servers[key]
 
 
@@ -103,8 +105,11 @@ def wait_for_peers(config):
   waiting = list(peers(config))
   logged = False
   while waiting:
-    waiting = [(j, i) for j, i in waiting if not _reachable(
-        config.cluster_spec.task_address(j, i), timeout=1.0)]
+    waiting = [
+        (j, i)
+        for j, i in waiting
+        if not _reachable(config.cluster_spec.task_address(j, i), timeout=1.0)
+    ]
     if not waiting:
       return
     if time.monotonic() >= deadline:
@@ -116,8 +121,8 @@ def wait_for_peers(config):
           "never answered. Start every task of the TF_CONFIG cluster (or fix "
           "its address).")
     if not logged:
-      logging.info("Waiting for %s to start.", ", ".join(
-          _describe(config, j, i) for j, i in waiting))
+      logging.info("Waiting for %s to start.",
+                   ", ".join(_describe(config, j, i) for j, i in waiting))
       logged = True
     time.sleep(_POLL_SECS)
 
@@ -135,8 +140,11 @@ def wait_until_ready(session, ready_op, config):
     if not len(not_ready):  # pylint: disable=g-explicit-length-test
       return
     if time.monotonic() >= deadline:
-      chief = [_describe(config, j, 0) for j in CHIEF_JOBS
-               if j in config.cluster_spec.jobs]
+      chief = [
+          _describe(config, j, 0)
+          for j in CHIEF_JOBS
+          if j in config.cluster_spec.jobs
+      ]
       names = ", ".join(v.decode() for v in not_ready[:3])
       raise ClusterError(
           f"{task_name(config.task_type, config.task_id)} waited "
@@ -157,14 +165,20 @@ def lost_task_error(config, session, error) -> ClusterError:
   """
   if session is not None:
     _tf_private.abandon_session(session)
-  gone = [(j, i) for j, i in peers(config) if not _reachable(
-      config.cluster_spec.task_address(j, i), timeout=1.0)]
-  lines = [line.strip() for line in str(getattr(error, "message", error))
-           .splitlines() if line.strip()]
-  detail = next((line for line in lines if "/job:" in line or
-                 "connect" in line), lines[0] if lines else "")
-  who = ", ".join(_describe(config, j, i) for j, i in gone) or (
-      "a task of its cluster")
+  gone = [(j, i)
+          for j, i in peers(config)
+          if not _reachable(config.cluster_spec.task_address(j, i), timeout=1.0)
+         ]
+  lines = [
+      line.strip()
+      for line in str(getattr(error, "message", error)).splitlines()
+      if line.strip()
+  ]
+  detail = next(
+      (line for line in lines if "/job:" in line or "connect" in line),
+      lines[0] if lines else "")
+  who = ", ".join(
+      _describe(config, j, i) for j, i in gone) or ("a task of its cluster")
   return ClusterError(
       f"{task_name(config.task_type, config.task_id)} lost {who} during "
       f"training ({type(error).__name__}: {detail}). Restart the failed "
@@ -185,8 +199,10 @@ def mark_done(model_dir, config, global_step):
   """Records that this task finished training at `global_step`."""
   files.write_json(
       os.path.join(_marker_dir(model_dir),
-                   f"{config.task_type}-{config.task_id}.done"),
-      {"global_step": int(global_step), "time": time.time()})
+                   f"{config.task_type}-{config.task_id}.done"), {
+                       "global_step": int(global_step),
+                       "time": time.time()
+                   })
 
 
 def read_done(model_dir) -> dict:
@@ -211,8 +227,9 @@ def chief_done(model_dir, since, max_steps=None) -> dict | None:
   or at `max_steps` or later (a task restarted after the end)."""
   for job in CHIEF_JOBS:
     record = read_done(model_dir).get(f"{job}-0")
-    if record is not None and (record["time"] >= since or (
-        max_steps is not None and record["global_step"] >= max_steps)):
+    if record is not None and (record["time"] >= since or
+                               (max_steps is not None and
+                                record["global_step"] >= max_steps)):
       return record
   return None
 
@@ -229,18 +246,22 @@ def serve_until_done(config, model_dir, *, max_steps=None, grace_secs=None):
   started = time.time()
   grace = config.session_creation_timeout_secs if grace_secs is None else (
       grace_secs)
-  workers = [f"worker-{i}" for i in range(
-      config.cluster_spec.num_tasks("worker")
-      if "worker" in config.cluster_spec.jobs else 0)]
+  workers = [
+      f"worker-{i}" for i in range(
+          config.cluster_spec.num_tasks("worker") if "worker" in
+          config.cluster_spec.jobs else 0)
+  ]
   logging.info("%s serving until training is done.",
                task_name(config.task_type, config.task_id))
   while True:
     chief = chief_done(model_dir, started, max_steps)
     if chief is not None:
       done = read_done(model_dir)
-      pending = [w for w in workers if w not in done or (
-          done[w]["time"] < started and done[w]["global_step"] <
-          chief["global_step"])]
+      pending = [
+          w for w in workers
+          if w not in done or (done[w]["time"] < started and
+                               done[w]["global_step"] < chief["global_step"])
+      ]
       if not pending or time.time() - chief["time"] >= grace:
         logging.info("Training is done (global step %d); %s exits.",
                      chief["global_step"],

@@ -78,11 +78,10 @@ class InvalidDataError(tf.errors.InvalidArgumentError):
     self.problem, self.batch, self.step = problem, batch, step
     self.node, self.tf_error = node, tf_error
     where = f" (checked by {node})" if node else ""
-    message = (
-        f"Batch {batch} of this call's input (for global step {step}) "
-        f"cannot be used: {problem}{where}. Check what input_fn yields "
-        "(label values and dtype, example weights, feature shapes and "
-        "values) against the model's head and feature columns.")
+    message = (f"Batch {batch} of this call's input (for global step {step}) "
+               f"cannot be used: {problem}{where}. Check what input_fn yields "
+               "(label values and dtype, example weights, feature shapes and "
+               "values) against the model's head and feature columns.")
     # No `op`: TensorFlow would append the op's Python stack to the text.
     super().__init__(tf_error.node_def, None, message)
 
@@ -107,11 +106,17 @@ def from_tf_error(error, *, batch, step) -> InvalidDataError:
   """An `InvalidDataError` for TensorFlow's `error` (kept as `tf_error`)."""
   logging.debug("TensorFlow's error for batch %d: %s", batch, error)
   problem, node = describe(error)
-  return InvalidDataError(problem, batch=batch, step=step, node=node,
+  return InvalidDataError(problem,
+                          batch=batch,
+                          step=step,
+                          node=node,
                           tf_error=error)
 
 
-def check_first_batch(session, mode_graph, reinitialize_input, *,
+def check_first_batch(session,
+                      mode_graph,
+                      reinitialize_input,
+                      *,
                       non_finite_ok=False) -> None:
   """Computes the loss of the input's first batch before anything is
   written, so a bad dataset leaves a new model_dir untouched.
@@ -163,8 +168,8 @@ def _is_data_check(error) -> bool:
   weights, vocabulary), a finiteness check, or a feature column's reshape."""
   text = str(getattr(error, "message", None) or error)
   return ("assertion failed:" in text or "CheckNumerics" in text or
-          "Tensor had NaN values" in text or "Tensor had Inf values" in text
-          or "Input to reshape" in text)
+          "Tensor had NaN values" in text or "Tensor had Inf values" in text or
+          "Input to reshape" in text)
 
 
 def _finite(value) -> bool:

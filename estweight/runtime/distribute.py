@@ -48,13 +48,13 @@ from estweight.runtime import inputs as inputs_lib
 from estweight.runtime import preparation
 
 _v1 = tf.compat.v1
-_FIELD_OF_MODE = {ModeKeys.TRAIN: "train_distribute",
-                  ModeKeys.EVAL: "eval_distribute"}
+_FIELD_OF_MODE = {
+    ModeKeys.TRAIN: "train_distribute",
+    ModeKeys.EVAL: "eval_distribute"
+}
 # In-graph strategies over one process's devices: they run in a v1 session.
-_IN_GRAPH = (tf.distribute.MirroredStrategy,
-             _v1.distribute.MirroredStrategy,
-             tf.distribute.OneDeviceStrategy,
-             _v1.distribute.OneDeviceStrategy,
+_IN_GRAPH = (tf.distribute.MirroredStrategy, _v1.distribute.MirroredStrategy,
+             tf.distribute.OneDeviceStrategy, _v1.distribute.OneDeviceStrategy,
              tf.distribute.experimental.CentralStorageStrategy,
              _v1.distribute.experimental.CentralStorageStrategy)
 _COLLECTIVE = (tf.distribute.MultiWorkerMirroredStrategy,
@@ -122,8 +122,8 @@ def check_strategy(config, field) -> None:
   if isinstance(strategy, _TPU):
     raise NotImplementedError(
         f"RunConfig.{field}={name}: TPUs are not supported by estweight "
-        "(there is none to test on; TPUEstimator runs with use_tpu=False). "
-        + _INSTEAD)
+        "(there is none to test on; TPUEstimator runs with use_tpu=False). " +
+        _INSTEAD)
   if isinstance(strategy, _COLLECTIVE) and _has_cluster(strategy):
     raise NotImplementedError(
         f"RunConfig.{field}={name} across workers is not run by estweight: "
@@ -131,8 +131,8 @@ def check_strategy(config, field) -> None:
         "lockstep (one missing or restarted worker blocks the others), and "
         "estweight's cluster roles (restartable chief and workers, "
         "evaluator, ps tasks) do not coordinate that; tf.estimator did it "
-        "with its distribute coordinator, gone in TensorFlow 2.16+. "
-        + _INSTEAD)
+        "with its distribute coordinator, gone in TensorFlow 2.16+. " +
+        _INSTEAD)
   if isinstance(strategy, _v1.distribute.experimental.ParameterServerStrategy):
     if _has_cluster(strategy):
       raise NotImplementedError(
@@ -157,9 +157,12 @@ def check_strategy(config, field) -> None:
 # ---------------------------------------------------------- session config
 def _cpu_count_needed(strategy) -> int:
   devices = getattr(strategy.extended, "worker_devices", ())
-  indices = [int(m.group(1)) for d in devices
-             for m in [re.search(r"device:CPU:(\d+)$", d, re.IGNORECASE)]
-             if m]
+  indices = [
+      int(m.group(1))
+      for d in devices
+      for m in [re.search(r"device:CPU:(\d+)$", d, re.IGNORECASE)]
+      if m
+  ]
   return max(indices) + 1 if indices else 0
 
 
@@ -203,10 +206,11 @@ def _check_devices(strategy, session_config):
   placement would silently stack the replicas on one device."""
   with tf.Graph().as_default(), _v1.Session(config=session_config) as s:
     have = {d.name.lower() for d in s.list_devices()}
-  missing = [d for d in strategy.extended.worker_devices
-             if d.lower() not in have and
-             re.sub(r"^/job:[^/]*/replica:\d+/task:\d+", "/job:localhost/"
-                    "replica:0/task:0", d.lower()) not in have]
+  missing = [
+      d for d in strategy.extended.worker_devices if d.lower() not in have and
+      re.sub(r"^/job:[^/]*/replica:\d+/task:\d+", "/job:localhost/"
+             "replica:0/task:0", d.lower()) not in have
+  ]
   if missing:
     raise ValueError(
         f"The strategy {_name(strategy)} places replicas on {missing}, which "
@@ -267,18 +271,22 @@ def _build_state_of(state):
   building thread: the seed generator of Keras initializers (so replica 0
   draws the seeds a single-device build draws) and the build context."""
   generator, context = state
-  with graph_lib.keras_seed_generator(generator), (
-      preparation.building(context) if context is not None
-      else contextlib.nullcontext()):
+  with graph_lib.keras_seed_generator(generator), (preparation.building(context)
+                                                   if context is not None else
+                                                   contextlib.nullcontext()):
     yield
 
 
 def _input_iterator(strategy, input_fn, mode, params, config):
   """A distributed iterator over input_fn's Dataset and its initializer op."""
+
   def dataset_fn(input_context):
-    available = {"mode": mode, "params": copy.deepcopy(params),
-                 "config": copy.deepcopy(config),
-                 "input_context": input_context}
+    available = {
+        "mode": mode,
+        "params": copy.deepcopy(params),
+        "config": copy.deepcopy(config),
+        "input_context": input_context
+    }
     with tf.device("/cpu:0"):
       result = fn_args_lib.call_with_available(input_fn, available)
     if not isinstance(result, tf.data.Dataset):
@@ -287,6 +295,7 @@ def _input_iterator(strategy, input_fn, mode, params, config):
           "tf.data.Dataset (each replica reads its own batches from it). "
           f"Received: {type(result).__name__}: {result!r}.")
     return result
+
   iterator = strategy.make_input_fn_iterator(dataset_fn)
   initializer = tf.group(*tf.nest.flatten(iterator.initialize()),
                          name="distributed_iterator_initializer")
@@ -304,8 +313,14 @@ class DistributedIteratorInitializerHook(_v1.train.SessionRunHook):
     session.run(self._initializer)
 
 
-def build_replicated_graph(*, strategy, input_fn, call_model_fn, mode,
-                           config, params, use_labels=True,
+def build_replicated_graph(*,
+                           strategy,
+                           input_fn,
+                           call_model_fn,
+                           mode,
+                           config,
+                           params,
+                           use_labels=True,
                            after_model_fn=None) -> graph_lib.ModeGraph:
   """The TRAIN or EVAL graph of `mode` replicated by `strategy`.
 
@@ -316,23 +331,24 @@ def build_replicated_graph(*, strategy, input_fn, call_model_fn, mode,
   graph = tf.Graph()
   with graph.as_default(), graph_lib.seeded_legacy_initializers(
       config.tf_random_seed), graph_lib.fresh_keras_names():
-    state = (graph_lib.current_keras_seed_generator(),
-             preparation.current())
+    state = (graph_lib.current_keras_seed_generator(), preparation.current())
     if config.tf_random_seed is not None:
       _v1.set_random_seed(config.tf_random_seed)
     _check_devices(strategy, config.session_config)
     with strategy.scope(), _estimator_loss_scaling(strategy):
       # tf.estimator 2.15's order under a strategy: input, then global step.
-      iterator, initializer = _input_iterator(strategy, input_fn, mode,
-                                              params, config)
+      iterator, initializer = _input_iterator(strategy, input_fn, mode, params,
+                                              config)
       global_step = _v1.train.create_global_step(graph)
       step_read = graph_lib.global_step_read(graph, global_step)
 
       element = iterator.get_next()
       # A step whose input ends for some replicas fails; nothing of it may
       # run in the others first (an evaluation would count part of it).
-      barrier = [t for leaf in tf.nest.flatten(element)
-                 for t in strategy.experimental_local_results(leaf)]
+      barrier = [
+          t for leaf in tf.nest.flatten(element)
+          for t in strategy.experimental_local_results(leaf)
+      ]
 
       def replica_fn(element):
         with _build_state_of(state):
@@ -346,8 +362,7 @@ def build_replicated_graph(*, strategy, input_fn, call_model_fn, mode,
           return (spec.loss, spec.train_op, metrics, _Replica(spec))
 
       loss, train_op, metrics, replicas = (
-          strategy.extended.call_for_each_replica(
-              replica_fn, args=(element,)))
+          strategy.extended.call_for_each_replica(replica_fn, args=(element,)))
       specs = [r.spec for r in strategy.experimental_local_results(replicas)]
       spec = _merged_spec(strategy, mode, specs, loss, train_op, metrics)
       _without_replica_components(graph, strategy)
@@ -355,10 +370,16 @@ def build_replicated_graph(*, strategy, input_fn, call_model_fn, mode,
       if after_model_fn is not None:
         after_model_fn(spec)
   return graph_lib.ModeGraph(
-      graph=graph, mode=mode, spec=spec, global_step=global_step,
+      graph=graph,
+      mode=mode,
+      spec=spec,
+      global_step=global_step,
       global_step_read=step_read,
       input_hooks=[DistributedIteratorInitializerHook(initializer)],
-      features=None, labels=None, iterator=None, element_spec=None,
+      features=None,
+      labels=None,
+      iterator=None,
+      element_spec=None,
       next_op=None)
 
 
@@ -366,9 +387,12 @@ def _merged_spec(strategy, mode, specs, loss, train_op, metrics):
   """One EstimatorSpec from the replicas' (see the module docstring)."""
   first = specs[0]
   merged_loss = strategy.reduce(_loss_reduce_op(), loss, axis=None)
-  kwargs = {"mode": mode, "loss": merged_loss,
-            "predictions": first.predictions,
-            "scaffold": _merged_scaffold(strategy, specs)}
+  kwargs = {
+      "mode": mode,
+      "loss": merged_loss,
+      "predictions": first.predictions,
+      "scaffold": _merged_scaffold(strategy, specs)
+  }
   if mode == ModeKeys.TRAIN:
     kwargs.update(train_op=strategy.group(train_op),
                   training_hooks=list(first.training_hooks),
@@ -404,11 +428,14 @@ def _merged_metrics(strategy, metrics):
           "replicas), or leave eval_distribute unset.")
       with tf.name_scope(f"replicas_agree_{len(out)}"):
         if value.dtype.is_floating:
-          checks = [_v1.assert_near(v, value, rtol=1e-6, atol=0.0,
-                                    message=message) for v in values[1:]]
+          checks = [
+              _v1.assert_near(v, value, rtol=1e-6, atol=0.0, message=message)
+              for v in values[1:]
+          ]
         else:
-          checks = [_v1.assert_equal(v, value, message=message)
-                    for v in values[1:]]
+          checks = [
+              _v1.assert_equal(v, value, message=message) for v in values[1:]
+          ]
         with tf.control_dependencies(checks):
           value = tf.identity(value)
     out[name] = (value, strategy.group(update))
@@ -458,9 +485,11 @@ def _without_replica_components(graph, strategy):
           _v1.GraphKeys.METRIC_VARIABLES)
   for key in keys:
     collection = graph.get_collection_ref(key)
-    components = {id(c) for v in collection
-                  if isinstance(v, tf.distribute.DistributedValues)
-                  for c in strategy.experimental_local_results(v)}
+    components = {
+        id(c) for v in collection
+        if isinstance(v, tf.distribute.DistributedValues)
+        for c in strategy.experimental_local_results(v)
+    }
     collection[:] = [v for v in collection if id(v) not in components]
 
 

@@ -54,8 +54,8 @@ class EvalLoop:
     self.warm_started = warm_started
     spec, graph = mode_graph.spec, mode_graph.graph
     with graph.as_default():
-      self._values, self._update = add_default_metrics(
-          spec, mode_graph.global_step)
+      self._values, self._update = add_default_metrics(spec,
+                                                       mode_graph.global_step)
       self._feed = (feed_lib.IteratorFeed(graph, mode_graph.iterator,
                                           mode_graph.element_spec)
                     if mode_graph.iterator is not None else None)
@@ -67,7 +67,8 @@ class EvalLoop:
       self._scaffold = _eval_scaffold(spec.scaffold)
       self._scaffold.finalize()  # finalizes the graph too
     self._session = _v1.Session(target=config.evaluation_master or "",
-                                graph=graph, config=config.session_config)
+                                graph=graph,
+                                config=config.session_config)
     self._update_fn = self._session.make_callable(self._update)
     self._variables_from = None
     self._first_input_used = False
@@ -106,8 +107,9 @@ class EvalLoop:
     missing = sorted(set(self._loaders) - set(values))
     if missing:
       raise ValueError(f"No values for evaluation variables {missing}.")
-    self._session.run([op for _, op in self._loaders.values()],
-                      {h: values[n] for n, (h, _) in self._loaders.items()})
+    self._session.run([op for _, op in self._loaders.values()], {
+        h: values[n] for n, (h, _) in self._loaders.items()
+    })
     self._variables_from = None
     with self.mode_graph.graph.as_default():
       return self._run(source, steps, ())
@@ -158,11 +160,11 @@ def _eval_scaffold(scaffold):
   """tf.estimator groups a model_fn's local_init_op with the default one."""
   if scaffold.local_init_op is None:
     return scaffold
-  default_local_init = tf.group(
-      _v1.local_variables_initializer(), _v1.tables_initializer())
-  return _v1.train.Scaffold(
-      copy_from_scaffold=scaffold,
-      local_init_op=tf.group(scaffold.local_init_op, default_local_init))
+  default_local_init = tf.group(_v1.local_variables_initializer(),
+                                _v1.tables_initializer())
+  return _v1.train.Scaffold(copy_from_scaffold=scaffold,
+                            local_init_op=tf.group(scaffold.local_init_op,
+                                                   default_local_init))
 
 
 def write_eval_summary(eval_dir, results, global_step, checkpoint_path):
@@ -185,8 +187,9 @@ def write_eval_summary(eval_dir, results, global_step, checkpoint_path):
           v.tag = key
           summary.value.add().CopyFrom(v)
       except Exception:  # pylint: disable=broad-except
-        logging.warning("Skipping summary for %s: bytes that are not a "
-                        "serialized Summary.", key)
+        logging.warning(
+            "Skipping summary for %s: bytes that are not a "
+            "serialized Summary.", key)
     elif isinstance(value, np.ndarray):
       entry = summary.value.add(tag=key)
       entry.tensor.CopyFrom(tf.make_tensor_proto(value))
@@ -199,8 +202,8 @@ def write_eval_summary(eval_dir, results, global_step, checkpoint_path):
     ckpt_summary.value.add(
         tag="checkpoint_path",
         tensor=tf.make_tensor_proto(checkpoint_path, dtype=tf.string),
-        metadata=_v1.SummaryMetadata(
-            plugin_data=_v1.SummaryMetadata.PluginData(plugin_name="text")))
+        metadata=_v1.SummaryMetadata(plugin_data=_v1.SummaryMetadata.PluginData(
+            plugin_name="text")))
     writer.add_summary(ckpt_summary, global_step)
   writer.flush()
   append_eval_record(eval_dir, results, global_step)
@@ -265,8 +268,8 @@ def forward_history(records, *, source):
     logging.warning(
         "%s records evaluations at steps %s after a later step; they are "
         "evaluations of older checkpoints and are skipped (evaluations of "
-        "other checkpoints than the latest now go to eval_<name>/).",
-        source, sorted(set(skipped)))
+        "other checkpoints than the latest now go to eval_<name>/).", source,
+        sorted(set(skipped)))
   return out
 
 
@@ -282,8 +285,7 @@ def _same_dir(a, b):
   return os.path.realpath(a) == os.path.realpath(b)
 
 
-def eval_name_for(checkpoint_path, global_step, *, model_dir,
-                  default_eval_dir):
+def eval_name_for(checkpoint_path, global_step, *, model_dir, default_eval_dir):
   """The `name` of an evaluation given none: None for `default_eval_dir`
   (model_dir/eval/), else the suffix of its own `eval_<name>/`.
 

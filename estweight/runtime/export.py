@@ -24,8 +24,10 @@ _v1 = tf.compat.v1
 # and the first MetaGraph added saves the variables for all of them.
 MODE_ORDER = (ModeKeys.TRAIN, ModeKeys.EVAL, ModeKeys.PREDICT)
 # TF's own map: TRAIN 'train', EVAL 'eval', PREDICT 'serve'.
-TAGS = {mode: list(_tf_private.export_utils.EXPORT_TAG_MAP[mode]) for mode in MODE_ORDER}
-
+TAGS = {
+    mode: list(_tf_private.export_utils.EXPORT_TAG_MAP[mode])
+    for mode in MODE_ORDER
+}
 
 DEFAULT_SIGNATURE = "serving_default"
 
@@ -40,11 +42,14 @@ def signature_defs(export_graph):
   spec, receiver = export_graph.spec, export_graph.receiver
   with export_graph.graph.as_default():
     outputs = _tf_private.export_utils.export_outputs_for_mode(
-        mode=spec.mode, serving_export_outputs=spec.export_outputs,
-        predictions=spec.predictions, loss=spec.loss,
+        mode=spec.mode,
+        serving_export_outputs=spec.export_outputs,
+        predictions=spec.predictions,
+        loss=spec.loss,
         metrics=spec.eval_metric_ops)
     signatures = _tf_private.export_utils.build_all_signature_defs(
-        receiver.receiver_tensors, outputs,
+        receiver.receiver_tensors,
+        outputs,
         getattr(receiver, "receiver_tensors_alternatives", None),
         serving_only=spec.mode == ModeKeys.PREDICT)
   default = getattr(receiver, "default_signature", None)
@@ -54,8 +59,9 @@ def signature_defs(export_graph):
           f"The receiver's default_signature={default!r} is not among the "
           f"exported signatures {sorted(signatures)}.")
     signatures[DEFAULT_SIGNATURE] = signatures[default]
-    logging.info("Exporting signature %r as %r too (the receiver's "
-                 "default_signature).", default, DEFAULT_SIGNATURE)
+    logging.info(
+        "Exporting signature %r as %r too (the receiver's "
+        "default_signature).", default, DEFAULT_SIGNATURE)
   _explain_dropped(outputs, signatures, receiver.receiver_tensors)
   return signatures
 
@@ -71,8 +77,7 @@ def _explain_dropped(outputs, signatures, receiver_tensors):
       "receiver has inputs %s. For them, export with "
       "build_parsing_serving_input_receiver_fn; the Predict signatures "
       "(%s) are exported.%s", dropped, sorted(receiver_tensors),
-      sorted(signatures),
-      "" if "serving_default" in signatures else
+      sorted(signatures), "" if "serving_default" in signatures else
       " There is no 'serving_default', so clients must name a signature.")
 
 
@@ -103,11 +108,13 @@ def _add_meta_graph(builder, export_graph, *, checkpoint_path, save_variables,
       # The train op goes in as an extra collection, as tf.estimator did;
       # a no-op for PREDICT and EVAL where it is None.
       _tf_private.add_train_op(builder, spec.train_op)
-      kwargs = dict(
-          tags=TAGS[export_graph.mode], signature_def_map=signatures,
-          assets_collection=_v1.get_collection(_v1.GraphKeys.ASSET_FILEPATHS),
-          main_op=local_init_op, saver=saver,
-          strip_default_attrs=strip_default_attrs)
+      kwargs = dict(tags=TAGS[export_graph.mode],
+                    signature_def_map=signatures,
+                    assets_collection=_v1.get_collection(
+                        _v1.GraphKeys.ASSET_FILEPATHS),
+                    main_op=local_init_op,
+                    saver=saver,
+                    strip_default_attrs=strip_default_attrs)
       if save_variables:
         builder.add_meta_graph_and_variables(session, **kwargs)
       else:
@@ -130,8 +137,8 @@ def check_assets_extra(assets_extra):
                      "(relative, under assets.extra/) to source file. "
                      f"Received: assets_extra={assets_extra!r}.")
   for dest, source in assets_extra.items():
-    if not isinstance(dest, str) or os.path.isabs(dest) or ".." in dest.split(
-        "/"):
+    if not isinstance(dest,
+                      str) or os.path.isabs(dest) or ".." in dest.split("/"):
       raise ValueError(
           "`assets_extra` keys must be relative paths inside assets.extra/. "
           f"Received: key {dest!r} in assets_extra={assets_extra!r}.")
@@ -140,8 +147,13 @@ def check_assets_extra(assets_extra):
                        f"exist. Received: {source!r}.")
 
 
-def write_saved_model(export_graphs, *, export_dir_base, checkpoint_path,
-                      session_config, assets_extra=None, as_text=False,
+def write_saved_model(export_graphs,
+                      *,
+                      export_dir_base,
+                      checkpoint_path,
+                      session_config,
+                      assets_extra=None,
+                      as_text=False,
                       strip_default_attrs=True) -> bytes:
   """Writes the built graphs (in MODE_ORDER) as one SavedModel.
 
@@ -149,19 +161,22 @@ def write_saved_model(export_graphs, *, export_dir_base, checkpoint_path,
     The final export directory, as bytes (tf.estimator's return type).
   """
   export_dir_base = os.fspath(export_dir_base)
-  export_dir = _tf_private.export_utils.get_timestamped_export_dir(export_dir_base)
+  export_dir = _tf_private.export_utils.get_timestamped_export_dir(
+      export_dir_base)
   temp_dir = _tf_private.export_utils.get_temp_export_dir(export_dir)
   builder = _v1.saved_model.Builder(temp_dir)
   try:
     for i, export_graph in enumerate(export_graphs):
-      _add_meta_graph(builder, export_graph, checkpoint_path=checkpoint_path,
-                      save_variables=i == 0, session_config=session_config,
+      _add_meta_graph(builder,
+                      export_graph,
+                      checkpoint_path=checkpoint_path,
+                      save_variables=i == 0,
+                      session_config=session_config,
                       strip_default_attrs=strip_default_attrs)
     builder.save(as_text)
     if assets_extra:
       _copy_assets_extra(assets_extra, tf.compat.as_str(temp_dir))
-    tf.io.gfile.rename(tf.compat.as_str(temp_dir),
-                       tf.compat.as_str(export_dir))
+    tf.io.gfile.rename(tf.compat.as_str(temp_dir), tf.compat.as_str(export_dir))
   except BaseException:
     shutil.rmtree(tf.compat.as_str(temp_dir), ignore_errors=True)
     raise

@@ -37,7 +37,11 @@ class SerializedInput:
   element_spec: Any
 
 
-def serialize_input(input_fn, mode, config, params, *,
+def serialize_input(input_fn,
+                    mode,
+                    config,
+                    params,
+                    *,
                     skip_batches: int = 0) -> SerializedInput | None:
   """The Dataset `input_fn` returns, serialized; None if it cannot be.
 
@@ -55,8 +59,10 @@ def serialize_input(input_fn, mode, config, params, *,
       with _v1.Session(graph=graph) as session:
         data = session.run(op)
     except (tf.errors.OpError, ValueError, TypeError) as e:
-      logging.info("Input is rebuilt per call: its Dataset cannot be "
-                   "serialized (%s).", str(e).splitlines()[0][:200])
+      logging.info(
+          "Input is rebuilt per call: its Dataset cannot be "
+          "serialized (%s).",
+          str(e).splitlines()[0][:200])
       return None
   return SerializedInput(data, result.element_spec)
 

@@ -51,9 +51,11 @@ def fn_args(fn: Callable) -> tuple[str, ...]:
 
 def required_args(fn: Callable) -> tuple[str, ...]:
   """Names of arguments of `fn` that have no default value."""
-  return tuple(p.name for p, bound in _parameters(fn)
-               if not bound and p.default is p.empty and
-               p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+  return tuple(
+      p.name
+      for p, bound in _parameters(fn)
+      if not bound and p.default is p.empty and p.kind not in (p.VAR_POSITIONAL,
+                                                               p.VAR_KEYWORD))
 
 
 def call_with_available(fn: Callable, available: Mapping[str, Any]) -> Any:

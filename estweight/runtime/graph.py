@@ -132,8 +132,10 @@ def device_fn_for(config) -> Callable | None:
     worker = (f"/job:{config.task_type}/task:{config.task_id}"
               if config.task_type else "/job:worker")
     return tf.compat.v1.train.replica_device_setter(
-        ps_tasks=config.num_ps_replicas, worker_device=worker,
-        merge_devices=True, ps_device="/job:ps",
+        ps_tasks=config.num_ps_replicas,
+        worker_device=worker,
+        merge_devices=True,
+        ps_device="/job:ps",
         cluster=config.cluster_spec)
   return None
 
@@ -154,9 +156,9 @@ def mode_graph_scope(graph, config):
   Yields:
     (global_step, global_step_read).
   """
-  with graph.as_default(), graph.device(device_fn_for(config)), (
-      seeded_legacy_initializers(config.tf_random_seed)), (
-          fresh_keras_names()):
+  with graph.as_default(), graph.device(
+      device_fn_for(config)), (seeded_legacy_initializers(
+          config.tf_random_seed)), (fresh_keras_names()):
     yield _start_graph(graph, config)
 
 
@@ -169,8 +171,14 @@ def call_input_fn_alone(input_fn, mode, config, params):
     return graph, inputs_lib.call_input_fn_raw(input_fn, mode, params, config)
 
 
-def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
-                     use_labels=True, after_model_fn=None) -> ModeGraph:
+def build_mode_graph(*,
+                     input_fn,
+                     call_model_fn,
+                     mode,
+                     config,
+                     params,
+                     use_labels=True,
+                     after_model_fn=None) -> ModeGraph:
   """Builds a fresh graph for `mode`.
 
   Args:
@@ -192,10 +200,14 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
   from estweight.runtime import distribute
   strategy = distribute.strategy_for(config, mode)
   if strategy is not None:
-    return distribute.build_replicated_graph(
-        strategy=strategy, input_fn=input_fn, call_model_fn=call_model_fn,
-        mode=mode, config=config, params=params, use_labels=use_labels,
-        after_model_fn=after_model_fn)
+    return distribute.build_replicated_graph(strategy=strategy,
+                                             input_fn=input_fn,
+                                             call_model_fn=call_model_fn,
+                                             mode=mode,
+                                             config=config,
+                                             params=params,
+                                             use_labels=use_labels,
+                                             after_model_fn=after_model_fn)
   graph = tf.Graph()
   with mode_graph_scope(graph, config) as (global_step, step_read):
     parsed = inputs_lib.call_input_fn(input_fn, mode, params, config)
@@ -207,11 +219,17 @@ def build_mode_graph(*, input_fn, call_model_fn, mode, config, params,
     spec = call_model_fn(parsed.features, labels, mode, weights)
     if after_model_fn is not None:
       after_model_fn(spec)
-  return ModeGraph(graph=graph, mode=mode, spec=spec, global_step=global_step,
+  return ModeGraph(graph=graph,
+                   mode=mode,
+                   spec=spec,
+                   global_step=global_step,
                    global_step_read=step_read,
-                   input_hooks=parsed.hooks, features=parsed.features,
-                   labels=labels, iterator=parsed.iterator,
-                   element_spec=parsed.element_spec, next_op=parsed.next_op)
+                   input_hooks=parsed.hooks,
+                   features=parsed.features,
+                   labels=labels,
+                   iterator=parsed.iterator,
+                   element_spec=parsed.element_spec,
+                   next_op=parsed.next_op)
 
 
 @dataclasses.dataclass
@@ -249,20 +267,18 @@ def build_export_graph(*, receiver_fn, call_model_fn, mode, config,
 
 # Ops whose state lives in the session: a fresh session restarts them, which
 # is what tf.estimator's per-call sessions did to, e.g., dropout masks.
-_STATEFUL_RANDOM_OPS = frozenset((
-    "RandomUniform", "RandomUniformInt", "RandomStandardNormal",
-    "TruncatedNormal", "ParameterizedTruncatedNormal", "RandomShuffle",
-    "Multinomial", "RandomGamma", "RandomPoisson", "RandomPoissonV2",
-    "RandomCrop"))
-
+_STATEFUL_RANDOM_OPS = frozenset(
+    ("RandomUniform", "RandomUniformInt", "RandomStandardNormal",
+     "TruncatedNormal", "ParameterizedTruncatedNormal", "RandomShuffle",
+     "Multinomial", "RandomGamma", "RandomPoisson", "RandomPoissonV2",
+     "RandomCrop"))
 
 
 def step_keeps_random_state(graph, fetches) -> bool:
   """Whether running `fetches` uses stateful random ops (e.g. dropout)."""
   graph_def = graph.as_graph_def()
   names = [f.op.name if isinstance(f, tf.Tensor) else f.name for f in fetches]
-  nodes = list(tf.compat.v1.graph_util.extract_sub_graph(graph_def,
-                                                         names).node)
+  nodes = list(tf.compat.v1.graph_util.extract_sub_graph(graph_def, names).node)
   functions = {f.signature.name: f for f in graph_def.library.function}
   seen = set()
   while nodes:

@@ -80,14 +80,20 @@ class HookedRunner:
       if request.options is not None:
         options = _merge_options(options, request.options)
     run_metadata = _v1.RunMetadata() if options is not None else None
-    results = session.run({"loop": fetches, "hooks": hook_fetches},
-                          feed_dict=feed or None, options=options,
+    results = session.run({
+        "loop": fetches,
+        "hooks": hook_fetches
+    },
+                          feed_dict=feed or None,
+                          options=options,
                           run_metadata=run_metadata)
     stop = bool(before_hooks(results["loop"])) if before_hooks else False
     for i, hook in enumerate(self.hooks):
-      hook.after_run(context, _v1.train.SessionRunValues(
-          results=results["hooks"].get(i), options=options,
-          run_metadata=run_metadata))
+      hook.after_run(
+          context,
+          _v1.train.SessionRunValues(results=results["hooks"].get(i),
+                                     options=options,
+                                     run_metadata=run_metadata))
     return results["loop"], (stop or context.stop_requested or
                              self.should_stop())
 

@@ -80,8 +80,10 @@ class StepCounter:
     # Like tf.estimator's step-rate hook, only where the event is written
     # (the chief).
     if rate is not None and self._writer is not None:
-      self._writer.add_summary(_v1.Summary(value=[_v1.Summary.Value(
-          tag="global_step/sec", simple_value=rate)]), step)
+      self._writer.add_summary(
+          _v1.Summary(value=[
+              _v1.Summary.Value(tag="global_step/sec", simple_value=rate)
+          ]), step)
       _v1.logging.info("%s: %g", "global_step/sec", rate)
     log_progress(step, loss, rate, self._target)
     self._last = (now, step)

@@ -43,8 +43,9 @@ def validate_input_fn(input_fn: Callable, arg_name: str = "input_fn") -> None:
     raise TypeError(f"`{arg_name}` must be a callable returning a tf.data."
                     f"Dataset or (features, labels). Received: "
                     f"{arg_name}={input_fn!r}.")
-  unknown = [a for a in fn_args_lib.required_args(input_fn)
-             if a not in _INPUT_FN_ARGS]
+  unknown = [
+      a for a in fn_args_lib.required_args(input_fn) if a not in _INPUT_FN_ARGS
+  ]
   if unknown:
     raise ValueError(
         f"`{arg_name}` has arguments the Estimator cannot fill: {unknown}. It "
@@ -55,16 +56,19 @@ def validate_input_fn(input_fn: Callable, arg_name: str = "input_fn") -> None:
 
 def call_input_fn_raw(input_fn, mode, params, config):
   """Calls input_fn on the CPU with the arguments it asks for."""
-  available = {"mode": mode, "params": copy.deepcopy(params),
-               "config": copy.deepcopy(config)}
+  available = {
+      "mode": mode,
+      "params": copy.deepcopy(params),
+      "config": copy.deepcopy(config)
+  }
   with tf.device("/cpu:0"):
     return fn_args_lib.call_with_available(input_fn, available)
 
 
 def call_input_fn(input_fn, mode, params, config) -> InputResult:
   """Calls input_fn on the CPU and parses what it returns."""
-  return parse_input_fn_result(
-      call_input_fn_raw(input_fn, mode, params, config))
+  return parse_input_fn_result(call_input_fn_raw(input_fn, mode, params,
+                                                 config))
 
 
 def parse_input_fn_result(result) -> InputResult:
@@ -85,14 +89,20 @@ def parse_input_fn_result(result) -> InputResult:
     where = "the Dataset returned by input_fn yields"
   else:
     where = "input_fn returned"
-  source = {"hooks": hooks, "iterator": iterator, "element_spec": spec,
-            "next_op": next_op}
+  source = {
+      "hooks": hooks,
+      "iterator": iterator,
+      "element_spec": spec,
+      "next_op": next_op
+  }
   if isinstance(result, (list, tuple)):
     if len(result) == 2:
       return InputResult(result[0], result[1], **source)
     if len(result) == 3:
-      return InputResult(result[0], result[1],
-                         weights=_check_weights(result[2], where), **source)
+      return InputResult(result[0],
+                         result[1],
+                         weights=_check_weights(result[2], where),
+                         **source)
     raise ValueError(
         f"input_fn should return (features, labels) or (features, labels, "
         f"weights), but {where} a {type(result).__name__} of length "
@@ -113,8 +123,9 @@ def _check_weights(weights, where):
                      f"{weights.dtype.name} in the third element that "
                      f"{where}.")
   shape = weights.shape
-  if shape.rank is not None and (shape.rank not in (1, 2) or (
-      shape.rank == 2 and shape[-1] not in (None, 1))):
+  if shape.rank is not None and (shape.rank not in (1, 2) or
+                                 (shape.rank == 2 and
+                                  shape[-1] not in (None, 1))):
     raise ValueError(
         f"Example weights must have shape [batch_size] or [batch_size, 1]. "
         f"Received: shape {shape} in the third element that {where}.")

@@ -72,9 +72,13 @@ class ModelDirLock:
     self._created = []  # directories made for the lock, deepest first
 
   def _record(self, started):
-    return {"pid": os.getpid(), "host": socket.gethostname(),
-            "started": started, "heartbeat": time.time(),
-            "token": self._token}
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": started,
+        "heartbeat": time.time(),
+        "token": self._token
+    }
 
   def _write(self, record):
     files.write_json(self.path, record)
@@ -126,9 +130,10 @@ class ModelDirLock:
             "another model_dir. Two trainers on one model_dir would "
             "overwrite each other's checkpoints.")
       if holder is not None:
-        logging.warning("Taking over the lock of model_dir %s from pid %s on "
-                        "%s, which is gone.", self._dir, holder.get("pid"),
-                        holder.get("host"))
+        logging.warning(
+            "Taking over the lock of model_dir %s from pid %s on "
+            "%s, which is gone.", self._dir, holder.get("pid"),
+            holder.get("host"))
         try:
           tf.io.gfile.remove(self.path)
         except tf.errors.NotFoundError:
@@ -157,9 +162,11 @@ class ModelDirLock:
           if (_read(self.path) or {}).get("token") == self._token:
             self._write(self._record(started))
         except (OSError, tf.errors.OpError) as e:
-          logging.warning("Cannot renew the model_dir lock %s: %s",
-                          self.path, e)
-    self._thread = threading.Thread(target=beat, daemon=True,
+          logging.warning("Cannot renew the model_dir lock %s: %s", self.path,
+                          e)
+
+    self._thread = threading.Thread(target=beat,
+                                    daemon=True,
                                     name="estweight-lock-heartbeat")
     self._thread.start()
 

@@ -2,8 +2,8 @@
 the CLI uses it before, and without, loading TensorFlow)."""
 
 # Lines of TensorFlow's error text that are not the cause.
-_NOISE = ("Graph execution error", "Detected at node", "Node:", "[[",
-          "File \"", "Additional GRPC error", "defined at")
+_NOISE = ("Graph execution error", "Detected at node", "Node:", "[[", "File \"",
+          "Additional GRPC error", "defined at")
 
 
 def cause(error) -> str:

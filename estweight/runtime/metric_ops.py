@@ -13,9 +13,9 @@ import tensorflow as tf
 
 from estweight import _tf_private
 
-_ASSIGN_TYPES = frozenset(("AssignVariableOp", "AssignAddVariableOp",
-                           "AssignSubVariableOp", "AssignAdd", "AssignSub",
-                           "Assign"))
+_ASSIGN_TYPES = frozenset(
+    ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp",
+     "AssignAdd", "AssignSub", "Assign"))
 
 
 def normalize(eval_metric_ops, graph):
@@ -50,8 +50,8 @@ def normalize(eval_metric_ops, graph):
 
 
 def _is_keras_metric(obj) -> bool:
-  return (hasattr(obj, "update_state") and hasattr(obj, "result")
-          and hasattr(obj, "variables"))
+  return (hasattr(obj, "update_state") and hasattr(obj, "result") and
+          hasattr(obj, "variables"))
 
 
 def _tf_variable(var):
@@ -64,14 +64,15 @@ def _tf_variable(var):
 
 def _from_keras_metric(name, metric, graph):
   variables = [_tf_variable(v) for v in metric.variables]
-  handles = {v.handle.name if hasattr(v, "handle") else v.name for v in variables}
+  handles = {
+      v.handle.name if hasattr(v, "handle") else v.name for v in variables
+  }
   initializers = set()
   for v in variables:
     initializers |= _op_names_of(v.initializer)
   updates = [
-      op for op in graph.get_operations()
-      if op.type in _ASSIGN_TYPES and op.inputs
-      and op.inputs[0].name in handles and op.name not in initializers
+      op for op in graph.get_operations() if op.type in _ASSIGN_TYPES and
+      op.inputs and op.inputs[0].name in handles and op.name not in initializers
   ]
   if not updates:
     raise ValueError(

@@ -71,14 +71,17 @@ class Guard:
   """
 
   def __init__(self, graph, global_step):
-    variables = [v for v in graph.get_collection(
-        _v1.GraphKeys.GLOBAL_VARIABLES) if v is not global_step]
+    variables = [
+        v for v in graph.get_collection(_v1.GraphKeys.GLOBAL_VARIABLES)
+        if v is not global_step
+    ]
     copies, saves, restores = [], [], []
     with graph.as_default(), tf.name_scope("skip_non_finite"):
       for v in variables:
         # In no collection: never saved, initialised by the first copy.
         copy = _v1.Variable(tf.zeros(v.shape, v.dtype.base_dtype),
-                            trainable=False, collections=[],
+                            trainable=False,
+                            collections=[],
                             name=v.op.name.replace("/", "_"))
         copies.append(copy)
         saves.append(copy.assign(v.read_value()))
@@ -120,9 +123,11 @@ class Skipper:
     logging.warning(
         "Loss is %s at global step %d: batch skipped, variables kept from "
         "the step before (%d skipped in this call, %d in a row; "
-        "SkipNonFiniteBatches stops at %d in a row).", loss, step,
-        self.total, self.in_a_row, self._options.max_consecutive)
+        "SkipNonFiniteBatches stops at %d in a row).", loss, step, self.total,
+        self.in_a_row, self._options.max_consecutive)
     if self._writer is not None:
-      self._writer.add_summary(_v1.Summary(value=[_v1.Summary.Value(
-          tag=SUMMARY_TAG, simple_value=float(self.total))]), step)
+      self._writer.add_summary(
+          _v1.Summary(value=[
+              _v1.Summary.Value(tag=SUMMARY_TAG, simple_value=float(self.total))
+          ]), step)
     return True

@@ -10,7 +10,11 @@ from estweight.runtime import inputs as inputs_lib
 _v1 = tf.compat.v1
 
 
-def count_labels(input_fn, *, n_classes, label_vocabulary=None, params=None,
+def count_labels(input_fn,
+                 *,
+                 n_classes,
+                 label_vocabulary=None,
+                 params=None,
                  config=None):
   """Counts examples per class in one pass over the training input.
 
@@ -35,10 +39,10 @@ def count_labels(input_fn, *, n_classes, label_vocabulary=None, params=None,
                        "training input_fn; it returned none.")
     labels = tf.reshape(labels, [-1])
     if label_vocabulary is not None:
-      table = tf.lookup.StaticHashTable(
-          tf.lookup.KeyValueTensorInitializer(
-              list(label_vocabulary), list(range(len(label_vocabulary))),
-              tf.string, tf.int64), default_value=-1)
+      table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+          list(label_vocabulary), list(range(len(label_vocabulary))), tf.string,
+          tf.int64),
+                                        default_value=-1)
       labels = table.lookup(labels)
     labels = tf.cast(labels, tf.int64)
     with _v1.Session(graph=graph) as session:

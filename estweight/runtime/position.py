@@ -52,15 +52,17 @@ def batches_to_skip(model_dir: str, restored_step: int,
     logging.info(
         "Resuming the input of a train() call that did not finish (it "
         "started at step %d; see %s): skipping the %d batches it trained on "
-        "up to the restored step %d.", record["start_step"],
-        _path(model_dir), skip, restored_step)
+        "up to the restored step %d.", record["start_step"], _path(model_dir),
+        skip, restored_step)
   return skip, record["start_step"]
 
 
 def begin(model_dir: str, start_step: int, last_step: int | None) -> None:
   """Records a call training from `start_step` to `last_step`."""
-  files.write_json(_path(model_dir), {"start_step": int(start_step),
-                                      "last_step": last_step})
+  files.write_json(_path(model_dir), {
+      "start_step": int(start_step),
+      "last_step": last_step
+  })
 
 
 def end(model_dir: str) -> None:

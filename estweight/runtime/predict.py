@@ -47,8 +47,10 @@ def run_prediction(mode_graph, *, predictions, checkpoint_path, hooks, master,
     all_hooks = (list(mode_graph.input_hooks) + list(hooks) +
                  list(spec.prediction_hooks))
     creator = _v1.train.ChiefSessionCreator(
-        scaffold=spec.scaffold, checkpoint_filename_with_path=checkpoint_path,
-        master=master, config=session_config)
+        scaffold=spec.scaffold,
+        checkpoint_filename_with_path=checkpoint_path,
+        master=master,
+        config=session_config)
     session = _v1.train.MonitoredSession(session_creator=creator,
                                          hooks=all_hooks)
   try:

@@ -88,14 +88,20 @@ def one_pass(input_fn: Callable, *, purpose: str, fix: str) -> Callable:
       ends even with its repeats run once, or it is infinite and cannot be
       rewritten (it holds Python state, e.g. `from_generator`).
   """
+
   def input_fn_once(mode, params, config):
-    result = fn_args_lib.call_with_available(
-        input_fn, {"mode": mode, "params": params, "config": config})
+    result = fn_args_lib.call_with_available(input_fn, {
+        "mode": mode,
+        "params": params,
+        "config": config
+    })
     if not isinstance(result, tf.data.Dataset):
-      logging.info("%s: counting over the training input until it ends (it "
-                   "is not a Dataset, so its size is unknown).", purpose)
+      logging.info(
+          "%s: counting over the training input until it ends (it "
+          "is not a Dataset, so its size is unknown).", purpose)
       return result
     return _one_pass_dataset(result, purpose, fix)
+
   return input_fn_once
 
 
@@ -106,9 +112,13 @@ def first_examples(input_fn: Callable, max_examples: int) -> Callable:
   `(features, labels, weights)`; the result yields `(labels, labels)` in
   batches, `max_examples` labels in all (fewer when the data ends first).
   """
+
   def input_fn_sample(mode, params, config):
-    result = fn_args_lib.call_with_available(
-        input_fn, {"mode": mode, "params": params, "config": config})
+    result = fn_args_lib.call_with_available(input_fn, {
+        "mode": mode,
+        "params": params,
+        "config": config
+    })
     if not isinstance(result, tf.data.Dataset) or not isinstance(
         result.element_spec, tuple) or len(result.element_spec) < 2:
       raise ValueError(
@@ -118,6 +128,7 @@ def first_examples(input_fn: Callable, max_examples: int) -> Callable:
     labels = result.map(lambda *element: tf.reshape(element[1], [-1]))
     labels = labels.unbatch().take(max_examples).batch(4096)
     return labels.map(lambda batch: (batch, batch))
+
   return input_fn_sample
 
 
@@ -132,8 +143,9 @@ def _one_pass_dataset(dataset, purpose, fix):
     return dataset
   infinite = size == tf.data.INFINITE_CARDINALITY
   try:
-    serialized = _run(_tf_private.serialize_dataset(
-        dataset, tf.data.experimental.ExternalStatePolicy.FAIL))
+    serialized = _run(
+        _tf_private.serialize_dataset(
+            dataset, tf.data.experimental.ExternalStatePolicy.FAIL))
   except (tf.errors.OpError, ValueError, TypeError):
     serialized = None
     why = ("its graph cannot be rewritten: it holds Python state or "
@@ -154,16 +166,16 @@ def _one_pass_dataset(dataset, purpose, fix):
         # constant, grappler would fold DatasetFromGraph into a variant
         # constant that cannot be encoded (the size is then unknown).
         return tf.data.Dataset.from_tensors(rewritten).flat_map(
-            lambda graph_def: _from_graph_def(graph_def,
-                                              dataset.element_spec))
+            lambda graph_def: _from_graph_def(graph_def, dataset.element_spec))
       why = "it never ends even with its repeat() run once"
   if infinite:
     raise ValueError(
         f"{purpose} needs one pass over the training input, but the Dataset "
         f"its input_fn returns never ends and cannot be made to ({why}). "
         f"To fix, {fix}")
-  logging.info("%s: counting over the training input until it ends (its "
-               "size is unknown: %s).", purpose, why)
+  logging.info(
+      "%s: counting over the training input until it ends (its "
+      "size is unknown: %s).", purpose, why)
   return dataset
 
 
@@ -197,8 +209,7 @@ def _repeat_nodes_once(nodes, *, in_function):
     once = nodes.add()
     once.CopyFrom(count)
     once.name = f"{node.name}/estweight_once"
-    once.attr["value"].tensor.CopyFrom(
-        tf.make_tensor_proto(np.int64(1)))
+    once.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(np.int64(1)))
     node.input[1] = once.name + (":output:0" if in_function else "")
     changed += 1
   return changed

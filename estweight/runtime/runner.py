@@ -51,7 +51,11 @@ class Runner:
     self.train_input_fn = None
 
   # --------------------------------------------------------------- train
-  def train(self, input_fn, *, continue_input=False, skip_batches=0,
+  def train(self,
+            input_fn,
+            *,
+            continue_input=False,
+            skip_batches=0,
             **run_kwargs) -> train_lib.TrainResult:
     """Runs `TrainLoop.run(**run_kwargs)` on `input_fn`'s data.
 
@@ -71,9 +75,11 @@ class Runner:
       if continue_input and input_fn is self._train_input_fn:
         source = feed.CONTINUE_INPUT
       elif not self._replicated(ModeKeys.TRAIN):
-        serialized = feed.serialize_input(
-            input_fn, ModeKeys.TRAIN, self._config,
-            self._input_params(ModeKeys.TRAIN), skip_batches=skip_batches)
+        serialized = feed.serialize_input(input_fn,
+                                          ModeKeys.TRAIN,
+                                          self._config,
+                                          self._input_params(ModeKeys.TRAIN),
+                                          skip_batches=skip_batches)
         if loop.accepts(serialized):
           source = serialized
     if source is None:
@@ -90,14 +96,17 @@ class Runner:
       input_fn = _skipping(input_fn,
                            skip_batches * strategy.num_replicas_in_sync)
     elif skip_batches:
-      source = feed.serialize_input(input_fn, ModeKeys.TRAIN, self._config,
+      source = feed.serialize_input(input_fn,
+                                    ModeKeys.TRAIN,
+                                    self._config,
                                     self._input_params(ModeKeys.TRAIN),
                                     skip_batches=skip_batches)
       if source is None:  # cannot feed: build the skip into the graph
         input_fn = _skipping(input_fn, skip_batches)
         source = feed.FIRST_INPUT
     mode_graph = self._build(input_fn, ModeKeys.TRAIN, warm)
-    self._train = train_lib.TrainLoop(mode_graph, config=self._config,
+    self._train = train_lib.TrainLoop(mode_graph,
+                                      config=self._config,
                                       model_dir=self._model_dir,
                                       warm_started=warm)
     return self._train, source
@@ -105,8 +114,10 @@ class Runner:
   # ------------------------------------------------------------ evaluate
   def evaluate(self, input_fn, *, checkpoint_path, steps=None, hooks=()):
     loop, source = self._eval_loop(input_fn, checkpoint_path is None)
-    return loop.evaluate(source, checkpoint_path=checkpoint_path,
-                         steps=steps, hooks=hooks)
+    return loop.evaluate(source,
+                         checkpoint_path=checkpoint_path,
+                         steps=steps,
+                         hooks=hooks)
 
   def evaluate_values(self, input_fn, values, *, steps=None):
     loop, source = self._eval_loop(input_fn, False)
@@ -127,8 +138,7 @@ class Runner:
       if self._replicated(ModeKeys.EVAL):  # its input cannot be fed
         self._eval = self._new_eval_loop(input_fn, warm)
         return self._eval, feed.FIRST_INPUT
-      serialized = feed.serialize_input(input_fn, ModeKeys.EVAL,
-                                        self._config,
+      serialized = feed.serialize_input(input_fn, ModeKeys.EVAL, self._config,
                                         self._input_params(ModeKeys.EVAL))
       if loop.accepts(serialized):
         return loop, serialized
@@ -138,9 +148,9 @@ class Runner:
   def _new_eval_loop(self, input_fn, warm):
     self.close_eval()
     self._eval_input_fn = input_fn
-    mode_graph = self._build(input_fn, ModeKeys.EVAL, warm,
-                             self.train_input_fn)
-    return evaluate_lib.EvalLoop(mode_graph, config=self._config,
+    mode_graph = self._build(input_fn, ModeKeys.EVAL, warm, self.train_input_fn)
+    return evaluate_lib.EvalLoop(mode_graph,
+                                 config=self._config,
                                  warm_started=warm)
 
   def _replicated(self, mode) -> bool:
@@ -167,6 +177,7 @@ class Runner:
 
 def _skipping(input_fn, batches):
   """input_fn whose Dataset skips its first `batches` elements."""
+
   def skipped(mode, params, config, input_context=None):
     available = {"mode": mode, "params": params, "config": config}
     if input_context is not None:  # under a strategy
@@ -175,4 +186,5 @@ def _skipping(input_fn, batches):
     if isinstance(result, tf.data.Dataset):
       return result.skip(batches)
     return result
+
   return skipped

@@ -39,6 +39,7 @@ from estweight.runtime import position
 
 _v1 = tf.compat.v1
 
+
 def _has_summary_named(graph, name):
   for summary in graph.get_collection(_v1.GraphKeys.SUMMARIES):
     if summary.op.name.split("/")[-1] == name or summary.op.name == name:
@@ -58,11 +59,13 @@ def prepare_train_graph(mode_graph, config):
       _v1.add_to_collection(
           _v1.GraphKeys.SAVERS,
           _v1.train.Saver(
-              sharded=True, max_to_keep=config.keep_checkpoint_max,
+              sharded=True,
+              max_to_keep=config.keep_checkpoint_max,
               # None (accepted by RunConfig, as in 2.15): no extra keeps.
               keep_checkpoint_every_n_hours=(
                   config.keep_checkpoint_every_n_hours or 10000.0),
-              defer_build=True, save_relative_paths=True))
+              defer_build=True,
+              save_relative_paths=True))
 
 
 @dataclasses.dataclass
@@ -135,7 +138,8 @@ class TrainLoop:
       server = cluster.ensure_server(self._config)
       target = self._config.master or server.target
       cluster.wait_for_peers(self._config)
-    self._session = _v1.Session(target=target, graph=self.graph,
+    self._session = _v1.Session(target=target,
+                                graph=self.graph,
                                 config=self._config.session_config)
     self._callables = {}
     self._variables_from = None
@@ -160,14 +164,17 @@ class TrainLoop:
               tf.errors.OutOfRangeError) as e:
         checkpoints.raise_if_names_differ(latest, e)
         logging.warning("Cannot read checkpoint %s (%s: %s).", latest,
-                        type(e).__name__, str(e).splitlines()[0][:200])
+                        type(e).__name__,
+                        str(e).splitlines()[0][:200])
         damaged.append(latest)
         continue
       # The saver counts the checkpoints already there against
       # keep_checkpoint_max (a resumed job does not leak them).
       state = tf.train.get_checkpoint_state(self._model_dir)
-      kept = [p for p in (state.all_model_checkpoint_paths if state else ())
-              if p not in damaged and checkpoints.is_complete(p)]
+      kept = [
+          p for p in (state.all_model_checkpoint_paths if state else ())
+          if p not in damaged and checkpoints.is_complete(p)
+      ]
       scaffold.saver.recover_last_checkpoints(kept or [latest])
       self._variables_from = source
       return
@@ -195,8 +202,7 @@ class TrainLoop:
   # ---------------------------------------------------------------- run
   def run(self, source, **kwargs) -> TrainResult:
     """Trains (see `_run` for the arguments) with the graph as default."""
-    with self.graph.as_default(), (
-        self._lock or contextlib.nullcontext()):
+    with self.graph.as_default(), (self._lock or contextlib.nullcontext()):
       if not self._distributed:
         return self._run(source, **kwargs)
       try:
@@ -205,8 +211,14 @@ class TrainLoop:
         session, self._session = self._session, None
         raise cluster.lost_task_error(self._config, session, e) from e
 
-  def _run(self, source, *, num_steps=None, last_step=None, hooks=(),
-           saving_listeners=(), progress_target=None) -> TrainResult:
+  def _run(self,
+           source,
+           *,
+           num_steps=None,
+           last_step=None,
+           hooks=(),
+           saving_listeners=(),
+           progress_target=None) -> TrainResult:
     """Trains until `num_steps` more steps, `last_step`, a hook's stop
     request or the end of input.
 
@@ -243,7 +255,8 @@ class TrainLoop:
     if (self._variables_from == "init" and not self._distributed and
         source != feed_lib.CONTINUE_INPUT):
       # Before anything is written.
-      self._check_first_batch(session, source,
+      self._check_first_batch(session,
+                              source,
                               non_finite_ok=skip_options is not None)
 
     user_hooks = list(hooks) + list(spec.training_hooks)
@@ -268,8 +281,7 @@ class TrainLoop:
       position.end(self._model_dir)
     runner.after_create_session(session)
     if writer is not None:
-      writer.add_session_log(_v1.SessionLog(status=_v1.SessionLog.START),
-                             step)
+      writer.add_session_log(_v1.SessionLog(status=_v1.SessionLog.START), step)
     target = last_step
     if num_steps is not None:
       target = start + num_steps if target is None else min(
@@ -278,34 +290,36 @@ class TrainLoop:
     if skip_options is not None:
       if self._guard is None:
         with hooked.open_graph(self.graph):
-          self._guard = nonfinite.Guard(self.graph,
-                                        self.mode_graph.global_step)
+          self._guard = nonfinite.Guard(self.graph, self.mode_graph.global_step)
       self._guard.start(session)
       skipper = nonfinite.Skipper(skip_options, self._guard, writer)
-    book = _StepBook(self, session, writer, saver, start,
-                     progress_target or target, skipper)
+    book = _StepBook(self, session, writer, saver, start, progress_target or
+                     target, skipper)
     # From the first step on, the variables are ahead of any checkpoint until
     # the next save records them; a call that fails in between (NaN, an
     # exception in a hook) leaves the next call restoring the latest one.
     self._variables_from = None
     exhausted = False
     try:
-      while (target is None or book.step < target) and not (
-          runner.should_stop()):
+      while (target is None or
+             book.step < target) and not (runner.should_stop()):
         summarize = book.summary_due()
         fetches = book.fetches(summarize)
         try:
           if runner.hooks:
-            _, stop = runner.run(session, fetches, before_hooks=(
-                lambda out, s=summarize: book.after_run(out, s)))
+            _, stop = runner.run(
+                session,
+                fetches,
+                before_hooks=(lambda out, s=summarize: book.after_run(out, s)))
           else:
             stop = book.after_run(book.callable(summarize)(), summarize)
         except (tf.errors.OutOfRangeError, StopIteration):
           exhausted = True
           break
         except tf.errors.InvalidArgumentError as e:
-          raise data_errors.from_tf_error(
-              e, batch=book.step - start + 1, step=book.step + 1) from None
+          raise data_errors.from_tf_error(e,
+                                          batch=book.step - start + 1,
+                                          step=book.step + 1) from None
         if stop or book.stop:
           break
     finally:
@@ -343,11 +357,15 @@ class TrainLoop:
   def _check_first_batch(self, session, source, non_finite_ok):
     """`data_errors.check_first_batch`, in a scratch session when the step
     draws random numbers (this session's streams stay untouched)."""
+
     def reinitialize(target):
       self._first_input_used = False
       self._init_input(target, source)
+
     if not self._restart_each_call:
-      data_errors.check_first_batch(session, self.mode_graph, reinitialize,
+      data_errors.check_first_batch(session,
+                                    self.mode_graph,
+                                    reinitialize,
                                     non_finite_ok=non_finite_ok)
       return
     scaffold = self.mode_graph.spec.scaffold
@@ -357,7 +375,9 @@ class TrainLoop:
       scratch.run(scaffold.local_init_op,
                   feed_dict=scaffold.local_init_feed_dict)
       reinitialize(scratch)
-      data_errors.check_first_batch(scratch, self.mode_graph, reinitialize,
+      data_errors.check_first_batch(scratch,
+                                    self.mode_graph,
+                                    reinitialize,
                                     non_finite_ok=non_finite_ok)
     reinitialize(session)
 
@@ -367,8 +387,9 @@ class TrainLoop:
       return
     next_op = self.mode_graph.next_op
     if next_op is None:
-      logging.warning("Cannot skip %d batches: input_fn returned tensors, "
-                      "not a Dataset; reading from its first batch.", count)
+      logging.warning(
+          "Cannot skip %d batches: input_fn returned tensors, "
+          "not a Dataset; reading from its first batch.", count)
       return
     skip = self._callable("skip", next_op)
     for _ in range(count):
@@ -392,9 +413,9 @@ class TrainLoop:
                                    self._config.checkpoint_save_graph_def):
       return None
     graph_def = self.graph.as_graph_def(add_shapes=True)
-    thread = threading.Thread(
-        target=_versions.write_graph_text,
-        args=(graph_def, self._model_dir, "graph.pbtxt"), daemon=True)
+    thread = threading.Thread(target=_versions.write_graph_text,
+                              args=(graph_def, self._model_dir, "graph.pbtxt"),
+                              daemon=True)
     thread.start()
     writer.add_graph(self.graph)
     self._graph_written = True
@@ -408,14 +429,15 @@ class TrainLoop:
     """
     saver = self.mode_graph.spec.scaffold.saver
     try:
-      path = saver.save(session, os.path.join(self._model_dir, "model.ckpt"),
-                        global_step=step, write_meta_graph=False)
+      path = saver.save(session,
+                        os.path.join(self._model_dir, "model.ckpt"),
+                        global_step=step,
+                        write_meta_graph=False)
       faults.maybe_kill("save", step)
       if self._config.checkpoint_save_graph_def:
         version = self.graph.version
         if self._meta is None or self._meta[0] != version:
-          self._meta = (version,
-                        saver.export_meta_graph().SerializeToString())
+          self._meta = (version, saver.export_meta_graph().SerializeToString())
         with tf.io.gfile.GFile(path + ".meta", "wb") as f:
           f.write(self._meta[1])
     except (tf.errors.OpError, OSError) as e:
@@ -434,8 +456,7 @@ class _StepBook:
   """What the loop does after each step, before the user's hooks see it:
   NaN check, summaries, progress lines, checkpoints."""
 
-  def __init__(self, loop, session, writer, saver, start, target,
-               skipper=None):
+  def __init__(self, loop, session, writer, saver, start, target, skipper=None):
     spec, config = loop.mode_graph.spec, loop._config  # pylint: disable=protected-access
     self._loop, self._session = loop, session
     self._writer, self._saver = writer, saver
@@ -446,18 +467,17 @@ class _StepBook:
       self._every = 0
     # pylint: disable-next=protected-access
     self._shared_step = loop._step_after is not None
-    self._plain = [spec.train_op, spec.loss] + (
-        [loop._step_after] if self._shared_step else [])  # pylint: disable=protected-access
-    self._counter = hooks_lib.StepCounter(config.log_step_count_steps, writer, start,
-                                 target)
+    self._plain = [spec.train_op, spec.loss
+                  ] + ([loop._step_after] if self._shared_step else [])  # pylint: disable=protected-access
+    self._counter = hooks_lib.StepCounter(config.log_step_count_steps, writer,
+                                          start, target)
     self._last_summary = None
     self.step, self.loss, self.stop = start, None, False
 
   def summary_due(self) -> bool:
     """tf.estimator's cadence: a call's first step, then every N after."""
-    return bool(self._every) and (
-        self._last_summary is None or
-        self.step + 1 >= self._last_summary + self._every)
+    return bool(self._every) and (self._last_summary is None or self.step + 1
+                                  >= self._last_summary + self._every)
 
   def fetches(self, summarize):
     return self._plain + ([self._summary_op] if summarize else [])
@@ -471,7 +491,10 @@ class _StepBook:
     """Books one step; True when a saving listener asks to stop."""
     self.loss = out[1]
     self.step = int(out[2]) if self._shared_step else self.step + 1
-    latest = lambda: checkpoints.latest_checkpoint(self._loop._model_dir)  # pylint: disable=protected-access
+
+    def latest():
+      return checkpoints.latest_checkpoint(self._loop._model_dir)  # pylint: disable=protected-access
+
     skipped = False
     if self._skipper is not None:
       skipped = self._skipper.after_step(self._session, self.loss, self.step,
@@ -510,14 +533,16 @@ class _Checkpoints:
   @classmethod
   def for_call(cls, loop, user_hooks, listeners):
     config = loop._config  # pylint: disable=protected-access
-    own = [h for h in user_hooks
-           if isinstance(h, _v1.train.CheckpointSaverHook)]
+    own = [
+        h for h in user_hooks if isinstance(h, _v1.train.CheckpointSaverHook)
+    ]
     if own:
       # pylint: disable-next=protected-access
       own[0]._listeners.extend(listeners)
       return cls(loop, (), enabled=False)
-    enabled = bool(config.is_chief and (config.save_checkpoints_steps or
-                                        config.save_checkpoints_secs))
+    enabled = bool(
+        config.is_chief and
+        (config.save_checkpoints_steps or config.save_checkpoints_secs))
     if listeners and not enabled:
       raise ValueError(
           "There should be a CheckpointSaverHook to use saving_listeners. "
@@ -559,8 +584,9 @@ class _Checkpoints:
 
   def _save(self, session, step) -> bool:
     loop = self._loop
-    logging.info("Calling checkpoint listeners before saving checkpoint "
-                 "%d...", step)
+    logging.info(
+        "Calling checkpoint listeners before saving checkpoint "
+        "%d...", step)
     for listener in self._listeners:
       listener.before_save(session, step)
     path = loop.save_checkpoint(session, step)
@@ -569,7 +595,8 @@ class _Checkpoints:
     stop = False
     for listener in self._listeners:
       if listener.after_save(session, step):
-        logging.info("A CheckpointSaverListener requested that training be "
-                     "stopped. listener: %s", listener)
+        logging.info(
+            "A CheckpointSaverListener requested that training be "
+            "stopped. listener: %s", listener)
         stop = True
     return stop

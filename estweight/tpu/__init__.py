@@ -14,5 +14,7 @@ from estweight.tpu.estimator import TPUEstimator
 from estweight.tpu.estimator import TPUEstimatorSpec
 from estweight.tpu import experimental
 
-__all__ = ["InputPipelineConfig", "RunConfig", "TPUConfig", "TPUEstimator",
-           "TPUEstimatorSpec", "experimental"]
+__all__ = [
+    "InputPipelineConfig", "RunConfig", "TPUConfig", "TPUEstimator",
+    "TPUEstimatorSpec", "experimental"
+]

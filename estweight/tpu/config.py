@@ -16,40 +16,49 @@ class InputPipelineConfig:
   SLICED = 5
 
 
-class TPUConfig(collections.namedtuple("TPUConfig", [
-    "iterations_per_loop", "num_shards", "num_cores_per_replica",
-    "per_host_input_for_training", "tpu_job_name",
-    "initial_infeed_sleep_secs", "input_partition_dims",
-    "eval_training_input_configuration",
-    "experimental_host_call_every_n_steps",
-    "experimental_allow_per_host_v2_parallel_get_next",
-    "experimental_feed_hook"])):
+class TPUConfig(
+    collections.namedtuple("TPUConfig", [
+        "iterations_per_loop", "num_shards", "num_cores_per_replica",
+        "per_host_input_for_training", "tpu_job_name",
+        "initial_infeed_sleep_secs", "input_partition_dims",
+        "eval_training_input_configuration",
+        "experimental_host_call_every_n_steps",
+        "experimental_allow_per_host_v2_parallel_get_next",
+        "experimental_feed_hook"
+    ])):
   """TPU settings. Off TPU, `iterations_per_loop` and the shard settings are
   kept (programs read them back) but steps run one at a time, so hooks,
   checkpoints and summaries land on the same steps as on CPU Estimators."""
 
-  def __new__(cls, iterations_per_loop=2, num_shards=None,
-              num_cores_per_replica=None, per_host_input_for_training=True,
-              tpu_job_name=None, initial_infeed_sleep_secs=None,
-              input_partition_dims=None,
-              eval_training_input_configuration=(
-                  InputPipelineConfig.PER_HOST_V1),
-              experimental_host_call_every_n_steps=1,
-              experimental_allow_per_host_v2_parallel_get_next=False,
-              experimental_feed_hook=None):
-    iterations_per_loop = validation.integer(
-        "iterations_per_loop", iterations_per_loop, minimum=1,
-        allow_none=False)
+  def __new__(
+      cls,
+      iterations_per_loop=2,
+      num_shards=None,
+      num_cores_per_replica=None,
+      per_host_input_for_training=True,
+      tpu_job_name=None,
+      initial_infeed_sleep_secs=None,
+      input_partition_dims=None,
+      eval_training_input_configuration=(InputPipelineConfig.PER_HOST_V1),
+      experimental_host_call_every_n_steps=1,
+      experimental_allow_per_host_v2_parallel_get_next=False,
+      experimental_feed_hook=None):
+    iterations_per_loop = validation.integer("iterations_per_loop",
+                                             iterations_per_loop,
+                                             minimum=1,
+                                             allow_none=False)
     num_shards = validation.integer("num_shards", num_shards, minimum=1)
-    num_cores_per_replica = validation.integer(
-        "num_cores_per_replica", num_cores_per_replica, minimum=1)
-    return super().__new__(
-        cls, iterations_per_loop, num_shards, num_cores_per_replica,
-        per_host_input_for_training, tpu_job_name, initial_infeed_sleep_secs,
-        input_partition_dims, eval_training_input_configuration,
-        experimental_host_call_every_n_steps,
-        experimental_allow_per_host_v2_parallel_get_next,
-        experimental_feed_hook)
+    num_cores_per_replica = validation.integer("num_cores_per_replica",
+                                               num_cores_per_replica,
+                                               minimum=1)
+    return super().__new__(cls, iterations_per_loop, num_shards,
+                           num_cores_per_replica, per_host_input_for_training,
+                           tpu_job_name, initial_infeed_sleep_secs,
+                           input_partition_dims,
+                           eval_training_input_configuration,
+                           experimental_host_call_every_n_steps,
+                           experimental_allow_per_host_v2_parallel_get_next,
+                           experimental_feed_hook)
 
 
 class RunConfig(run_config_lib.RunConfig):
@@ -62,8 +71,12 @@ class RunConfig(run_config_lib.RunConfig):
     **kwargs: the RunConfig arguments.
   """
 
-  def __init__(self, tpu_config=None, evaluation_master=None, master=None,
-               cluster=None, **kwargs):
+  def __init__(self,
+               tpu_config=None,
+               evaluation_master=None,
+               master=None,
+               cluster=None,
+               **kwargs):
     super().__init__(**kwargs)
     if tpu_config is not None and not isinstance(tpu_config, TPUConfig):
       raise TypeError("`tpu_config` must be a TPUConfig. Received: "

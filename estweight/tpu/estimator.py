@@ -16,10 +16,12 @@ _BATCH_SIZE_KEY = "batch_size"
 _RESERVED_PARAMS = (_BATCH_SIZE_KEY, "context")
 
 
-class TPUEstimatorSpec(collections.namedtuple("TPUEstimatorSpec", [
-    "mode", "predictions", "loss", "train_op", "eval_metrics",
-    "export_outputs", "scaffold_fn", "host_call", "training_hooks",
-    "evaluation_hooks", "prediction_hooks"])):
+class TPUEstimatorSpec(
+    collections.namedtuple("TPUEstimatorSpec", [
+        "mode", "predictions", "loss", "train_op", "eval_metrics",
+        "export_outputs", "scaffold_fn", "host_call", "training_hooks",
+        "evaluation_hooks", "prediction_hooks"
+    ])):
   """What a TPUEstimator model_fn returns.
 
   Differs from EstimatorSpec where TPUs needed it: `eval_metrics` is
@@ -28,41 +30,51 @@ class TPUEstimatorSpec(collections.namedtuple("TPUEstimatorSpec", [
   `(fn, tensors)` whose ops run with every training step.
   """
 
-  def __new__(cls, mode, predictions=None, loss=None, train_op=None,
-              eval_metrics=None, export_outputs=None, scaffold_fn=None,
-              host_call=None, training_hooks=None, evaluation_hooks=None,
+  def __new__(cls,
+              mode,
+              predictions=None,
+              loss=None,
+              train_op=None,
+              eval_metrics=None,
+              export_outputs=None,
+              scaffold_fn=None,
+              host_call=None,
+              training_hooks=None,
+              evaluation_hooks=None,
               prediction_hooks=None):
-    for name, value in (("eval_metrics", eval_metrics),
-                        ("host_call", host_call)):
-      if value is not None and not (
-          isinstance(value, (tuple, list)) and len(value) == 2 and
-          callable(value[0]) and isinstance(value[1], (list, tuple, dict))):
+    for name, value in (("eval_metrics", eval_metrics), ("host_call",
+                                                         host_call)):
+      if value is not None and not (isinstance(value, (tuple, list)) and
+                                    len(value) == 2 and callable(value[0]) and
+                                    isinstance(value[1], (list, tuple, dict))):
         raise ValueError(
             f"`{name}` must be a (fn, tensors) pair, tensors a list or a "
             f"dict of fn's arguments. Received: {name}={value!r}.")
     if scaffold_fn is not None and not callable(scaffold_fn):
       raise TypeError("`scaffold_fn` must be callable. Received: "
                       f"scaffold_fn={scaffold_fn!r}.")
-    return super().__new__(
-        cls, mode, predictions, loss, train_op, eval_metrics, export_outputs,
-        scaffold_fn, host_call, training_hooks, evaluation_hooks,
-        prediction_hooks)
+    return super().__new__(cls, mode, predictions, loss, train_op, eval_metrics,
+                           export_outputs, scaffold_fn, host_call,
+                           training_hooks, evaluation_hooks, prediction_hooks)
 
   def as_estimator_spec(self) -> EstimatorSpec:
     """The equivalent EstimatorSpec (off TPU)."""
-    eval_metric_ops = (_call(*self.eval_metrics)
-                       if self.eval_metrics is not None else None)
+    eval_metric_ops = (_call(
+        *self.eval_metrics) if self.eval_metrics is not None else None)
     scaffold = self.scaffold_fn() if self.scaffold_fn else None
     training_hooks = list(self.training_hooks or [])
     if self.host_call is not None:
       training_hooks.append(_HostCallHook(_call(*self.host_call)))
-    return EstimatorSpec(
-        self.mode, predictions=self.predictions, loss=self.loss,
-        train_op=self.train_op, eval_metric_ops=eval_metric_ops,
-        export_outputs=self.export_outputs, scaffold=scaffold,
-        training_hooks=training_hooks,
-        evaluation_hooks=self.evaluation_hooks,
-        prediction_hooks=self.prediction_hooks)
+    return EstimatorSpec(self.mode,
+                         predictions=self.predictions,
+                         loss=self.loss,
+                         train_op=self.train_op,
+                         eval_metric_ops=eval_metric_ops,
+                         export_outputs=self.export_outputs,
+                         scaffold=scaffold,
+                         training_hooks=training_hooks,
+                         evaluation_hooks=self.evaluation_hooks,
+                         prediction_hooks=self.prediction_hooks)
 
 
 def _call(fn, tensors):
@@ -98,10 +110,20 @@ class TPUEstimator(Estimator):
     embedding_config_spec: TPU embeddings; refused (no TPU).
   """
 
-  def __init__(self, model_fn=None, model_dir=None, config=None, params=None,
-               use_tpu=True, train_batch_size=None, eval_batch_size=None,
-               predict_batch_size=None, batch_axis=None, eval_on_tpu=True,
-               export_to_tpu=True, export_to_cpu=True, warm_start_from=None,
+  def __init__(self,
+               model_fn=None,
+               model_dir=None,
+               config=None,
+               params=None,
+               use_tpu=True,
+               train_batch_size=None,
+               eval_batch_size=None,
+               predict_batch_size=None,
+               batch_axis=None,
+               eval_on_tpu=True,
+               export_to_tpu=True,
+               export_to_cpu=True,
+               warm_start_from=None,
                embedding_config_spec=None,
                export_saved_model_api_version=None):
     del batch_axis, eval_on_tpu, export_to_tpu, export_to_cpu
@@ -123,18 +145,24 @@ class TPUEstimator(Estimator):
             "(train_batch_size, eval_batch_size, predict_batch_size). "
             f"Received: params={params!r}.")
     self._batch_sizes = {
-        ModeKeys.TRAIN: validation.integer(
-            "train_batch_size", train_batch_size, minimum=1),
-        ModeKeys.EVAL: validation.integer(
-            "eval_batch_size", eval_batch_size, minimum=1),
-        ModeKeys.PREDICT: validation.integer(
-            "predict_batch_size", predict_batch_size, minimum=1)}
+        ModeKeys.TRAIN:
+            validation.integer("train_batch_size", train_batch_size, minimum=1),
+        ModeKeys.EVAL:
+            validation.integer("eval_batch_size", eval_batch_size, minimum=1),
+        ModeKeys.PREDICT:
+            validation.integer("predict_batch_size",
+                               predict_batch_size,
+                               minimum=1)
+    }
     if model_fn is None or not callable(model_fn):
       raise ValueError("`model_fn` must be callable. Received: "
                        f"model_fn={model_fn!r}.")
     self._tpu_model_fn = model_fn
-    super().__init__(self._spec_fn, model_dir=model_dir, config=config,
-                     params=params, warm_start_from=warm_start_from)
+    super().__init__(self._spec_fn,
+                     model_dir=model_dir,
+                     config=config,
+                     params=params,
+                     warm_start_from=warm_start_from)
 
   def _mode_params(self, mode):
     params = dict(self._params)
@@ -149,30 +177,54 @@ class TPUEstimator(Estimator):
   def _spec_fn(self, features, labels, mode, config, params):
     del params  # the Estimator's; the model_fn gets the mode's
     params = dict(self._mode_params(mode), use_tpu=False)
-    available = {"features": features, "labels": labels, "mode": mode,
-                 "params": params, "config": config}
+    available = {
+        "features": features,
+        "labels": labels,
+        "mode": mode,
+        "params": params,
+        "config": config
+    }
     spec = fn_args_lib.call_with_available(self._tpu_model_fn, available)
     if isinstance(spec, TPUEstimatorSpec):
       spec = spec.as_estimator_spec()
     return spec
 
-  def train(self, input_fn, hooks=None, steps=None, max_steps=None,
+  def train(self,
+            input_fn,
+            hooks=None,
+            steps=None,
+            max_steps=None,
             saving_listeners=None):
     self._require_batch_size(ModeKeys.TRAIN, "train_batch_size")
-    return super().train(input_fn, hooks=hooks, steps=steps,
+    return super().train(input_fn,
+                         hooks=hooks,
+                         steps=steps,
                          max_steps=max_steps,
                          saving_listeners=saving_listeners)
 
-  def evaluate(self, input_fn, steps=None, hooks=None, checkpoint_path=None,
+  def evaluate(self,
+               input_fn,
+               steps=None,
+               hooks=None,
+               checkpoint_path=None,
                name=None):
     self._require_batch_size(ModeKeys.EVAL, "eval_batch_size")
-    return super().evaluate(input_fn, steps=steps, hooks=hooks,
-                            checkpoint_path=checkpoint_path, name=name)
+    return super().evaluate(input_fn,
+                            steps=steps,
+                            hooks=hooks,
+                            checkpoint_path=checkpoint_path,
+                            name=name)
 
-  def predict(self, input_fn, predict_keys=None, hooks=None,
-              checkpoint_path=None, yield_single_examples=True):
+  def predict(self,
+              input_fn,
+              predict_keys=None,
+              hooks=None,
+              checkpoint_path=None,
+              yield_single_examples=True):
     self._require_batch_size(ModeKeys.PREDICT, "predict_batch_size")
-    return super().predict(input_fn, predict_keys=predict_keys, hooks=hooks,
+    return super().predict(input_fn,
+                           predict_keys=predict_keys,
+                           hooks=hooks,
                            checkpoint_path=checkpoint_path,
                            yield_single_examples=yield_single_examples)
 

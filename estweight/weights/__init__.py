@@ -10,3 +10,13 @@ from estweight.weights.dynamic import DynamicClassWeights
 from estweight.weights.factory import METRICS
 from estweight.weights.factory import make_weighted_model_fn
 from estweight.weights.losses import reduce_loss
+
+__all__ = [
+    "ClassWeight",
+    "DynamicClassWeights",
+    "METRICS",
+    "balanced_class_weight",
+    "count_classes",
+    "make_weighted_model_fn",
+    "reduce_loss",
+]

@@ -24,7 +24,6 @@ from estweight.runtime import files
 
 CACHE_FILE = "class_weights.json"
 
-
 _BALANCED = "class_weight='balanced'"
 _NO_PASS_FIX = (
     "pass counts you know: class_weight=estweight.weights."
@@ -33,7 +32,10 @@ _NO_PASS_FIX = (
     "count_classes(input_fn, max_examples=100000).")
 
 
-def count_classes(input_fn, n_classes=None, label_vocabulary=None, *,
+def count_classes(input_fn,
+                  n_classes=None,
+                  label_vocabulary=None,
+                  *,
                   max_examples=None):
   """Examples per class in one pass over the data of `input_fn`.
 
@@ -50,34 +52,46 @@ def count_classes(input_fn, n_classes=None, label_vocabulary=None, *,
   Returns:
     int64 array [n_classes] of counts.
   """
-  return _count(input_fn, n_classes, label_vocabulary,
-                purpose="count_classes", max_examples=max_examples)
+  return _count(input_fn,
+                n_classes,
+                label_vocabulary,
+                purpose="count_classes",
+                max_examples=max_examples)
 
 
-def _count(input_fn, n_classes, label_vocabulary, *, purpose, params=None,
-           config=None, max_examples=None):
+def _count(input_fn,
+           n_classes,
+           label_vocabulary,
+           *,
+           purpose,
+           params=None,
+           config=None,
+           max_examples=None):
   """Counts classes over one pass of `input_fn` or its first examples."""
   from estweight.runtime import passes  # pylint: disable=g-import-not-at-top
   from estweight.runtime import preparation  # pylint: disable=g-import-not-at-top
   if max_examples is None:
-    source = preparation.one_pass(input_fn, purpose=purpose,
-                                  fix=_NO_PASS_FIX)
+    source = preparation.one_pass(input_fn, purpose=purpose, fix=_NO_PASS_FIX)
   elif isinstance(max_examples, bool) or not isinstance(
       max_examples, numbers.Integral) or max_examples <= 0:
     raise ValueError("`max_examples` must be a positive integer or None. "
                      f"Received: max_examples={max_examples!r}.")
   else:
     source = preparation.first_examples(input_fn, int(max_examples))
-  counts = passes.count_labels(source, n_classes=n_classes,
+  counts = passes.count_labels(source,
+                               n_classes=n_classes,
                                label_vocabulary=label_vocabulary,
-                               params=params, config=config)
+                               params=params,
+                               config=config)
   if max_examples is None:
-    logging.info("%s: counted %d examples in one pass of the input: %s per "
-                 "class.", purpose, counts.sum(), counts.tolist())
+    logging.info(
+        "%s: counted %d examples in one pass of the input: %s per "
+        "class.", purpose, counts.sum(), counts.tolist())
   else:
-    logging.info("%s: counted a sample of the first %d examples of the input "
-                 "(max_examples=%d): %s per class.", purpose, counts.sum(),
-                 max_examples, counts.tolist())
+    logging.info(
+        "%s: counted a sample of the first %d examples of the input "
+        "(max_examples=%d): %s per class.", purpose, counts.sum(), max_examples,
+        counts.tolist())
   return counts
 
 
@@ -85,8 +99,9 @@ def balanced_class_weight(counts) -> dict[int, float]:
   """`{class_id: n / (n_classes * count)}` from per-class example counts."""
   counts = np.asarray(counts, np.float64)
   if counts.ndim != 1 or len(counts) < 2 or np.any(counts < 0):
-    raise ValueError("`counts` must be a list of non-negative counts, one per"
-                     f" class (at least 2). Received: counts={counts.tolist()}.")
+    raise ValueError(
+        "`counts` must be a list of non-negative counts, one per"
+        f" class (at least 2). Received: counts={counts.tolist()}.")
   empty = np.flatnonzero(counts == 0).tolist()
   if empty:
     raise ValueError(f"Classes {empty} have no examples, so 'balanced' class "
@@ -97,8 +112,8 @@ def balanced_class_weight(counts) -> dict[int, float]:
 
 
 def _check_weight(key, value):
-  if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-      np.isfinite(value) and value >= 0):
+  if isinstance(value, bool) or not isinstance(
+      value, numbers.Real) or not (np.isfinite(value) and value >= 0):
     raise ValueError(f"Class weights must be finite numbers >= 0. Received: "
                      f"class_weight[{key!r}]={value!r}.")
   return float(value)
@@ -128,7 +143,11 @@ class ClassWeight:
       the class-weighted share of positives).
   """
 
-  def __init__(self, class_weight, n_classes=None, label_vocabulary=None, *,
+  def __init__(self,
+               class_weight,
+               n_classes=None,
+               label_vocabulary=None,
+               *,
                class_weighted_eval_metrics=None):
     if isinstance(class_weight, ClassWeight):
       if class_weighted_eval_metrics is None:
@@ -156,8 +175,9 @@ class ClassWeight:
       raise ValueError("`class_weight` must be None, 'balanced' or a dict "
                        "{class: weight}. Received: class_weight="
                        f"{class_weight!r}.")
-    values = {key: _check_weight(key, value)
-              for key, value in class_weight.items()}
+    values = {
+        key: _check_weight(key, value) for key, value in class_weight.items()
+    }
     if n_classes is None:
       return  # the keys are checked once a model binds n_classes
     vector = np.ones(n_classes, np.float32)
@@ -173,8 +193,8 @@ class ClassWeight:
             f"with label_vocabulary (here {self.label_vocabulary}). "
             f"Received: class_weight={class_weight!r}.")
       return self.label_vocabulary.index(key)
-    if isinstance(key, bool) or not isinstance(key, numbers.Integral) or not (
-        0 <= key < self.n_classes):
+    if isinstance(key, bool) or not isinstance(
+        key, numbers.Integral) or not (0 <= key < self.n_classes):
       raise ValueError(f"class_weight key {key!r} is not a class id in "
                        f"[0, {self.n_classes}). Received: class_weight="
                        f"{class_weight!r}.")
@@ -199,17 +219,21 @@ class ClassWeight:
           f"training starts, and {context.model_dir} has no {CACHE_FILE} yet."
           " To fix, train first, or pass class_weight=estweight.weights."
           "balanced_class_weight(counts).")
-    counts = _count(context.train_input_fn, self.n_classes,
-                    self.label_vocabulary, purpose=_BALANCED,
-                    params=context.params, config=context.config)
+    counts = _count(context.train_input_fn,
+                    self.n_classes,
+                    self.label_vocabulary,
+                    purpose=_BALANCED,
+                    params=context.params,
+                    config=context.config)
     weights = balanced_class_weight(counts)
     self.vector = np.array([weights[i] for i in range(self.n_classes)],
                            np.float32)
-    logging.info("class_weight='balanced' from counts %s: %s",
-                 counts.tolist(), np.round(self.vector, 4).tolist())
-    files.write_json(os.path.join(context.model_dir, CACHE_FILE),
-                     {"class_weight": self.vector.tolist(),
-                      "counts": counts.tolist()})
+    logging.info("class_weight='balanced' from counts %s: %s", counts.tolist(),
+                 np.round(self.vector, 4).tolist())
+    files.write_json(os.path.join(context.model_dir, CACHE_FILE), {
+        "class_weight": self.vector.tolist(),
+        "counts": counts.tolist()
+    })
 
   def _load(self, model_dir):
     path = os.path.join(model_dir, CACHE_FILE)

@@ -31,8 +31,7 @@ class DynamicClassWeights:
     min_weight, max_weight: clip range of a class weight.
   """
 
-  def __init__(self, momentum=0.9, power=1.0, min_weight=0.1,
-               max_weight=10.0):
+  def __init__(self, momentum=0.9, power=1.0, min_weight=0.1, max_weight=10.0):
     if not 0 <= momentum < 1:
       raise ValueError("`momentum` must be in [0, 1). Received: "
                        f"momentum={momentum!r}.")
@@ -55,7 +54,8 @@ class DynamicClassWeights:
       n_classes: number of classes.
     """
     with _v1.variable_scope("dynamic_class_weights", reuse=_v1.AUTO_REUSE):
-      ema = _v1.get_variable("loss_ema", [n_classes], trainable=False,
+      ema = _v1.get_variable("loss_ema", [n_classes],
+                             trainable=False,
                              initializer=_v1.ones_initializer())
     class_weights = self.class_weights(ema)
     per_example = tf.gather(tf.stop_gradient(class_weights), class_ids)

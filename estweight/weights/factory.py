@@ -19,10 +19,17 @@ METRICS = ("accuracy", "auc", "precision", "recall", "per_class_recall",
            "balanced_accuracy", "average_loss")
 
 
-def make_weighted_model_fn(network_fn, *, loss, class_weight=None,
-                           weight_key=None, reduction="weighted_mean",
-                           optimizer="Adam", learning_rate=None,
-                           metrics=None, loss_options=None, n_classes=None):
+def make_weighted_model_fn(network_fn,
+                           *,
+                           loss,
+                           class_weight=None,
+                           weight_key=None,
+                           reduction="weighted_mean",
+                           optimizer="Adam",
+                           learning_rate=None,
+                           metrics=None,
+                           loss_options=None,
+                           n_classes=None):
   """Returns a model_fn for `estweight.Estimator` that trains `network_fn`
   with example and class weights.
 
@@ -61,11 +68,12 @@ def make_weighted_model_fn(network_fn, *, loss, class_weight=None,
   loss_fn = losses_lib.get(loss, **(loss_options or {}))
   classification = callable(loss) or loss in losses_lib.CLASSIFICATION
   losses_lib.check_reduction(reduction)
-  if isinstance(optimizer, str) and (optimizer not in
-                                     optimizers_lib.OPTIMIZER_NAMES):
-    raise ValueError(f"Unsupported optimizer name: {optimizer!r}. Supported "
-                     f"names are: {tuple(sorted(optimizers_lib.OPTIMIZER_NAMES))}"
-                     f". Received: optimizer={optimizer!r}.")
+  if isinstance(optimizer, str) and (optimizer
+                                     not in optimizers_lib.OPTIMIZER_NAMES):
+    raise ValueError(
+        f"Unsupported optimizer name: {optimizer!r}. Supported "
+        f"names are: {tuple(sorted(optimizers_lib.OPTIMIZER_NAMES))}"
+        f". Received: optimizer={optimizer!r}.")
   for name in metrics or ():
     if name not in METRICS:
       raise ValueError(f"Unknown metric {name!r}; available: {list(METRICS)}."
@@ -88,9 +96,12 @@ def make_weighted_model_fn(network_fn, *, loss, class_weight=None,
     return state["class_weight"]
 
   def model_fn(features, labels, mode, params, config, weights=None):
-    logits = fn_args_lib.call_with_available(
-        network_fn, {"features": features, "mode": mode, "params": params,
-                     "config": config})
+    logits = fn_args_lib.call_with_available(network_fn, {
+        "features": features,
+        "mode": mode,
+        "params": params,
+        "config": config
+    })
     logits = tf.convert_to_tensor(logits)
     if logits.shape.rank == 1:
       logits = logits[:, None]
@@ -108,8 +119,8 @@ def make_weighted_model_fn(network_fn, *, loss, class_weight=None,
     metric_weight = sample_weight
     if cw is not None and cw.active:
       per_class = tf.gather(tf.constant(cw.require_vector()), ids)
-      sample_weight = per_class if sample_weight is None else (
-          per_class * sample_weight)
+      sample_weight = per_class if sample_weight is None else (per_class *
+                                                               sample_weight)
       if cw.class_weighted_eval_metrics:
         metric_weight = sample_weight
     update = None
@@ -118,18 +129,24 @@ def make_weighted_model_fn(network_fn, *, loss, class_weight=None,
       sample_weight = dyn if sample_weight is None else dyn * sample_weight
     total = losses_lib.reduce_loss(per_example, sample_weight, reduction)
     if mode == ModeKeys.EVAL:
-      names = _metric_names(metrics, classification, k, cw is not None and (
-          cw.active and not cw.class_weighted_eval_metrics))
-      return EstimatorSpec(mode, loss=total, predictions=predictions,
-                           eval_metric_ops=_metrics(
-                               names, classification, k, ids, predictions,
-                               per_example, sample_weight, metric_weight))
+      names = _metric_names(
+          metrics, classification, k, cw is not None and
+          (cw.active and not cw.class_weighted_eval_metrics))
+      return EstimatorSpec(mode,
+                           loss=total,
+                           predictions=predictions,
+                           eval_metric_ops=_metrics(names, classification, k,
+                                                    ids, predictions,
+                                                    per_example, sample_weight,
+                                                    metric_weight))
     train_op = _train_op(optimizer, learning_rate, total)
     extra = _v1.get_collection(_v1.GraphKeys.UPDATE_OPS)
     if update is not None or extra:
       train_op = tf.group(train_op, *([update] if update is not None else []),
                           *extra)
-    return EstimatorSpec(mode, loss=total, train_op=train_op,
+    return EstimatorSpec(mode,
+                         loss=total,
+                         train_op=train_op,
                          predictions=predictions)
 
   return model_fn
@@ -140,10 +157,16 @@ def _predictions(logits, classification):
     return {"predictions": logits}
   if logits.shape[-1] == 1:
     probability = tf.sigmoid(logits)
-    return {"logits": logits, "probabilities": probability,
-            "class_ids": tf.cast(probability > 0.5, tf.int64)}
-  return {"logits": logits, "probabilities": tf.nn.softmax(logits),
-          "class_ids": tf.argmax(logits, axis=-1)[:, None]}
+    return {
+        "logits": logits,
+        "probabilities": probability,
+        "class_ids": tf.cast(probability > 0.5, tf.int64)
+    }
+  return {
+      "logits": logits,
+      "probabilities": tf.nn.softmax(logits),
+      "class_ids": tf.argmax(logits, axis=-1)[:, None]
+  }
 
 
 def _class_ids(labels, loss):
@@ -198,8 +221,8 @@ def _metrics(names, classification, k, ids, predictions, per_example,
              loss_weight, w):
   """Eval metrics: average_loss weighted by `loss_weight` (as the loss), the
   others by `w`; None means unweighted."""
-  loss_weight = (tf.ones_like(per_example) if loss_weight is None
-                 else loss_weight)
+  loss_weight = (tf.ones_like(per_example)
+                 if loss_weight is None else loss_weight)
   w = tf.ones_like(per_example) if w is None else w
   total_weight = tf.reduce_sum(w)
   out = {}
@@ -210,8 +233,10 @@ def _metrics(names, classification, k, ids, predictions, per_example,
   if classification:
     class_ids = tf.cast(tf.reshape(predictions["class_ids"], [-1]), tf.int32)
     if "accuracy" in names:
-      out["accuracy"] = _updated(_km.Accuracy(name="accuracy"), y_true=ids,
-                                 y_pred=class_ids, sample_weight=w)
+      out["accuracy"] = _updated(_km.Accuracy(name="accuracy"),
+                                 y_true=ids,
+                                 y_pred=class_ids,
+                                 sample_weight=w)
     binary = predictions["probabilities"].shape[-1] == 1
     score = tf.reshape(predictions["probabilities"], [-1]) if binary else None
     for name, cls in (("precision", _km.Precision), ("recall", _km.Recall)):
@@ -219,12 +244,16 @@ def _metrics(names, classification, k, ids, predictions, per_example,
         if not binary:
           raise ValueError(f"Metric {name!r} needs a binary model; use "
                            "'per_class_recall' for more classes.")
-        out[name] = _updated(cls(name=name), y_true=ids, y_pred=class_ids,
+        out[name] = _updated(cls(name=name),
+                             y_true=ids,
+                             y_pred=class_ids,
                              sample_weight=w)
     if "auc" in names:
       if not binary:
         raise ValueError("Metric 'auc' needs a binary model.")
-      out["auc"] = _updated(_km.AUC(name="auc"), y_true=ids, y_pred=score,
+      out["auc"] = _updated(_km.AUC(name="auc"),
+                            y_true=ids,
+                            y_pred=score,
                             sample_weight=w)
     if "per_class_recall" in names or "balanced_accuracy" in names:
       recalls = class_metrics_lib.class_recall_metrics(ids, class_ids, w, k)
@@ -238,7 +267,8 @@ def _metrics(names, classification, k, ids, predictions, per_example,
   update = weight_sum.update_state(total_weight)
   _local(weight_sum)
   check = _v1.debugging.assert_positive(
-      weight_sum.result(), message="All example weights in the evaluation "
+      weight_sum.result(),
+      message="All example weights in the evaluation "
       "data are zero, so weighted metrics are undefined")
   for key, metric in list(out.items()):
     if isinstance(metric, tuple):  # balanced accuracy: read from the recalls
@@ -276,4 +306,3 @@ def _train_op(optimizer, learning_rate, loss):
     if not variables:
       raise ValueError("network_fn created no trainable variables.")
     return optimizers_lib.minimize(opt, loss, variables)
-

@@ -35,14 +35,16 @@ def sigmoid_cross_entropy(labels, logits):
 def softmax_cross_entropy(labels, logits):
   """Cross-entropy with one-hot (or soft) labels [batch_size, k]."""
   logits = tf.convert_to_tensor(logits)
-  return tf.nn.softmax_cross_entropy_with_logits(
-      labels=tf.cast(labels, logits.dtype), logits=logits)
+  return tf.nn.softmax_cross_entropy_with_logits(labels=tf.cast(
+      labels, logits.dtype),
+                                                 logits=logits)
 
 
 def sparse_softmax_cross_entropy(labels, logits):
   """Cross-entropy with integer class ids [batch_size] (or [batch_size, 1])."""
-  return tf.nn.sparse_softmax_cross_entropy_with_logits(
-      labels=tf.cast(_flat(labels), tf.int64), logits=logits)
+  return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(
+      _flat(labels), tf.int64),
+                                                        logits=logits)
 
 
 def mean_squared_error(labels, logits):
@@ -106,8 +108,7 @@ def get(loss, **kwargs):
     raise ValueError(f"`loss` must be one of {sorted(LOSSES)} or a callable "
                      f"(labels, logits) -> [batch_size]. Received: "
                      f"loss={loss!r}.")
-  return functools.partial(LOSSES[loss], **kwargs) if kwargs else LOSSES[
-      loss]
+  return functools.partial(LOSSES[loss], **kwargs) if kwargs else LOSSES[loss]
 
 
 def check_reduction(reduction):

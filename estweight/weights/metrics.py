@@ -20,7 +20,11 @@ def recall_key(class_id: int) -> str:
   return RECALL_AT_CLASS % class_id
 
 
-def class_recall_metrics(labels, class_ids, weights, n_classes, *,
+def class_recall_metrics(labels,
+                         class_ids,
+                         weights,
+                         n_classes,
+                         *,
                          key=lambda name: name) -> dict:
   """Per-class recall metrics and balanced accuracy, updated with a batch.
 

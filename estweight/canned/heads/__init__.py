@@ -9,11 +9,14 @@ from estweight.canned.heads.regression import PoissonRegressionHead
 from estweight.canned.heads.regression import RegressionHead
 
 
-def binary_or_multi_class_head(n_classes, weight_column, label_vocabulary,
-                               loss_reduction, class_weight=None):
+def binary_or_multi_class_head(n_classes,
+                               weight_column,
+                               label_vocabulary,
+                               loss_reduction,
+                               class_weight=None):
   """The head a canned classifier uses for `n_classes`."""
-  if isinstance(n_classes, bool) or not isinstance(n_classes, int) or (
-      n_classes < 2):
+  if isinstance(n_classes, bool) or not isinstance(n_classes, int) or (n_classes
+                                                                       < 2):
     raise ValueError("`n_classes` must be an integer >= 2. Received: "
                      f"n_classes={n_classes!r}.")
   if n_classes == 2:
@@ -21,7 +24,21 @@ def binary_or_multi_class_head(n_classes, weight_column, label_vocabulary,
                            label_vocabulary=label_vocabulary,
                            loss_reduction=loss_reduction,
                            class_weight=class_weight)
-  return MultiClassHead(n_classes, weight_column=weight_column,
+  return MultiClassHead(n_classes,
+                        weight_column=weight_column,
                         label_vocabulary=label_vocabulary,
                         loss_reduction=loss_reduction,
                         class_weight=class_weight)
+
+
+__all__ = [
+    "BinaryClassHead",
+    "Head",
+    "LogisticRegressionHead",
+    "MultiClassHead",
+    "MultiHead",
+    "MultiLabelHead",
+    "PoissonRegressionHead",
+    "RegressionHead",
+    "binary_or_multi_class_head",
+]

@@ -26,9 +26,12 @@ SAMPLE_WEIGHT_KEY = "__estweight_sample_weight__"
 SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
 SUM = "sum"
 # tf.compat.v1.losses.Reduction values, used by the compat.v1 estimators.
-V1_REDUCTIONS = {"weighted_sum": SUM, "weighted_sum_over_batch_size":
-                 SUM_OVER_BATCH_SIZE, "weighted_mean": "weighted_mean",
-                 "weighted_sum_by_nonzero_weights": "nonzero_mean"}
+V1_REDUCTIONS = {
+    "weighted_sum": SUM,
+    "weighted_sum_over_batch_size": SUM_OVER_BATCH_SIZE,
+    "weighted_mean": "weighted_mean",
+    "weighted_sum_by_nonzero_weights": "nonzero_mean"
+}
 
 
 def normalize_loss_reduction(loss_reduction):
@@ -51,10 +54,13 @@ def reduce_weighted_loss(unweighted_loss, weights, reduction):
   if reduction in (SUM, SUM_OVER_BATCH_SIZE):
     return tf_keras.__internal__.losses.compute_weighted_loss(
         unweighted_loss, sample_weight=weights, reduction=reduction)
-  v1_name = {"weighted_mean": _v1.losses.Reduction.MEAN,
-             "nonzero_mean": _v1.losses.Reduction.SUM_BY_NONZERO_WEIGHTS}
-  return _v1.losses.compute_weighted_loss(
-      unweighted_loss, weights=weights, reduction=v1_name[reduction])
+  v1_name = {
+      "weighted_mean": _v1.losses.Reduction.MEAN,
+      "nonzero_mean": _v1.losses.Reduction.SUM_BY_NONZERO_WEIGHTS
+  }
+  return _v1.losses.compute_weighted_loss(unweighted_loss,
+                                          weights=weights,
+                                          reduction=v1_name[reduction])
 
 
 def require_labels(labels):
@@ -91,8 +97,12 @@ class HeadMetric(tuple):
 class Head(abc.ABC):
   """Base class of the canned heads (tf.estimator's `Head` interface)."""
 
-  def __init__(self, *, weight_column=None, loss_reduction=SUM_OVER_BATCH_SIZE,
-               loss_fn=None, name=None):
+  def __init__(self,
+               *,
+               weight_column=None,
+               loss_reduction=SUM_OVER_BATCH_SIZE,
+               loss_fn=None,
+               name=None):
     if weight_column is not None and not isinstance(
         weight_column, (str, tf.__internal__.feature_column.DenseColumn)):
       raise TypeError("`weight_column` must be a feature key or a "
@@ -167,8 +177,8 @@ class Head(abc.ABC):
                        f"dtype {weights.dtype.name} for {source}.")
     weights = tf.cast(weights, tf.float32, name="weights")
     rank, logits_rank = weights.shape.rank, logits.shape.rank
-    if rank is not None and logits_rank is not None and (
-        rank == logits_rank - 1):
+    if rank is not None and logits_rank is not None and (rank
+                                                         == logits_rank - 1):
       weights = tf.expand_dims(weights, -1)
     allowed = "[batch_size] or [batch_size, 1]" + (
         f" or [batch_size, {self.logits_dimension}]" if allow_per_logit else "")
@@ -182,15 +192,17 @@ class Head(abc.ABC):
           f"{logits.shape}.")
     checks = [
         _v1.debugging.assert_equal(
-            tf.shape(weights)[:-1], tf.shape(logits)[:-1],
+            tf.shape(weights)[:-1],
+            tf.shape(logits)[:-1],
             message=f"Weights from {source} must have one entry per example"),
     ]
     # Finite first: NaN would also fail (and mislabel) the >= 0 check.
     finite = _v1.debugging.assert_all_finite(
         weights, f"Weights from {source} must be finite")
     with tf.control_dependencies([finite]):
-      checks.append(_v1.debugging.assert_non_negative(
-          weights, message=f"Weights from {source} must be >= 0"))
+      checks.append(
+          _v1.debugging.assert_non_negative(
+              weights, message=f"Weights from {source} must be >= 0"))
     with tf.control_dependencies(checks):
       return tf.identity(weights)
 
@@ -209,8 +221,12 @@ class Head(abc.ABC):
   def _unweighted_loss_and_weights(self, logits, labels, features):
     if self._loss_fn is not None:
       from estweight.runtime import fn_args  # pylint: disable=g-import-not-at-top
-      available = {"labels": labels, "logits": logits, "features": features,
-                   "loss_reduction": self._loss_reduction}
+      available = {
+          "labels": labels,
+          "logits": logits,
+          "features": features,
+          "loss_reduction": self._loss_reduction
+      }
       unweighted = fn_args.call_with_available(self._loss_fn, available)
       unweighted = tf.convert_to_tensor(unweighted)
       if unweighted.shape.rank is not None and unweighted.shape.rank < 2:
@@ -229,7 +245,11 @@ class Head(abc.ABC):
                        f"{logits.shape}.")
     return logits
 
-  def loss(self, labels, logits, features=None, mode=None,
+  def loss(self,
+           labels,
+           logits,
+           features=None,
+           mode=None,
            regularization_losses=None):
     """Regularised training loss (a scalar)."""
     del mode
@@ -269,8 +289,8 @@ class Head(abc.ABC):
     to `update_metrics` and the result to `EstimatorSpec(eval_metric_ops=)`.
     """
     with tf.Graph().as_default():
-      dtype = (tf.string if getattr(self, "_label_vocabulary", None)
-               else self._label_dtype)
+      dtype = (tf.string if getattr(self, "_label_vocabulary", None) else
+               self._label_dtype)
       labels = tf.compat.v1.placeholder(dtype, [None, self._label_width()])
       logits = tf.compat.v1.placeholder(tf.float32,
                                         [None, self.logits_dimension])
@@ -279,13 +299,16 @@ class Head(abc.ABC):
       if column is not None:
         key = column if isinstance(column, str) else column.key
         features[key] = tf.compat.v1.placeholder(tf.float32, [None, 1])
-      regularization = ([tf.constant(0.0)] if regularization_losses
-                        else None)
-      names = list(self.eval_metric_ops(features, logits, labels,
-                                        regularization))
+      regularization = ([tf.constant(0.0)] if regularization_losses else None)
+      names = list(
+          self.eval_metric_ops(features, logits, labels, regularization))
     return {name: HeadMetric(name) for name in names}
 
-  def update_metrics(self, eval_metrics, features, logits, labels,
+  def update_metrics(self,
+                     eval_metrics,
+                     features,
+                     logits,
+                     labels,
                      regularization_losses=None) -> dict:
     """`eval_metrics` (from `metrics()`) updated with this batch: a dict
     for `EstimatorSpec(eval_metric_ops=...)`."""
@@ -301,37 +324,49 @@ class Head(abc.ABC):
     return updated
 
   # ------------------------------------------------------ estimator spec
-  def create_estimator_spec(self, features, mode, logits, labels=None,
-                            optimizer=None, trainable_variables=None,
-                            train_op_fn=None, update_ops=None,
+  def create_estimator_spec(self,
+                            features,
+                            mode,
+                            logits,
+                            labels=None,
+                            optimizer=None,
+                            trainable_variables=None,
+                            train_op_fn=None,
+                            update_ops=None,
                             regularization_losses=None):
     """Builds the EstimatorSpec for `mode` from logits."""
     with tf.name_scope(self._name or "head"):
       logits = self._check_logits(logits)
       predictions = self.predictions(logits)
       if mode == ModeKeys.PREDICT:
-        return EstimatorSpec(mode, predictions=predictions,
+        return EstimatorSpec(mode,
+                             predictions=predictions,
                              export_outputs=self.export_outputs(predictions))
       loss = self.loss(labels, logits, features, mode, regularization_losses)
       if mode == ModeKeys.EVAL:
-        return EstimatorSpec(
-            mode, predictions=predictions, loss=loss,
-            eval_metric_ops=self.eval_metric_ops(
-                features, logits, labels, regularization_losses))
-    train_op = self.train_op(loss, optimizer, trainable_variables,
-                             train_op_fn, update_ops)
+        return EstimatorSpec(mode,
+                             predictions=predictions,
+                             loss=loss,
+                             eval_metric_ops=self.eval_metric_ops(
+                                 features, logits, labels,
+                                 regularization_losses))
+    train_op = self.train_op(loss, optimizer, trainable_variables, train_op_fn,
+                             update_ops)
     with tf.compat.v1.get_default_graph().name_scope(None):
       _v1.summary.scalar(self._key(MetricKeys.LOSS), loss)
       if self._v1_metrics and self._loss_reduction == SUM:
         # The v1 heads also logged the weighted mean loss when summing.
         unweighted, weights = self._unweighted_loss_and_weights(
             logits, self._processed_labels(logits, labels), features)
-        _v1.summary.scalar(self._key(MetricKeys.LOSS_MEAN), loss / (
-            tf.reduce_sum(weights * tf.ones_like(unweighted))))
+        _v1.summary.scalar(
+            self._key(MetricKeys.LOSS_MEAN),
+            loss / (tf.reduce_sum(weights * tf.ones_like(unweighted))))
       if regularization_losses:
         _v1.summary.scalar(self._key(MetricKeys.LOSS_REGULARIZATION),
                            tf.add_n(list(regularization_losses)))
-    return EstimatorSpec(mode, predictions=predictions, loss=loss,
+    return EstimatorSpec(mode,
+                         predictions=predictions,
+                         loss=loss,
                          train_op=train_op)
 
   def train_op(self, loss, optimizer, trainable_variables, train_op_fn,
@@ -346,8 +381,7 @@ class Head(abc.ABC):
     # optimizer slots are named training/<Optimizer>/<variable>/<slot>.
     with graph.name_scope(None), graph.name_scope("training"):
       if optimizer is not None:
-        train_op = optimizers_lib.minimize(optimizer, loss,
-                                           trainable_variables)
+        train_op = optimizers_lib.minimize(optimizer, loss, trainable_variables)
       else:
         train_op = train_op_fn(loss)
       if update_ops:

@@ -39,13 +39,17 @@ def _check_vocabulary(label_vocabulary, n_classes):
 class _ClassHead(base.Head):
   """Shared label handling of the binary and multi-class heads."""
 
-  def __init__(self, n_classes, *, label_vocabulary=None, class_weight=None,
+  def __init__(self,
+               n_classes,
+               *,
+               label_vocabulary=None,
+               class_weight=None,
                **kwargs):
     super().__init__(**kwargs)
     self._n_classes = n_classes
     self._label_vocabulary = _check_vocabulary(label_vocabulary, n_classes)
-    self.class_weight = class_weights_lib.ClassWeight(
-        class_weight, n_classes, self._label_vocabulary)
+    self.class_weight = class_weights_lib.ClassWeight(class_weight, n_classes,
+                                                      self._label_vocabulary)
 
   def _unweighted_loss_and_weights(self, logits, labels, features):
     unweighted, loss_weights, _ = self._loss_and_metric_weights(
@@ -67,8 +71,7 @@ class _ClassHead(base.Head):
     per_class = tf.gather(table, tf.cast(labels, tf.int32))
     weighted = per_class * weights
     return unweighted, weighted, (
-        weighted if self.class_weight.class_weighted_eval_metrics
-        else weights)
+        weighted if self.class_weight.class_weighted_eval_metrics else weights)
 
   def _class_metrics(self, labels, class_ids, weights):
     """recall/class_<k> and balanced_accuracy, for class-weighted heads
@@ -77,8 +80,11 @@ class _ClassHead(base.Head):
         self.class_weight.class_weighted_eval_metrics):
       return {}
     return class_metrics_lib.class_recall_metrics(
-        labels, class_ids, None if isinstance(weights, float) else weights,
-        self._n_classes, key=self._key)
+        labels,
+        class_ids,
+        None if isinstance(weights, float) else weights,
+        self._n_classes,
+        key=self._key)
 
   @property
   def n_classes(self):
@@ -93,8 +99,8 @@ class _ClassHead(base.Head):
     labels = tf.convert_to_tensor(labels)
     if labels.shape.rank is not None and labels.shape.rank == 1:
       labels = tf.expand_dims(labels, -1)
-    if labels.shape.rank is not None and (
-        labels.shape.rank != 2 or labels.shape[-1] not in (None, 1)):
+    if labels.shape.rank is not None and (labels.shape.rank != 2 or
+                                          labels.shape[-1] not in (None, 1)):
       raise ValueError("labels shape must be [batch_size] or [batch_size, 1]."
                        f" Received: labels shape {labels.shape}.")
     if self._label_vocabulary is not None:
@@ -103,14 +109,15 @@ class _ClassHead(base.Head):
             "Labels must be strings when label_vocabulary is set. Received: "
             f"labels of dtype {labels.dtype.name}, label_vocabulary="
             f"{list(self._label_vocabulary)}.")
-      table = tf.lookup.StaticHashTable(
-          tf.lookup.KeyValueTensorInitializer(
-              list(self._label_vocabulary),
-              list(range(self._n_classes)), tf.string, tf.int64),
-          default_value=-1, name="class_id_lookup")
+      table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+          list(self._label_vocabulary), list(range(self._n_classes)), tf.string,
+          tf.int64),
+                                        default_value=-1,
+                                        name="class_id_lookup")
       ids = table.lookup(labels)
       check = _v1.debugging.assert_non_negative(
-          ids, message="Labels must be in label_vocabulary "
+          ids,
+          message="Labels must be in label_vocabulary "
           f"{list(self._label_vocabulary)}; found a label outside it")
     else:
       if labels.dtype == tf.string:
@@ -121,22 +128,25 @@ class _ClassHead(base.Head):
       ids = labels
       check = tf.group(
           _v1.debugging.assert_less_equal(
-              tf.cast(ids, tf.float32), float(self._n_classes - 1),
+              tf.cast(ids, tf.float32),
+              float(self._n_classes - 1),
               message=f"Labels must be <= n_classes - 1 = "
               f"{self._n_classes - 1}"),
-          _v1.debugging.assert_greater_equal(
-              tf.cast(ids, tf.float32), 0.0, message="Labels must be >= 0"))
+          _v1.debugging.assert_greater_equal(tf.cast(ids, tf.float32),
+                                             0.0,
+                                             message="Labels must be >= 0"))
     with tf.control_dependencies([check]):
       return tf.identity(ids)
 
   def export_outputs(self, predictions):
     """serving_default = classification (scores, class names), predict."""
     classification = export_outputs_lib.ClassificationOutput(
-        scores=predictions[P.PROBABILITIES],
-        classes=predictions[P.ALL_CLASSES])
-    return {"serving_default": classification,
-            "classification": classification,
-            "predict": export_outputs_lib.PredictOutput(predictions)}
+        scores=predictions[P.PROBABILITIES], classes=predictions[P.ALL_CLASSES])
+    return {
+        "serving_default": classification,
+        "classification": classification,
+        "predict": export_outputs_lib.PredictOutput(predictions)
+    }
 
   def _all_class_ids(self, logits):
     batch = tf.shape(logits)[0]
@@ -168,14 +178,20 @@ class BinaryClassHead(_ClassHead):
     name: suffix of metric keys and name scope.
   """
 
-  def __init__(self, weight_column=None, thresholds=None,
+  def __init__(self,
+               weight_column=None,
+               thresholds=None,
                label_vocabulary=None,
-               loss_reduction=base.SUM_OVER_BATCH_SIZE, loss_fn=None,
-               name=None, class_weight=None):
-    super().__init__(2, label_vocabulary=label_vocabulary,
+               loss_reduction=base.SUM_OVER_BATCH_SIZE,
+               loss_fn=None,
+               name=None,
+               class_weight=None):
+    super().__init__(2,
+                     label_vocabulary=label_vocabulary,
                      class_weight=class_weight,
                      weight_column=weight_column,
-                     loss_reduction=loss_reduction, loss_fn=loss_fn,
+                     loss_reduction=loss_reduction,
+                     loss_fn=loss_fn,
                      name=name)
     self._thresholds = tuple(thresholds or ())
     for t in self._thresholds:
@@ -191,16 +207,16 @@ class BinaryClassHead(_ClassHead):
     return tf.cast(self._labels_as_ids(logits, labels), tf.float32)
 
   def _default_unweighted_loss(self, labels, logits):
-    return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels,
-                                                   logits=logits)
+    return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
 
   def predictions(self, logits, keys=None):
     with tf.name_scope("predictions"):
       logistic = tf.sigmoid(logits, name=P.LOGISTIC)
-      two_class = tf.concat([tf.zeros_like(logits), logits], axis=-1,
+      two_class = tf.concat([tf.zeros_like(logits), logits],
+                            axis=-1,
                             name="two_class_logits")
-      class_ids = tf.expand_dims(tf.argmax(two_class, axis=-1,
-                                           name=P.CLASS_IDS), -1)
+      class_ids = tf.expand_dims(
+          tf.argmax(two_class, axis=-1, name=P.CLASS_IDS), -1)
       out = {
           P.LOGITS: logits,
           P.LOGISTIC: logistic,
@@ -228,49 +244,64 @@ class BinaryClassHead(_ClassHead):
     logistic = preds[P.LOGISTIC]
     k = self._key
     if self._v1_metrics:
-      return {**v1_metrics.binary(k, labels, logistic, class_ids, weights,
-                                  unweighted, self._thresholds,
-                                  loss_weights=loss_weights),
-              **v1_metrics.regularization(k, regularization_losses),
-              **self._class_metrics(labels, class_ids, weights)}
+      return {
+          **v1_metrics.binary(k,
+                              labels,
+                              logistic,
+                              class_ids,
+                              weights,
+                              unweighted,
+                              self._thresholds,
+                              loss_weights=loss_weights),
+          **v1_metrics.regularization(k, regularization_losses),
+          **self._class_metrics(labels, class_ids, weights)
+      }
     metrics = {}
     with tf.name_scope("metrics"):
       metrics[k(MetricKeys.LOSS_MEAN)] = _updated(
-          _km.Mean(name=MetricKeys.LOSS_MEAN), values=unweighted,
-          sample_weight=(None if isinstance(loss_weights, float)
-                         else loss_weights))
-      for key, cls in ((MetricKeys.ACCURACY, _km.Accuracy),
-                       (MetricKeys.PRECISION, _km.Precision),
+          _km.Mean(name=MetricKeys.LOSS_MEAN),
+          values=unweighted,
+          sample_weight=(None
+                         if isinstance(loss_weights, float) else loss_weights))
+      for key, cls in ((MetricKeys.ACCURACY,
+                        _km.Accuracy), (MetricKeys.PRECISION, _km.Precision),
                        (MetricKeys.RECALL, _km.Recall)):
-        metrics[k(key)] = _updated(cls(name=key), y_true=labels,
-                                   y_pred=class_ids, sample_weight=w)
+        metrics[k(key)] = _updated(cls(name=key),
+                                   y_true=labels,
+                                   y_pred=class_ids,
+                                   sample_weight=w)
       metrics[k(MetricKeys.PREDICTION_MEAN)] = _updated(
-          _km.Mean(name=MetricKeys.PREDICTION_MEAN), values=logistic,
+          _km.Mean(name=MetricKeys.PREDICTION_MEAN),
+          values=logistic,
           sample_weight=base.broadcast_weights(weights, logistic))
       label_mean = _updated(_km.Mean(name=MetricKeys.LABEL_MEAN),
                             values=labels,
-                            sample_weight=base.broadcast_weights(weights,
-                                                                 labels))
+                            sample_weight=base.broadcast_weights(
+                                weights, labels))
       metrics[k(MetricKeys.LABEL_MEAN)] = label_mean
       baseline = tf.distribute.get_replica_context().merge_call(
           lambda _: _majority_share(label_mean))
       metrics[k(MetricKeys.ACCURACY_BASELINE)] = (baseline, tf.no_op())
       auc_w = base.broadcast_weights(weights, logistic)
-      metrics[k(MetricKeys.AUC)] = _updated(
-          _km.AUC(name=MetricKeys.AUC), y_true=labels, y_pred=logistic,
-          sample_weight=auc_w)
-      metrics[k(MetricKeys.AUC_PR)] = _updated(
-          _km.AUC(curve="PR", name=MetricKeys.AUC_PR), y_true=labels,
-          y_pred=logistic, sample_weight=auc_w)
+      metrics[k(MetricKeys.AUC)] = _updated(_km.AUC(name=MetricKeys.AUC),
+                                            y_true=labels,
+                                            y_pred=logistic,
+                                            sample_weight=auc_w)
+      metrics[k(MetricKeys.AUC_PR)] = _updated(_km.AUC(curve="PR",
+                                                       name=MetricKeys.AUC_PR),
+                                               y_true=labels,
+                                               y_pred=logistic,
+                                               sample_weight=auc_w)
       _add_regularization_metric(metrics, k, regularization_losses)
       for t in self._thresholds:
-        for key, cls, arg in (
-            (MetricKeys.ACCURACY_AT_THRESHOLD, _km.BinaryAccuracy,
-             "threshold"),
-            (MetricKeys.PRECISION_AT_THRESHOLD, _km.Precision, "thresholds"),
-            (MetricKeys.RECALL_AT_THRESHOLD, _km.Recall, "thresholds")):
+        for key, cls, arg in ((MetricKeys.ACCURACY_AT_THRESHOLD,
+                               _km.BinaryAccuracy, "threshold"),
+                              (MetricKeys.PRECISION_AT_THRESHOLD, _km.Precision,
+                               "thresholds"), (MetricKeys.RECALL_AT_THRESHOLD,
+                                               _km.Recall, "thresholds")):
           metrics[k(key % t)] = _updated(cls(name=key % t, **{arg: t}),
-                                         y_true=labels, y_pred=logistic,
+                                         y_true=labels,
+                                         y_pred=logistic,
                                          sample_weight=w)
       metrics.update(self._class_metrics(labels, class_ids, weights))
     return metrics
@@ -279,17 +310,25 @@ class BinaryClassHead(_ClassHead):
 class MultiClassHead(_ClassHead):
   """Softmax cross-entropy head for `n_classes` > 2 classes."""
 
-  def __init__(self, n_classes, weight_column=None, label_vocabulary=None,
-               loss_reduction=base.SUM_OVER_BATCH_SIZE, loss_fn=None,
-               name=None, class_weight=None):
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or (
-        n_classes <= 2):
+  def __init__(self,
+               n_classes,
+               weight_column=None,
+               label_vocabulary=None,
+               loss_reduction=base.SUM_OVER_BATCH_SIZE,
+               loss_fn=None,
+               name=None,
+               class_weight=None):
+    if isinstance(n_classes,
+                  bool) or not isinstance(n_classes, int) or (n_classes <= 2):
       raise ValueError("`n_classes` must be > 2 for MultiClassHead (use "
                        "BinaryClassHead for 2). Received: n_classes="
                        f"{n_classes!r}.")
-    super().__init__(n_classes, label_vocabulary=label_vocabulary,
-                     class_weight=class_weight, weight_column=weight_column,
-                     loss_reduction=loss_reduction, loss_fn=loss_fn,
+    super().__init__(n_classes,
+                     label_vocabulary=label_vocabulary,
+                     class_weight=class_weight,
+                     weight_column=weight_column,
+                     loss_reduction=loss_reduction,
+                     loss_fn=loss_fn,
                      name=name)
 
   @property
@@ -298,8 +337,8 @@ class MultiClassHead(_ClassHead):
 
   def _processed_labels(self, logits, labels):
     if self._label_vocabulary is None and labels is not None:
-      dtype = tf.as_dtype(getattr(labels, "dtype", None) or
-                          tf.convert_to_tensor(labels).dtype)
+      dtype = tf.as_dtype(
+          getattr(labels, "dtype", None) or tf.convert_to_tensor(labels).dtype)
       if dtype != tf.string and not dtype.is_integer:
         # As tf.estimator 2.15 (a float 1.7 must not train as class 1).
         raise ValueError(
@@ -309,14 +348,15 @@ class MultiClassHead(_ClassHead):
     return self._labels_as_ids(logits, labels)
 
   def _default_unweighted_loss(self, labels, logits):
-    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.squeeze(tf.cast(labels, tf.int64), axis=-1), logits=logits)
+    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.squeeze(
+        tf.cast(labels, tf.int64), axis=-1),
+                                                          logits=logits)
     return tf.expand_dims(loss, -1)
 
   def predictions(self, logits, keys=None):
     with tf.name_scope("predictions"):
-      class_ids = tf.expand_dims(tf.argmax(logits, axis=-1,
-                                           name=P.CLASS_IDS), -1)
+      class_ids = tf.expand_dims(tf.argmax(logits, axis=-1, name=P.CLASS_IDS),
+                                 -1)
       out = {
           P.LOGITS: logits,
           P.PROBABILITIES: tf.nn.softmax(logits, name=P.PROBABILITIES),
@@ -327,7 +367,6 @@ class MultiClassHead(_ClassHead):
       }
     return {k: v for k, v in out.items() if keys is None or k in keys}
 
-
   def eval_metric_ops(self, features, logits, labels, regularization_losses):
     preds = self.predictions(logits)
     labels = self._processed_labels(logits, labels)
@@ -337,19 +376,28 @@ class MultiClassHead(_ClassHead):
     class_ids = preds[P.CLASS_IDS]
     k = self._key
     if self._v1_metrics:
-      return {**v1_metrics.multi_class(k, labels, class_ids, weights,
-                                       unweighted, loss_weights=loss_weights),
-              **v1_metrics.regularization(k, regularization_losses),
-              **self._class_metrics(labels, class_ids, weights)}
+      return {
+          **v1_metrics.multi_class(k,
+                                   labels,
+                                   class_ids,
+                                   weights,
+                                   unweighted,
+                                   loss_weights=loss_weights),
+          **v1_metrics.regularization(k, regularization_losses),
+          **self._class_metrics(labels, class_ids, weights)
+      }
     with tf.name_scope("metrics"):
       metrics = {
-          k(MetricKeys.LOSS_MEAN): _updated(
-              _km.Mean(name=MetricKeys.LOSS_MEAN), values=unweighted,
-              sample_weight=(None if isinstance(loss_weights, float)
-                             else loss_weights)),
-          k(MetricKeys.ACCURACY): _updated(
-              _km.Accuracy(name=MetricKeys.ACCURACY), y_true=labels,
-              y_pred=class_ids, sample_weight=w),
+          k(MetricKeys.LOSS_MEAN):
+              _updated(_km.Mean(name=MetricKeys.LOSS_MEAN),
+                       values=unweighted,
+                       sample_weight=(None if isinstance(loss_weights, float)
+                                      else loss_weights)),
+          k(MetricKeys.ACCURACY):
+              _updated(_km.Accuracy(name=MetricKeys.ACCURACY),
+                       y_true=labels,
+                       y_pred=class_ids,
+                       sample_weight=w),
       }
       _add_regularization_metric(metrics, k, regularization_losses)
       metrics.update(self._class_metrics(labels, class_ids, weights))

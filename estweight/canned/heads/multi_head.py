@@ -81,9 +81,10 @@ def _check_head_weights(head_weights, heads):
         f"len(heads)={len(heads)}, len(head_weights)={len(head_weights)} "
         f"(head_weights={head_weights!r}).")
   for weight in head_weights:
-    if isinstance(weight, bool) or not (
-        isinstance(weight, numbers.Real) or tf.is_tensor(weight) or
-        isinstance(weight, tf.Variable)):
+    if isinstance(
+        weight,
+        bool) or not (isinstance(weight, numbers.Real) or
+                      tf.is_tensor(weight) or isinstance(weight, tf.Variable)):
       raise TypeError("`head_weights` entries must be numbers. Received: "
                       f"head_weights={head_weights!r}.")
   return tuple(head_weights)
@@ -135,8 +136,12 @@ class MultiHead(base.Head):
         raise ValueError(f"logits has missing values for head(s): {missing}. "
                          f"Received: logits keys {sorted(logits)}.")
       # Each head checks its own part (shape [batch_size, its dimension]).
-      return {h.name: h._check_logits(logits[h.name])  # pylint: disable=protected-access
-              for h in self._heads}
+      return {
+          h.name:
+              h._check_logits(logits[h.name]
+                             )  # pylint: disable=protected-access
+          for h in self._heads
+      }
     with tf.name_scope("split_logits"):
       logits = tf.convert_to_tensor(logits)
       dims = [h.logits_dimension for h in self._heads]
@@ -171,20 +176,28 @@ class MultiHead(base.Head):
   # ----------------------------------------------------------------- loss
   def _head_losses(self, labels, logits, features, mode):
     """Each head's own (reduced, unregularized) loss, in `heads` order."""
-    return [head.loss(labels[head.name], logits[head.name], features, mode)
-            for head in self._heads]
+    return [
+        head.loss(labels[head.name], logits[head.name], features, mode)
+        for head in self._heads
+    ]
 
   def _merge_losses(self, head_losses, regularization_losses):
     with tf.name_scope("merge_losses"):
       if self._head_weights:
-        head_losses = [loss * tf.cast(weight, loss.dtype) for loss, weight in
-                       zip(head_losses, self._head_weights)]
+        head_losses = [
+            loss * tf.cast(weight, loss.dtype)
+            for loss, weight in zip(head_losses, self._head_weights)
+        ]
       loss = tf.add_n(head_losses)
       if regularization_losses:
         loss = loss + tf.add_n(list(regularization_losses))
     return loss
 
-  def loss(self, labels, logits, features=None, mode=None,
+  def loss(self,
+           labels,
+           logits,
+           features=None,
+           mode=None,
            regularization_losses=None):
     """Weighted sum of the heads' losses plus regularization (a scalar).
 
@@ -200,9 +213,8 @@ class MultiHead(base.Head):
     """
     logits = self._check_logits(logits)
     labels = self._processed_labels(logits, labels)
-    return self._merge_losses(
-        self._head_losses(labels, logits, features, mode),
-        regularization_losses)
+    return self._merge_losses(self._head_losses(labels, logits, features, mode),
+                              regularization_losses)
 
   # ------------------------------------------------------ predictions etc.
   def predictions(self, logits, keys=None):
@@ -242,13 +254,16 @@ class MultiHead(base.Head):
     """
     outputs, merged = {}, {}
     for head in self._heads:
-      head_predictions = {key: value for (name, key), value in
-                          predictions.items() if name == head.name}
+      head_predictions = {
+          key: value
+          for (name, key), value in predictions.items()
+          if name == head.name
+      }
       for key, output in head.export_outputs(head_predictions).items():
         if head is self._heads[0] and key == _SERVING_DEFAULT:
           outputs[_SERVING_DEFAULT] = output
-        outputs[head.name if key == _SERVING_DEFAULT else
-                f"{head.name}/{key}"] = output
+        outputs[head.name if key ==
+                _SERVING_DEFAULT else f"{head.name}/{key}"] = output
         if key == _PREDICT and isinstance(output,
                                           export_outputs_lib.PredictOutput):
           for name, tensor in output.outputs.items():
@@ -278,21 +293,29 @@ class MultiHead(base.Head):
         metric = mean(name=MetricKeys.LOSS_REGULARIZATION)
         metric.update_state(values=tf.add_n(list(regularization_losses)))
         metrics[self._key(MetricKeys.LOSS_REGULARIZATION)] = metric
-      for head, loss in zip(self._heads, self._head_losses(
-          labels, logits, features, ModeKeys.EVAL)):
+      for head, loss in zip(
+          self._heads, self._head_losses(labels, logits, features,
+                                         ModeKeys.EVAL)):
         key = _loss_key(head)
         metric = mean(name=key)
         metric.update_state(values=loss)
         metrics[key] = metric
     for head in self._heads:
-      metrics.update(head.eval_metric_ops(features, logits[head.name],
-                                          labels[head.name], None))
+      metrics.update(
+          head.eval_metric_ops(features, logits[head.name], labels[head.name],
+                               None))
     return metrics
 
   # ------------------------------------------------------ estimator spec
-  def create_estimator_spec(self, features, mode, logits, labels=None,
-                            optimizer=None, trainable_variables=None,
-                            train_op_fn=None, update_ops=None,
+  def create_estimator_spec(self,
+                            features,
+                            mode,
+                            logits,
+                            labels=None,
+                            optimizer=None,
+                            trainable_variables=None,
+                            train_op_fn=None,
+                            update_ops=None,
                             regularization_losses=None):
     """Builds the EstimatorSpec for `mode` from all heads' logits.
 
@@ -315,16 +338,19 @@ class MultiHead(base.Head):
       logits = self._check_logits(logits)
       predictions = self.predictions(logits)
       if mode == ModeKeys.PREDICT:
-        return EstimatorSpec(mode, predictions=predictions,
+        return EstimatorSpec(mode,
+                             predictions=predictions,
                              export_outputs=self.export_outputs(predictions))
       labels = self._processed_labels(logits, labels)
       head_losses = self._head_losses(labels, logits, features, mode)
       loss = self._merge_losses(head_losses, regularization_losses)
       if mode == ModeKeys.EVAL:
-        return EstimatorSpec(
-            mode, predictions=predictions, loss=loss,
-            eval_metric_ops=self.eval_metric_ops(
-                features, logits, labels, regularization_losses))
+        return EstimatorSpec(mode,
+                             predictions=predictions,
+                             loss=loss,
+                             eval_metric_ops=self.eval_metric_ops(
+                                 features, logits, labels,
+                                 regularization_losses))
     graph = _v1.get_default_graph()
     with graph.name_scope(None):
       # 2.15 built a train op per head (then discarded it), each under a
@@ -335,12 +361,14 @@ class MultiHead(base.Head):
           pass
       for head, head_loss in zip(self._heads, head_losses):
         _v1.summary.scalar(_loss_key(head), head_loss)
-    train_op = self.train_op(loss, optimizer, trainable_variables,
-                             train_op_fn, update_ops)
+    train_op = self.train_op(loss, optimizer, trainable_variables, train_op_fn,
+                             update_ops)
     with graph.name_scope(None):
       _v1.summary.scalar(MetricKeys.LOSS, loss)
       if regularization_losses:
         _v1.summary.scalar(MetricKeys.LOSS_REGULARIZATION,
                            tf.add_n(list(regularization_losses)))
-    return EstimatorSpec(mode, predictions=predictions, loss=loss,
+    return EstimatorSpec(mode,
+                         predictions=predictions,
+                         loss=loss,
                          train_op=train_op)

@@ -40,8 +40,8 @@ def _class_ids_for_metrics(classes, n_classes, label_vocabulary):
             f"label_vocabulary {list(label_vocabulary)}. Received: "
             f"classes_for_class_based_metrics={classes!r}.")
       ids.append(label_vocabulary.index(c))
-    elif isinstance(c, int) and not isinstance(c, bool) and (
-        0 <= c < n_classes):
+    elif isinstance(c,
+                    int) and not isinstance(c, bool) and (0 <= c < n_classes):
       ids.append(c)
     else:
       raise ValueError(
@@ -76,17 +76,23 @@ class MultiLabelHead(base.Head):
   def _label_width(self):
     return self._n_classes
 
-  def __init__(self, n_classes, weight_column=None, thresholds=None,
+  def __init__(self,
+               n_classes,
+               weight_column=None,
+               thresholds=None,
                label_vocabulary=None,
-               loss_reduction=base.SUM_OVER_BATCH_SIZE, loss_fn=None,
-               classes_for_class_based_metrics=None, name=None):
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or (
-        n_classes < 2):
+               loss_reduction=base.SUM_OVER_BATCH_SIZE,
+               loss_fn=None,
+               classes_for_class_based_metrics=None,
+               name=None):
+    if isinstance(n_classes,
+                  bool) or not isinstance(n_classes, int) or (n_classes < 2):
       raise ValueError("`n_classes` must be an integer >= 2 for "
                        "MultiLabelHead (use BinaryClassHead for one label). "
                        f"Received: n_classes={n_classes!r}.")
     super().__init__(weight_column=weight_column,
-                     loss_reduction=loss_reduction, loss_fn=loss_fn,
+                     loss_reduction=loss_reduction,
+                     loss_fn=loss_fn,
                      name=name)
     self._n_classes = n_classes
     self._thresholds = tuple(thresholds or ())
@@ -117,19 +123,19 @@ class MultiLabelHead(base.Head):
       else:
         labels = self._check_multi_hot(labels)
       rank, logits_rank = labels.shape.rank, logits.shape.rank
-      if rank is not None and logits_rank is not None and (
-          rank == logits_rank - 1):
+      if rank is not None and logits_rank is not None and (rank
+                                                           == logits_rank - 1):
         labels = tf.expand_dims(labels, -1)
       last = labels.shape[-1] if labels.shape.rank else None
-      if labels.shape.rank is not None and (
-          labels.shape.rank < 2 or last not in (None, self._n_classes)):
+      if labels.shape.rank is not None and (labels.shape.rank < 2 or last
+                                            not in (None, self._n_classes)):
         raise ValueError(
             f"Multi-hot labels must have shape [batch_size, "
             f"{self._n_classes}] (n_classes={self._n_classes}). Received: "
             f"labels shape {labels.shape}.")
       check = _v1.debugging.assert_equal(
-          tf.shape(labels), tf.concat(
-              [tf.shape(logits)[:-1], [self._n_classes]], axis=0),
+          tf.shape(labels),
+          tf.concat([tf.shape(logits)[:-1], [self._n_classes]], axis=0),
           message=f"Multi-hot labels must have shape [batch_size, "
           f"{self._n_classes}]")
       with tf.control_dependencies([check]):
@@ -151,8 +157,9 @@ class MultiLabelHead(base.Head):
       labels = tf.cast(labels, tf.int64)
     message = "Multi-hot labels must have values in [0, 1]"
     check = tf.group(
-        _v1.debugging.assert_less_equal(
-            labels, tf.constant(1, labels.dtype), message=message),
+        _v1.debugging.assert_less_equal(labels,
+                                        tf.constant(1, labels.dtype),
+                                        message=message),
         _v1.debugging.assert_non_negative(labels, message=message))
     with tf.control_dependencies([check]):
       return tf.identity(labels)
@@ -164,14 +171,15 @@ class MultiLabelHead(base.Head):
             "Labels are strings but label_vocabulary is not set. To fix, pass "
             "label_vocabulary=[...] with the class names, or feed integer "
             "class ids.")
-      table = tf.lookup.StaticHashTable(
-          tf.lookup.KeyValueTensorInitializer(
-              list(self._label_vocabulary),
-              list(range(self._n_classes)), tf.string, tf.int64),
-          default_value=-1, name="class_id_lookup")
+      table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+          list(self._label_vocabulary), list(range(self._n_classes)), tf.string,
+          tf.int64),
+                                        default_value=-1,
+                                        name="class_id_lookup")
       ids = table.lookup(labels.values)
       check = _v1.debugging.assert_non_negative(
-          ids, message="Labels must be in label_vocabulary "
+          ids,
+          message="Labels must be in label_vocabulary "
           f"{list(self._label_vocabulary)}; found a label outside it")
     else:
       if not labels.dtype.is_integer:
@@ -181,9 +189,10 @@ class MultiLabelHead(base.Head):
       message = (f"SparseTensor labels must be class ids in [0, "
                  f"{self._n_classes})")
       check = tf.group(
-          _v1.debugging.assert_less_equal(
-              ids, tf.constant(self._n_classes - 1, tf.int64),
-              message=message),
+          _v1.debugging.assert_less_equal(ids,
+                                          tf.constant(self._n_classes - 1,
+                                                      tf.int64),
+                                          message=message),
           _v1.debugging.assert_non_negative(ids, message=message))
     with tf.control_dependencies([check]):
       ids = tf.SparseTensor(labels.indices, tf.identity(ids),
@@ -192,8 +201,9 @@ class MultiLabelHead(base.Head):
 
   # ----------------------------------------------------------------- loss
   def _default_unweighted_loss(self, labels, logits):
-    per_class = tf.nn.sigmoid_cross_entropy_with_logits(
-        labels=tf.cast(labels, logits.dtype), logits=logits)
+    per_class = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.cast(
+        labels, logits.dtype),
+                                                        logits=logits)
     return tf.reduce_mean(per_class, axis=-1, keepdims=True)
 
   # ------------------------------------------------------ predictions etc.
@@ -221,11 +231,12 @@ class MultiLabelHead(base.Head):
 
   def export_outputs(self, predictions):
     classification_output = export_outputs_lib.ClassificationOutput(
-        scores=predictions[P.PROBABILITIES],
-        classes=predictions[P.CLASSES])
-    return {"serving_default": classification_output,
-            "classification": classification_output,
-            "predict": export_outputs_lib.PredictOutput(predictions)}
+        scores=predictions[P.PROBABILITIES], classes=predictions[P.CLASSES])
+    return {
+        "serving_default": classification_output,
+        "classification": classification_output,
+        "predict": export_outputs_lib.PredictOutput(predictions)
+    }
 
   def _class_metric_key(self, class_id, by_id, by_name):
     if self._label_vocabulary is None:
@@ -237,45 +248,51 @@ class MultiLabelHead(base.Head):
     unweighted, weights = self._unweighted_loss_and_weights(
         logits, labels, features)
     w = None if isinstance(weights, float) else weights
-    probabilities = self.predictions(logits, [P.PROBABILITIES])[
-        P.PROBABILITIES]
+    probabilities = self.predictions(logits, [P.PROBABILITIES])[P.PROBABILITIES]
     k = self._key
     metrics = {}
     with tf.name_scope("metrics"):
       metrics[k(MetricKeys.LOSS_MEAN)] = _updated(
-          _km.Mean(name=MetricKeys.LOSS_MEAN), values=unweighted,
+          _km.Mean(name=MetricKeys.LOSS_MEAN),
+          values=unweighted,
           sample_weight=w)
-      metrics[k(MetricKeys.AUC)] = _updated(
-          _km.AUC(name=MetricKeys.AUC), y_true=labels, y_pred=probabilities,
-          sample_weight=w)
-      metrics[k(MetricKeys.AUC_PR)] = _updated(
-          _km.AUC(curve="PR", name=MetricKeys.AUC_PR), y_true=labels,
-          y_pred=probabilities, sample_weight=w)
+      metrics[k(MetricKeys.AUC)] = _updated(_km.AUC(name=MetricKeys.AUC),
+                                            y_true=labels,
+                                            y_pred=probabilities,
+                                            sample_weight=w)
+      metrics[k(MetricKeys.AUC_PR)] = _updated(_km.AUC(curve="PR",
+                                                       name=MetricKeys.AUC_PR),
+                                               y_true=labels,
+                                               y_pred=probabilities,
+                                               sample_weight=w)
       classification._add_regularization_metric(  # pylint: disable=protected-access
           metrics, k, regularization_losses)
       for t in self._thresholds:
-        for key, cls, arg in (
-            (MetricKeys.ACCURACY_AT_THRESHOLD, _km.BinaryAccuracy,
-             "threshold"),
-            (MetricKeys.PRECISION_AT_THRESHOLD, _km.Precision, "thresholds"),
-            (MetricKeys.RECALL_AT_THRESHOLD, _km.Recall, "thresholds")):
+        for key, cls, arg in ((MetricKeys.ACCURACY_AT_THRESHOLD,
+                               _km.BinaryAccuracy, "threshold"),
+                              (MetricKeys.PRECISION_AT_THRESHOLD, _km.Precision,
+                               "thresholds"), (MetricKeys.RECALL_AT_THRESHOLD,
+                                               _km.Recall, "thresholds")):
           metrics[k(key % t)] = _updated(cls(name=key % t, **{arg: t}),
-                                         y_true=labels, y_pred=probabilities,
+                                         y_true=labels,
+                                         y_pred=probabilities,
                                          sample_weight=w)
       for c in self._metric_class_ids:
         class_probabilities = probabilities[..., c:c + 1]
         class_labels = labels[..., c:c + 1]
         key = self._class_metric_key(c, MetricKeys.PROBABILITY_MEAN_AT_CLASS,
                                      MetricKeys.PROBABILITY_MEAN_AT_NAME)
-        metrics[key] = _updated(
-            _km.Mean(name=key), values=class_probabilities,
-            sample_weight=base.broadcast_weights(weights,
-                                                 class_probabilities))
-        for by_id, by_name, curve in (
-            (MetricKeys.AUC_AT_CLASS, MetricKeys.AUC_AT_NAME, "ROC"),
-            (MetricKeys.AUC_PR_AT_CLASS, MetricKeys.AUC_PR_AT_NAME, "PR")):
+        metrics[key] = _updated(_km.Mean(name=key),
+                                values=class_probabilities,
+                                sample_weight=base.broadcast_weights(
+                                    weights, class_probabilities))
+        for by_id, by_name, curve in ((MetricKeys.AUC_AT_CLASS,
+                                       MetricKeys.AUC_AT_NAME, "ROC"),
+                                      (MetricKeys.AUC_PR_AT_CLASS,
+                                       MetricKeys.AUC_PR_AT_NAME, "PR")):
           key = self._class_metric_key(c, by_id, by_name)
-          metrics[key] = _updated(
-              _km.AUC(curve=curve, name=key), y_true=class_labels,
-              y_pred=class_probabilities, sample_weight=w)
+          metrics[key] = _updated(_km.AUC(curve=curve, name=key),
+                                  y_true=class_labels,
+                                  y_pred=class_probabilities,
+                                  sample_weight=w)
     return metrics

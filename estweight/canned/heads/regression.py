@@ -21,15 +21,21 @@ class RegressionHead(base.Head):
   predictions (and adds `logits` to the prediction dict).
   """
 
-  def __init__(self, label_dimension=1, weight_column=None,
-               loss_reduction=base.SUM_OVER_BATCH_SIZE, loss_fn=None,
-               inverse_link_fn=None, name=None):
-    if isinstance(label_dimension, bool) or not isinstance(
-        label_dimension, int) or label_dimension < 1:
+  def __init__(self,
+               label_dimension=1,
+               weight_column=None,
+               loss_reduction=base.SUM_OVER_BATCH_SIZE,
+               loss_fn=None,
+               inverse_link_fn=None,
+               name=None):
+    if isinstance(
+        label_dimension,
+        bool) or not isinstance(label_dimension, int) or label_dimension < 1:
       raise ValueError("`label_dimension` must be a positive integer. "
                        f"Received: label_dimension={label_dimension!r}.")
     super().__init__(weight_column=weight_column,
-                     loss_reduction=loss_reduction, loss_fn=loss_fn,
+                     loss_reduction=loss_reduction,
+                     loss_fn=loss_fn,
                      name=name)
     self._label_dimension = label_dimension
     self._inverse_link_fn = inverse_link_fn
@@ -57,17 +63,17 @@ class RegressionHead(base.Head):
     if labels.shape.rank == 1:
       labels = tf.expand_dims(labels, -1)
     last = labels.shape[-1] if labels.shape.rank else None
-    if labels.shape.rank is not None and (
-        labels.shape.rank != 2 or last not in (None, self._label_dimension)):
+    if labels.shape.rank is not None and (labels.shape.rank != 2 or last
+                                          not in (None, self._label_dimension)):
       raise ValueError(
           f"labels shape must be [batch_size, {self._label_dimension}]. "
           f"Received: labels shape {labels.shape}.")
     return tf.cast(labels, tf.float32)
 
   def _default_unweighted_loss(self, labels, logits):
-    return _v1.losses.mean_squared_error(
-        labels=labels, predictions=logits,
-        reduction=_v1.losses.Reduction.NONE)
+    return _v1.losses.mean_squared_error(labels=labels,
+                                         predictions=logits,
+                                         reduction=_v1.losses.Reduction.NONE)
 
   def predictions(self, logits, keys=None):
     with tf.name_scope("predictions"):
@@ -80,8 +86,11 @@ class RegressionHead(base.Head):
   def export_outputs(self, predictions):
     regression = export_outputs_lib.RegressionOutput(
         value=predictions[P.PREDICTIONS])
-    return {"serving_default": regression, "regression": regression,
-            "predict": export_outputs_lib.PredictOutput(predictions)}
+    return {
+        "serving_default": regression,
+        "regression": regression,
+        "predict": export_outputs_lib.PredictOutput(predictions)
+    }
 
   def eval_metric_ops(self, features, logits, labels, regularization_losses):
     predicted = self.predictions(logits)[P.PREDICTIONS]
@@ -91,17 +100,18 @@ class RegressionHead(base.Head):
     w = None if isinstance(weights, float) else weights
     k = self._key
     if self._v1_metrics:
-      return {**v1_metrics.regression(k, processed, predicted, weights,
-                                      unweighted),
-              **v1_metrics.regularization(k, regularization_losses)}
+      return {
+          **v1_metrics.regression(k, processed, predicted, weights, unweighted),
+          **v1_metrics.regularization(k, regularization_losses)
+      }
     mean = tf_keras.metrics.Mean
     with tf.name_scope("metrics"):
       metrics = {}
-      for key, values, sample_weight in (
-          (MetricKeys.LOSS_MEAN, unweighted, w),
-          (MetricKeys.LABEL_MEAN, processed, w),
-          (MetricKeys.PREDICTION_MEAN, predicted,
-           base.broadcast_weights(weights, predicted))):
+      for key, values, sample_weight in ((MetricKeys.LOSS_MEAN, unweighted, w),
+                                         (MetricKeys.LABEL_MEAN, processed, w),
+                                         (MetricKeys.PREDICTION_MEAN, predicted,
+                                          base.broadcast_weights(
+                                              weights, predicted))):
         metric = mean(name=key)
         metric.update_state(values=values, sample_weight=sample_weight)
         metrics[k(key)] = metric
@@ -115,34 +125,47 @@ class RegressionHead(base.Head):
 class PoissonRegressionHead(RegressionHead):
   """Poisson regression: log-Poisson loss, predictions = exp(logits)."""
 
-  def __init__(self, label_dimension=1, weight_column=None,
+  def __init__(self,
+               label_dimension=1,
+               weight_column=None,
                loss_reduction=base.SUM_OVER_BATCH_SIZE,
-               compute_full_loss=True, name=None):
+               compute_full_loss=True,
+               name=None):
     self._compute_full_loss = compute_full_loss
     super().__init__(label_dimension=label_dimension,
                      weight_column=weight_column,
-                     loss_reduction=loss_reduction, loss_fn=self._poisson,
-                     inverse_link_fn=tf.exp, name=name)
+                     loss_reduction=loss_reduction,
+                     loss_fn=self._poisson,
+                     inverse_link_fn=tf.exp,
+                     name=name)
 
   def _poisson(self, labels, logits):
-    return tf.nn.log_poisson_loss(targets=labels, log_input=logits,
+    return tf.nn.log_poisson_loss(targets=labels,
+                                  log_input=logits,
                                   compute_full_loss=self._compute_full_loss)
 
 
 class LogisticRegressionHead(RegressionHead):
   """Regression of targets in [0, 1] with sigmoid cross-entropy."""
 
-  def __init__(self, weight_column=None,
-               loss_reduction=base.SUM_OVER_BATCH_SIZE, name=None):
-    super().__init__(label_dimension=1, weight_column=weight_column,
-                     loss_reduction=loss_reduction, loss_fn=self._logistic,
-                     inverse_link_fn=tf.sigmoid, name=name)
+  def __init__(self,
+               weight_column=None,
+               loss_reduction=base.SUM_OVER_BATCH_SIZE,
+               name=None):
+    super().__init__(label_dimension=1,
+                     weight_column=weight_column,
+                     loss_reduction=loss_reduction,
+                     loss_fn=self._logistic,
+                     inverse_link_fn=tf.sigmoid,
+                     name=name)
 
   def _logistic(self, labels, logits):
     check = tf.group(
-        _v1.debugging.assert_greater_equal(labels, 0.0,
+        _v1.debugging.assert_greater_equal(labels,
+                                           0.0,
                                            message="Labels must be in [0, 1]"),
-        _v1.debugging.assert_less_equal(labels, 1.0,
+        _v1.debugging.assert_less_equal(labels,
+                                        1.0,
                                         message="Labels must be in [0, 1]"))
     with tf.control_dependencies([check]):
       return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels,

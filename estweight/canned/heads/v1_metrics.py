@@ -19,8 +19,14 @@ def _mean_of(values, weights, name):
   return _m.mean(values, weights=_broadcast(weights, values), name=name)
 
 
-def binary(key, labels, logistic, class_ids, weights, unreduced,
-           thresholds=(), loss_weights=None):
+def binary(key,
+           labels,
+           logistic,
+           class_ids,
+           weights,
+           unreduced,
+           thresholds=(),
+           loss_weights=None):
   """Binary-head metrics; `labels` are float 0/1 of shape [batch, 1].
 
   `loss_weights` (default `weights`) weigh `average_loss` only.
@@ -29,58 +35,65 @@ def binary(key, labels, logistic, class_ids, weights, unreduced,
   labels_mean = _mean_of(labels, weights, MetricKeys.LABEL_MEAN)
   value, update = labels_mean
   out = {
-      key(MetricKeys.LOSS_MEAN): _m.mean(unreduced, weights=loss_weights,
-                                         name=MetricKeys.LOSS_MEAN),
-      key(MetricKeys.ACCURACY): _m.accuracy(labels, class_ids,
-                                            weights=weights),
-      key(MetricKeys.PRECISION): _m.precision(labels, class_ids,
-                                              weights=weights),
-      key(MetricKeys.RECALL): _m.recall(labels, class_ids, weights=weights),
-      key(MetricKeys.PREDICTION_MEAN): _mean_of(logistic, weights,
-                                                MetricKeys.PREDICTION_MEAN),
-      key(MetricKeys.LABEL_MEAN): labels_mean,
+      key(MetricKeys.LOSS_MEAN):
+          _m.mean(unreduced, weights=loss_weights, name=MetricKeys.LOSS_MEAN),
+      key(MetricKeys.ACCURACY):
+          _m.accuracy(labels, class_ids, weights=weights),
+      key(MetricKeys.PRECISION):
+          _m.precision(labels, class_ids, weights=weights),
+      key(MetricKeys.RECALL):
+          _m.recall(labels, class_ids, weights=weights),
+      key(MetricKeys.PREDICTION_MEAN):
+          _mean_of(logistic, weights, MetricKeys.PREDICTION_MEAN),
+      key(MetricKeys.LABEL_MEAN):
+          labels_mean,
       key(MetricKeys.ACCURACY_BASELINE): (tf.maximum(value, 1.0 - value),
                                           tf.maximum(update, 1.0 - update)),
   }
-  for metric_key, curve in ((MetricKeys.AUC, "ROC"),
-                            (MetricKeys.AUC_PR, "PR")):
-    out[key(metric_key)] = _m.auc(
-        labels, logistic, weights=_broadcast(weights, logistic), curve=curve)
+  for metric_key, curve in ((MetricKeys.AUC, "ROC"), (MetricKeys.AUC_PR, "PR")):
+    out[key(metric_key)] = _m.auc(labels,
+                                  logistic,
+                                  weights=_broadcast(weights, logistic),
+                                  curve=curve)
   for t in thresholds:
     out[key(MetricKeys.ACCURACY_AT_THRESHOLD % t)] = _m.accuracy(
         labels, tf.cast(logistic >= t, tf.float32), weights=weights)
-    for metric_key, fn in (
-        (MetricKeys.PRECISION_AT_THRESHOLD, _m.precision_at_thresholds),
-        (MetricKeys.RECALL_AT_THRESHOLD, _m.recall_at_thresholds)):
+    for metric_key, fn in ((MetricKeys.PRECISION_AT_THRESHOLD,
+                            _m.precision_at_thresholds),
+                           (MetricKeys.RECALL_AT_THRESHOLD,
+                            _m.recall_at_thresholds)):
       v, u = fn(labels, logistic, thresholds=(t,), weights=weights)
       out[key(metric_key % t)] = (tf.squeeze(v), tf.squeeze(u))
   return out
 
 
-def multi_class(key, labels, class_ids, weights, unreduced,
-                loss_weights=None):
+def multi_class(key, labels, class_ids, weights, unreduced, loss_weights=None):
   """Multi-class-head metrics; `loss_weights` as in `binary`."""
   loss_weights = weights if loss_weights is None else loss_weights
   return {
-      key(MetricKeys.LOSS_MEAN): _m.mean(unreduced, weights=loss_weights,
-                                         name=MetricKeys.LOSS_MEAN),
-      key(MetricKeys.ACCURACY): _m.accuracy(labels, class_ids,
-                                            weights=weights),
+      key(MetricKeys.LOSS_MEAN):
+          _m.mean(unreduced, weights=loss_weights, name=MetricKeys.LOSS_MEAN),
+      key(MetricKeys.ACCURACY):
+          _m.accuracy(labels, class_ids, weights=weights),
   }
 
 
 def regression(key, labels, predicted, weights, unreduced):
   return {
-      key(MetricKeys.LOSS_MEAN): _m.mean(unreduced, weights=weights),
-      key(MetricKeys.PREDICTION_MEAN): _mean_of(predicted, weights,
-                                                MetricKeys.PREDICTION_MEAN),
-      key(MetricKeys.LABEL_MEAN): _m.mean(labels, weights=weights),
+      key(MetricKeys.LOSS_MEAN):
+          _m.mean(unreduced, weights=weights),
+      key(MetricKeys.PREDICTION_MEAN):
+          _mean_of(predicted, weights, MetricKeys.PREDICTION_MEAN),
+      key(MetricKeys.LABEL_MEAN):
+          _m.mean(labels, weights=weights),
   }
 
 
 def regularization(key, regularization_losses):
   if not regularization_losses:
     return {}
-  return {key(MetricKeys.LOSS_REGULARIZATION): _m.mean(
-      tf.add_n(list(regularization_losses)),
-      name=MetricKeys.LOSS_REGULARIZATION)}
+  return {
+      key(MetricKeys.LOSS_REGULARIZATION):
+          _m.mean(tf.add_n(list(regularization_losses)),
+                  name=MetricKeys.LOSS_REGULARIZATION)
+  }

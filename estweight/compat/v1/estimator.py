@@ -6,11 +6,10 @@ from estweight import export  # noqa: F401
 from estweight import inputs  # noqa: F401
 from estweight import tpu  # noqa: F401
 
-
-_V1_CANNED = frozenset((
-    "BaselineClassifier", "BaselineRegressor", "DNNClassifier",
-    "DNNLinearCombinedClassifier", "DNNLinearCombinedRegressor",
-    "DNNRegressor", "LinearClassifier", "LinearRegressor"))
+_V1_CANNED = frozenset(
+    ("BaselineClassifier", "BaselineRegressor", "DNNClassifier",
+     "DNNLinearCombinedClassifier", "DNNLinearCombinedRegressor",
+     "DNNRegressor", "LinearClassifier", "LinearRegressor"))
 
 
 def __dir__():

@@ -14,8 +14,10 @@ from estweight.experimental import stop_if_no_decrease_hook
 from estweight.experimental import stop_if_no_increase_hook
 
 # Loaded on first use: the canned package imports tf_keras.
-_LAZY = {"KMeans": "estweight.canned.kmeans",
-         "LinearSDCA": "estweight.canned.linear_sdca"}
+_LAZY = {
+    "KMeans": "estweight.canned.kmeans",
+    "LinearSDCA": "estweight.canned.linear_sdca"
+}
 
 __dir__, __getattr__ = _api.lazy_attributes(globals(), _LAZY)
 
@@ -33,11 +35,16 @@ def dnn_logit_fn_builder(units, hidden_units, feature_columns, activation_fn,
   dnn_lib.check_dropout(dropout)
 
   def dnn_logit_fn(features, mode):
-    return v1_lib.dnn_layers(
-        features, mode, units=units, hidden_units=hidden_units,
-        feature_columns=list(feature_columns), activation_fn=activation_fn,
-        dropout=dropout, batch_norm=batch_norm,
-        input_layer_partitioner=input_layer_partitioner)
+    return v1_lib.dnn_layers(features,
+                             mode,
+                             units=units,
+                             hidden_units=hidden_units,
+                             feature_columns=list(feature_columns),
+                             activation_fn=activation_fn,
+                             dropout=dropout,
+                             batch_norm=batch_norm,
+                             input_layer_partitioner=input_layer_partitioner)
+
   return dnn_logit_fn
 
 
@@ -51,6 +58,25 @@ def linear_logit_fn_builder(units, feature_columns, sparse_combiner="sum"):
 
   def linear_logit_fn(features):
     return tf.compat.v1.feature_column.linear_model(
-        features, list(feature_columns), units=units,
+        features,
+        list(feature_columns),
+        units=units,
         sparse_combiner=sparse_combiner)
+
   return linear_logit_fn
+
+
+__all__ = [
+    "InMemoryEvaluatorHook",
+    "build_raw_supervised_input_receiver_fn",
+    "call_logit_fn",
+    "dnn_logit_fn_builder",
+    "linear_logit_fn_builder",
+    "make_early_stopping_hook",
+    "make_stop_at_checkpoint_step_hook",
+    "read_eval_metrics",
+    "stop_if_higher_hook",
+    "stop_if_lower_hook",
+    "stop_if_no_decrease_hook",
+    "stop_if_no_increase_hook",
+]
