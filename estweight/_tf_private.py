@@ -2,8 +2,9 @@
 
 Every `tensorflow.python` import and every private TensorFlow attribute
 estweight touches is here, so a TensorFlow upgrade that moves one breaks a
-single, known file. (Keras internals used by the Keras bridge are in
-keras/flavors.py and runtime/graph.py.)
+single, known file. Keras internals (Keras 3 and tf_keras) are reached
+through `keras_internal(name)` below, imported when first asked for, so
+importing this module imports neither Keras.
 
 - `export_output`, `export_utils`: TensorFlow's own SavedModel output
   classes and signature helpers (the layout TF Serving expects).
@@ -16,6 +17,8 @@ keras/flavors.py and runtime/graph.py.)
   from its C session, which leaks (the process is about to fail anyway).
 """
 # pylint: disable=g-direct-tensorflow-import,unused-import,protected-access
+import importlib
+
 from tensorflow.python.ops import clustering_ops
 from tensorflow.python.saved_model.model_utils import export_output
 from tensorflow.python.saved_model.model_utils import export_utils
@@ -47,6 +50,25 @@ def add_train_op(builder, train_op):
   builder._add_train_op(train_op)
 
 
+# Keras internals: name -> module path. Keras 3's global name counters,
+# Functional class, deserialisation and compile utilities; tf_keras's
+# backend (its per-thread seed generator), base layer and compile utilities.
+_KERAS_INTERNALS = {
+    "keras.global_state": "keras.src.backend.common.global_state",
+    "keras.functional": "keras.src.models.functional",
+    "keras.serialization_lib": "keras.src.saving.serialization_lib",
+    "keras.compile_utils": "keras.src.trainers.compile_utils",
+    "tf_keras.backend": "tf_keras.src.backend",
+    "tf_keras.base_layer": "tf_keras.src.engine.base_layer",
+    "tf_keras.compile_utils": "tf_keras.src.engine.compile_utils",
+}
+
+
+def keras_internal(name):
+  """The Keras-internal module `name` (a key of _KERAS_INTERNALS)."""
+  return importlib.import_module(_KERAS_INTERNALS[name])
+
+
 __all__ = [
     "abandon_session",
     "add_control_input",
@@ -54,6 +76,7 @@ __all__ = [
     "clustering_ops",
     "export_output",
     "export_utils",
+    "keras_internal",
     "serialize_dataset",
     "unfinalize",
 ]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import numbers
 import os
 import tempfile
 from typing import Any, Callable, Iterable
@@ -11,6 +10,7 @@ import tensorflow as tf
 from estweight import _logging as logging
 
 from estweight import run_config as run_config_lib
+from estweight import validation
 from estweight import warm_start as warm_start_lib
 from estweight.mode_keys import ModeKeys
 from estweight.runtime import checkpoints
@@ -93,17 +93,6 @@ def checked_model_dir(model_dir, config) -> str | None:
   if model_dir is not None:
     checkpoints.check_model_dir(model_dir)
   return model_dir
-
-
-def _check_positive_int(name, value):
-  if value is None:
-    return
-  integral = isinstance(value,
-                        numbers.Integral) or (isinstance(value, float) and
-                                              value.is_integer())
-  if isinstance(value, bool) or not integral or value <= 0:
-    raise ValueError(f"`{name}` must be a positive integer or None. "
-                     f"Received: {name}={value!r}.")
 
 
 def _check_hooks(name, hooks, cls):
@@ -330,8 +319,8 @@ class Estimator:
     if steps is not None and max_steps is not None:
       raise ValueError("Can not provide both steps and max_steps. Received: "
                        f"steps={steps!r}, max_steps={max_steps!r}.")
-    _check_positive_int("steps", steps)
-    _check_positive_int("max_steps", max_steps)
+    validation.integer("steps", steps, minimum=1)
+    validation.integer("max_steps", max_steps, minimum=1)
     hooks = _check_hooks("hooks", hooks, _v1.train.SessionRunHook)
     saving_listeners = _check_hooks("saving_listeners", saving_listeners,
                                     _v1.train.CheckpointSaverListener)
@@ -381,7 +370,7 @@ class Estimator:
       A dict of the spec's metrics plus `loss` (mean of the batch losses)
       and `global_step` (the evaluated checkpoint's step).
     """
-    _check_positive_int("steps", steps)
+    validation.integer("steps", steps, minimum=1)
     hooks = _check_hooks("hooks", hooks, _v1.train.SessionRunHook)
     inputs_lib.validate_input_fn(input_fn)
     check_no_strategy(self._config, "eval_distribute")

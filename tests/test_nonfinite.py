@@ -23,10 +23,9 @@ def adagrad_model_fn(features, labels, mode, params):
   w = v1.get_variable("w", [], initializer=v1.zeros_initializer())
   prediction = w * features["x"]
   loss = tf.reduce_mean(tf.square(prediction - labels))
-  optimizer = (v1.train.AdagradOptimizer(0.5) if params["adagrad"] else
-               v1.train.GradientDescentOptimizer(0.1))
-  train_op = optimizer.minimize(loss,
-                                global_step=v1.train.get_global_step())
+  optimizer = (v1.train.AdagradOptimizer(0.5)
+               if params["adagrad"] else v1.train.GradientDescentOptimizer(0.1))
+  train_op = optimizer.minimize(loss, global_step=v1.train.get_global_step())
   return estweight.EstimatorSpec(mode, loss=loss, train_op=train_op)
 
 
@@ -35,12 +34,15 @@ def _input(xs):
 
 
 def _train(model_dir, xs, adagrad=False, hooks_=()):
-  est = estweight.Estimator(adagrad_model_fn, model_dir=str(model_dir),
+  est = estweight.Estimator(adagrad_model_fn,
+                            model_dir=str(model_dir),
                             params={"adagrad": adagrad})
   est.train(_input(xs), hooks=list(hooks_))
   path = tf.train.latest_checkpoint(str(model_dir))
-  return {name: tf.train.load_variable(path, name)
-          for name, _ in tf.train.list_variables(path)}
+  return {
+      name: tf.train.load_variable(path, name)
+      for name, _ in tf.train.list_variables(path)
+  }
 
 
 def test_a_nan_batch_is_skipped_and_training_goes_on(tmp_path):
@@ -70,10 +72,11 @@ def test_optimizer_slots_equal_training_without_the_bad_batches(tmp_path):
 
 def test_too_many_in_a_row_stop_with_the_usual_error(tmp_path, caplog):
   model_dir = tmp_path / "stop"
-  est = estweight.Estimator(adagrad_model_fn, model_dir=str(model_dir),
-                            params={"adagrad": False},
-                            config=estweight.RunConfig(
-                                save_checkpoints_steps=1))
+  est = estweight.Estimator(
+      adagrad_model_fn,
+      model_dir=str(model_dir),
+      params={"adagrad": False},
+      config=estweight.RunConfig(save_checkpoints_steps=1))
   with pytest.raises(estweight.errors.NonFiniteLossError,
                      match=r"^Loss is nan at global step 4; .* The latest "
                      r"checkpoint is .*model\.ckpt-3\."):
@@ -99,17 +102,23 @@ def test_a_non_finite_first_batch_is_skipped_too(tmp_path):
   assert variables["w"] == pytest.approx(0.4, rel=1e-6)  # x=1 as above
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])
-def test_a_bad_max_consecutive_is_refused(bad):
-  with pytest.raises(ValueError, match=(
-      rf"^`max_consecutive` must be a positive integer\. Received: "
-      rf"max_consecutive={bad!r}\.$")):
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-1, ValueError),
+                                        (1.5, ValueError), (True, TypeError),
+                                        ("3", TypeError)])
+def test_a_bad_max_consecutive_is_refused(bad, error):
+  with pytest.raises(
+      error,
+      match=(rf"^`max_consecutive` must be a positive integer\. Received: "
+             rf"max_consecutive={bad!r}\.$")):
     hooks.SkipNonFiniteBatches(max_consecutive=bad)
 
 
 def test_two_are_refused(tmp_path):
-  est = estweight.Estimator(adagrad_model_fn, model_dir=str(tmp_path / "m"),
+  est = estweight.Estimator(adagrad_model_fn,
+                            model_dir=str(tmp_path / "m"),
                             params={"adagrad": False})
   with pytest.raises(ValueError, match="at most one SkipNonFiniteBatches"):
-    est.train(_input([1.0]), hooks=[hooks.SkipNonFiniteBatches(),
-                                    hooks.SkipNonFiniteBatches()])
+    est.train(
+        _input([1.0]),
+        hooks=[hooks.SkipNonFiniteBatches(),
+               hooks.SkipNonFiniteBatches()])

@@ -26,6 +26,7 @@ import tensorflow as tf
 from estweight import _logging as logging
 
 from estweight.keras import flavors as flavors_lib
+from estweight.runtime import checkpoints
 
 _v1 = tf.compat.v1
 SAVER, CHECKPOINT = "saver", "checkpoint"
@@ -170,14 +171,6 @@ def write_first_checkpoint(model_dir, keys_and_values) -> str:
         "%s does not match the Keras model; rewriting it from the "
         "model's current weights.", existing)
   os.makedirs(os.path.dirname(path), exist_ok=True)
-  with tf.Graph().as_default():
-    var_list = {
-        key: _v1.Variable(value, name="v", trainable=False)
-        for key, value in keys_and_values.items()
-    }
-    saver = _v1.train.Saver(var_list=var_list, save_relative_paths=True)
-    with _v1.Session() as sess:
-      sess.run(_v1.variables_initializer(list(var_list.values())))
-      saver.save(sess, path, write_meta_graph=False)
+  checkpoints.write_values(path, keys_and_values)
   logging.info("Saved the Keras model's weights to %s.", path)
   return path

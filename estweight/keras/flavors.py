@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import tensorflow as tf
 
+from estweight import _tf_private
 from estweight.canned import optimizers as optimizers_lib
 
 
@@ -161,7 +162,7 @@ class Keras3(Flavor):
 
   def is_graph_network(self, model):
     import keras  # pylint: disable=g-import-not-at-top
-    from keras.src.models import functional  # pylint: disable=g-import-not-at-top
+    functional = _tf_private.keras_internal("keras.functional")
     return isinstance(model, (keras.Sequential, functional.Functional))
 
   def describe(self, model, custom_objects):
@@ -205,7 +206,7 @@ class Keras3(Flavor):
                      input_aliases=aliases)
 
   def _deserialize(self, info, custom_objects):
-    from keras.src.saving import serialization_lib  # pylint: disable=g-import-not-at-top
+    serialization_lib = _tf_private.keras_internal("keras.serialization_lib")
     with self.custom_object_scope(custom_objects):
       return {
           k: serialization_lib.deserialize_keras_object(v)
@@ -213,7 +214,7 @@ class Keras3(Flavor):
       }
 
   def make_loss(self, info, custom_objects, output_names):
-    from keras.src.trainers import compile_utils  # pylint: disable=g-import-not-at-top
+    compile_utils = _tf_private.keras_internal("keras.compile_utils")
     args = self._deserialize(info, custom_objects)
     if args["loss"] is None:
       raise ValueError("The Keras model was compiled without a `loss`; "
@@ -231,7 +232,7 @@ class Keras3(Flavor):
     return loss_fn
 
   def make_metrics(self, info, custom_objects, output_names):
-    from keras.src.trainers import compile_utils  # pylint: disable=g-import-not-at-top
+    compile_utils = _tf_private.keras_internal("keras.compile_utils")
     args = self._deserialize(info, custom_objects)
     if not args["metrics"] and not args["weighted_metrics"]:
       return None
@@ -270,7 +271,7 @@ class TfKeras(Flavor):
     Layer or Model is in an invalid state"). The classes get back the bases
     they had before the build.
     """
-    from tf_keras.src.engine import base_layer  # pylint: disable=g-import-not-at-top
+    base_layer = _tf_private.keras_internal("tf_keras.base_layer")
     saved = {cls: cls.__bases__ for cls in _subclasses(base_layer.Layer)}
     try:
       yield
@@ -323,7 +324,7 @@ class TfKeras(Flavor):
       }
 
   def make_loss(self, info, custom_objects, output_names):
-    from tf_keras.src.engine import compile_utils  # pylint: disable=g-import-not-at-top
+    compile_utils = _tf_private.keras_internal("tf_keras.compile_utils")
     args = self._deserialize(info, custom_objects)
     if args["loss"] is None:
       raise ValueError("The Keras model was compiled without a `loss`; "
@@ -341,7 +342,7 @@ class TfKeras(Flavor):
     return loss_fn
 
   def make_metrics(self, info, custom_objects, output_names):
-    from tf_keras.src.engine import compile_utils  # pylint: disable=g-import-not-at-top
+    compile_utils = _tf_private.keras_internal("tf_keras.compile_utils")
     args = self._deserialize(info, custom_objects)
     if not args["metrics"] and not args["weighted_metrics"]:
       return None

@@ -158,3 +158,21 @@ def raise_if_names_differ(path: str, error) -> None:
       f"{', '.join(names[:5])}). Use the model_fn that wrote it, another "
       "model_dir, or warm_start_from=WarmStartSettings(..., "
       "var_name_to_prev_var_name={...}) to map the old names.") from None
+
+
+def write_values(path: str, values) -> str:
+  """Writes `values` ({checkpoint key: array}) as the checkpoint `path`.
+
+  In a graph and session of its own (no .meta); returns `path`.
+  """
+  with tf.Graph().as_default():
+    var_list = {
+        key: tf.compat.v1.Variable(value, name="v", trainable=False)
+        for key, value in values.items()
+    }
+    saver = tf.compat.v1.train.Saver(var_list=var_list,
+                                     save_relative_paths=True)
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.variables_initializer(list(var_list.values())))
+      saver.save(session, path, write_meta_graph=False)
+  return path

@@ -4,13 +4,13 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
-import importlib
 import random
 import sys
 from typing import Any, Callable
 
 import tensorflow as tf
 
+from estweight import _tf_private
 from estweight import _versions
 from estweight.runtime import inputs as inputs_lib
 
@@ -75,7 +75,7 @@ def _keras_seed_holder():
   seeds from (None without tf_keras). Imported when called, so that layers
   first loaded inside model_fn are seeded."""
   try:
-    backend = importlib.import_module("tf_keras.src.backend")
+    backend = _tf_private.keras_internal("tf_keras.backend")
   except ImportError:
     return None
   return getattr(backend, "_SEED_GENERATOR", None)
@@ -114,7 +114,7 @@ def fresh_keras_names():
   if "keras" not in sys.modules:
     yield
     return
-  from keras.src.backend.common import global_state  # pylint: disable=g-import-not-at-top
+  global_state = _tf_private.keras_internal("keras.global_state")
   saved = global_state.get_global_attribute("object_name_uids")
   global_state.set_global_attribute("object_name_uids",
                                     collections.defaultdict(int))

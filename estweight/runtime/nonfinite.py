@@ -19,12 +19,11 @@ them concurrently, so there is nothing to put back).
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 
 from estweight import _logging as logging
+from estweight import validation
 from estweight.runtime import data_errors
 
 _v1 = tf.compat.v1
@@ -44,12 +43,10 @@ class SkipNonFiniteBatches(_v1.train.SessionRunHook):
   """
 
   def __init__(self, max_consecutive: int = 10):
-    if (isinstance(max_consecutive, bool) or
-        not isinstance(max_consecutive, numbers.Integral) or
-        max_consecutive <= 0):
-      raise ValueError("`max_consecutive` must be a positive integer. "
-                       f"Received: max_consecutive={max_consecutive!r}.")
-    self.max_consecutive = int(max_consecutive)
+    self.max_consecutive = validation.integer("max_consecutive",
+                                              max_consecutive,
+                                              minimum=1,
+                                              allow_none=False)
 
 
 def find(hooks):
