@@ -11,7 +11,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 ORACLE_PYTHON ?= python3.11
 ORACLE_VENV ?= .oracle-venv
 
-.PHONY: venv test test-slow test-all demo oracle parity parity-written probes bench docs reliability clean
+.PHONY: venv lint test test-slow test-all demo oracle parity parity-written probes bench docs reliability clean
 
 venv: $(STAMP)
 
@@ -25,8 +25,20 @@ $(STAMP): $(REQS)
 
 # The fast suite (well under 20 min on 2 cores); the end-to-end tests with
 # real processes (kills, clusters, the CLI) are `make test-slow`; CI runs both.
-test: $(STAMP)
+test: $(STAMP) lint
 	$(PY) -m pytest -q -m "not slow"
+
+# `make lint`: yapf (Google style, 2-space indent) leaves estweight/ as it
+# is, ruff finds nothing, mypy passes (settings in pyproject.toml).
+LINT_STAMP := $(VENV)/.lint-installed
+$(LINT_STAMP): requirements/lint.txt $(STAMP)
+	$(PIP) -r requirements/lint.txt
+	touch $@
+
+lint: $(LINT_STAMP)
+	$(VENV)/bin/yapf --diff --recursive --parallel estweight
+	$(VENV)/bin/ruff check --quiet estweight
+	$(VENV)/bin/mypy
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow

@@ -16,8 +16,11 @@ _FIELDS = ("mode", "predictions", "loss", "train_op", "eval_metric_ops",
            "export_outputs", "training_chief_hooks", "training_hooks",
            "scaffold", "evaluation_hooks", "prediction_hooks")
 
+_SpecTuple = collections.namedtuple(  # type: ignore[misc]
+    "EstimatorSpec", _FIELDS)
 
-class EstimatorSpec(collections.namedtuple("EstimatorSpec", _FIELDS)):
+
+class EstimatorSpec(_SpecTuple):
   """Ops and objects returned from a `model_fn` and passed to an `Estimator`.
 
   Same fields, defaults and per-mode rules as `tf.estimator.EstimatorSpec`:

@@ -39,7 +39,7 @@ def integer(name: str,
     if not float(value).is_integer():
       raise ValueError(f"`{name}` must be {expectation}. "
                        f"Received: {name}={value!r}.")
-  value = int(value)
+  value = int(value)  # type: ignore[call-overload]  # a numbers.Real
   if minimum is not None and value < minimum:
     raise ValueError(f"`{name}` must be {expectation}. "
                      f"Received: {name}={value!r}.")

@@ -157,7 +157,7 @@ def choose(model_dir: str, value: str | None) -> Choice:
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   path = value
   if tf.io.gfile.isdir(value):
-    path = checkpoints.latest_checkpoint(value)
+    path = checkpoints.latest_checkpoint(value) or ""
     if not path:
       raise ConfigError(f"--checkpoint={value!r} holds no checkpoint.")
   if os.path.abspath(path) == os.path.abspath(latest):

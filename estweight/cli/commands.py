@@ -69,7 +69,7 @@ class _InputFn:
                           write=self._write)()
 
 
-_TABLES = {}
+_TABLES: dict = {}
 
 
 def _table(data_config, data_dir):

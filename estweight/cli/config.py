@@ -183,6 +183,8 @@ def load_config_file(path: str) -> dict:
   if not os.path.isfile(path):
     raise ConfigError(f"Config file --config={path!r} does not exist.")
   spec = importlib.util.spec_from_file_location("_estweight_config", path)
+  if spec is None or spec.loader is None:
+    raise ConfigError(f"Config file {path!r} is not a Python file.")
   module = importlib.util.module_from_spec(spec)
   try:
     spec.loader.exec_module(module)
@@ -211,7 +213,7 @@ def example_dirs() -> list[str]:
 
 
 def example_names() -> list[str]:
-  names = set()
+  names: set[str] = set()
   for directory in example_dirs():
     if os.path.isdir(directory):
       names.update(f[:-3]
@@ -272,7 +274,7 @@ def resolve(path: str | None,
   if base is not None:
     _merge(config, base, defaults=defaults)
   else:
-    _merge(config, load_config_file(path), defaults=defaults)
+    _merge(config, load_config_file(path or ""), defaults=defaults)
   for key, value in overrides:
     if key.split(".")[0] not in config:
       _unknown_key(key, defaults)

@@ -170,8 +170,9 @@ def check_config(data_config) -> dict:
 
 
 def is_positive_int(value) -> bool:
-  return isinstance(
-      value, (int, np.integer)) and not isinstance(value, bool) and value > 0
+  return bool(
+      isinstance(value, (int, np.integer)) and not isinstance(value, bool) and
+      value > 0)
 
 
 def _is_fraction(value, upper_ok=False):

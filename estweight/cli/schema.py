@@ -19,6 +19,8 @@ applies `data.schema`, `typed_columns` converts.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import csv
 import dataclasses
 import difflib
@@ -310,7 +312,7 @@ def convert(values: np.ndarray, type_: str, *, where: str, column: str,
   if values.dtype != object:  # typed numbers
     if type_ == "float":
       return values.astype(np.float64)
-    bad = np.flatnonzero(~np.isfinite(values) | (
+    bad: Any = np.flatnonzero(~np.isfinite(values) | (
         np.round(values) != values)) if values.dtype.kind == "f" else []
     if len(bad):
       _bad_value(where, column, bad[0], values[bad[0]].item(), type_, reason)

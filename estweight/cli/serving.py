@@ -24,6 +24,8 @@ serves the `predict` signature as `serving_default`.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import os
 import tempfile
@@ -50,7 +52,7 @@ def serving_schema(config, table) -> dict:
   features = {}
   for name in table.feature_names:
     type_ = table.schema[name]
-    entry = {"dtype": _DTYPES[type_], "shape": [None]}
+    entry: dict[str, Any] = {"dtype": _DTYPES[type_], "shape": [None]}
     if receiver == "parsing":
       entry["example_list"] = _EXAMPLE_LISTS[type_]
     if type_ == "float":

@@ -47,7 +47,7 @@ def _relative_name(weight, layer_name):
 
 def object_prefixes(model) -> dict:
   """{graph variable name: 2.15 object path} for the model's weights."""
-  out = {}
+  out: dict[str, str] = {}
 
   def walk(container, prefix):
     index = 0

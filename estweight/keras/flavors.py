@@ -87,8 +87,9 @@ class Flavor:
     """A fresh model from `info.config` in the current graph."""
     # A deep copy: Functional.from_config consumes the dict it is given.
     with self.custom_object_scope(custom_objects):
-      return info.model_class.from_config(copy.deepcopy(info.config),
-                                          custom_objects=custom_objects)
+      model_class: Any = info.model_class
+      return model_class.from_config(copy.deepcopy(info.config),
+                                     custom_objects=custom_objects)
 
   def make_loss(self, info, custom_objects, output_names):
     """`(y_true, y_pred, sample_weight, regularization) -> scalar`."""

@@ -25,7 +25,7 @@ def is_complete(prefix: str) -> bool:
   ]
   if not shards:
     return False
-  total = int(_SHARDS.search(shards[0]).group(1))
+  total = int(_SHARDS.search(shards[0]).group(1))  # type: ignore[union-attr]
   return len(shards) == total
 
 

@@ -32,7 +32,7 @@ _v1 = tf.compat.v1
 CHIEF_JOBS = ("chief", "master")
 TRAINING_JOBS = ("chief", "master", "worker")
 _POLL_SECS = 0.5
-_servers = {}  # (task_type, task_id) -> tf.distribute.Server
+_servers: dict = {}  # (task_type, task_id) -> tf.distribute.Server
 
 
 class ClusterError(RuntimeError):
@@ -208,7 +208,7 @@ def mark_done(model_dir, config, global_step):
 def read_done(model_dir) -> dict:
   """{'<type>-<index>': {'global_step', 'time'}} of finished tasks."""
   directory = _marker_dir(model_dir)
-  out = {}
+  out: dict[str, dict] = {}
   if not tf.io.gfile.isdir(directory):
     return out
   for name in tf.io.gfile.listdir(directory):

@@ -249,7 +249,7 @@ def read_eval_records(eval_dir):
   return forward_history(records, source=path)
 
 
-_warned_backward = set()
+_warned_backward: set[str] = set()
 
 
 def forward_history(records, *, source):

@@ -69,7 +69,8 @@ class ModelDirLock:
     self._token = None
     self._stop = threading.Event()
     self._thread = None
-    self._created = []  # directories made for the lock, deepest first
+    self._created: list[str] = [
+    ]  # directories made for the lock, deepest first
 
   def _record(self, started):
     return {

@@ -127,7 +127,7 @@ class Runner:
     """The metric names evaluate() returns (builds the eval graph once)."""
     if self._eval is None:
       self._eval = self._new_eval_loop(input_fn, False)
-    return self._eval.metric_names
+    return self._eval.metric_names  # type: ignore[attr-defined]
 
   def _eval_loop(self, input_fn, uninitialized):
     warm = uninitialized and self._can_warm_start

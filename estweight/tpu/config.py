@@ -104,5 +104,5 @@ class RunConfig(run_config_lib.RunConfig):
   def replace(self, **kwargs) -> "RunConfig":
     tpu_config = kwargs.pop("tpu_config", self._tpu_config)
     new = super().replace(**kwargs)
-    new._tpu_config = tpu_config  # pylint: disable=protected-access
-    return new
+    new._tpu_config = tpu_config  # type: ignore[attr-defined]  # pylint: disable=protected-access
+    return new  # type: ignore[return-value]
