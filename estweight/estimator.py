@@ -6,6 +6,7 @@ import os
 import tempfile
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import tensorflow as tf
 from estweight import _logging as logging
 
@@ -27,40 +28,6 @@ from estweight.runtime import runner as runner_lib
 from estweight.spec import EstimatorSpec
 
 _v1 = tf.compat.v1
-_MODEL_FN_ARGS = frozenset(
-    ("features", "labels", "mode", "params", "config", "weights"))
-
-
-def verify_model_fn_args(model_fn: Callable, params) -> None:
-  """Checks a model_fn's signature the way tf.estimator does, with clearer words."""
-  if model_fn is None:
-    raise ValueError("`model_fn` must be provided to Estimator. "
-                     "Received: model_fn=None.")
-  if not callable(model_fn):
-    raise TypeError(f"`model_fn` must be callable. Received: model_fn="
-                    f"{model_fn!r}.")
-  args = set(fn_args_lib.fn_args(model_fn))
-  if "**" in args:
-    return
-  if "features" not in args:
-    raise ValueError(
-        "`model_fn` must include a `features` argument. Received: model_fn="
-        f"{fn_args_lib.describe(model_fn)}.")
-  if params is not None and "params" not in args:
-    raise ValueError(
-        "`model_fn` does not include a `params` argument, but params were "
-        f"passed to Estimator. Received: model_fn="
-        f"{fn_args_lib.describe(model_fn)}, params={params!r}.")
-  if params is None and "params" in args:
-    logging.warning(
-        "model_fn (%s) includes params argument, but params are "
-        "not passed to Estimator.", fn_args_lib.describe(model_fn))
-  unknown = sorted(args - _MODEL_FN_ARGS - {"self"})
-  if unknown:
-    raise ValueError(
-        f"`model_fn` has following not expected args: {unknown}. A model_fn "
-        f"may take only {sorted(_MODEL_FN_ARGS)}. Received: model_fn="
-        f"{fn_args_lib.describe(model_fn)}.")
 
 
 def check_no_strategy(config, field):
@@ -70,38 +37,6 @@ def check_no_strategy(config, field):
   workers, on TPUs or needing eager execution raises NotImplementedError
   saying why and what to use instead). Called before any graph is built."""
   distribute_lib.check_strategy(config, field)
-
-
-def checked_model_dir(model_dir, config) -> str | None:
-  """`model_dir`, else `config.model_dir` (None if neither), validated.
-
-  Raises:
-    ValueError: an empty path, a path that is a file, or two different
-      model_dirs in the argument and the config.
-  """
-  if model_dir is not None:
-    model_dir = os.fspath(model_dir)
-    if not model_dir:
-      raise ValueError("`model_dir` must be a non-empty path or None. "
-                       f"Received: model_dir={model_dir!r}.")
-    if config.model_dir and config.model_dir != model_dir:
-      raise ValueError(
-          "`model_dir` are set both in constructor and `RunConfig`, but "
-          f"with different values. Received: model_dir={model_dir!r}, "
-          f"config.model_dir={config.model_dir!r}.")
-  model_dir = model_dir or config.model_dir
-  if model_dir is not None:
-    checkpoints.check_model_dir(model_dir)
-  return model_dir
-
-
-def _check_hooks(name, hooks, cls):
-  hooks = list(hooks or [])
-  for hook in hooks:
-    if not isinstance(hook, cls):
-      raise TypeError(f"All entries of `{name}` must be {cls.__name__} "
-                      f"instances. Received: {hook!r}.")
-  return hooks
 
 
 class Estimator:
@@ -130,7 +65,7 @@ class Estimator:
     if not isinstance(config, run_config_lib.RunConfig):
       raise ValueError("`config` must be an estweight.RunConfig. "
                        f"Received: config={config!r}.")
-    verify_model_fn_args(model_fn, params)
+    validation.model_fn(model_fn, params)
     model_dir = self._resolve_model_dir(model_dir, config)
     replacements = {"model_dir": model_dir}
     if config.session_config is None:
@@ -158,7 +93,7 @@ class Estimator:
 
   @staticmethod
   def _resolve_model_dir(model_dir, config) -> str:
-    model_dir = checked_model_dir(model_dir, config)
+    model_dir = validation.model_dir(model_dir, config)
     if model_dir is None:
       model_dir = tempfile.mkdtemp()
       logging.warning("Using temporary folder as model directory: %s",
@@ -168,14 +103,17 @@ class Estimator:
   # ------------------------------------------------------------ properties
   @property
   def model_dir(self) -> str:
+    """The directory of checkpoints, summaries and exports' sources."""
     return self._model_dir
 
   @property
   def config(self) -> run_config_lib.RunConfig:
+    """A copy of the RunConfig (model_dir and cluster resolved)."""
     return copy.deepcopy(self._config)
 
   @property
   def params(self) -> dict[str, Any]:
+    """A copy of the `params` passed to model_fn."""
     return copy.deepcopy(self._params)
 
   @property
@@ -193,14 +131,25 @@ class Estimator:
     return os.path.join(self._model_dir, "eval" if not name else "eval_" + name)
 
   def latest_checkpoint(self) -> str | None:
+    """The newest complete checkpoint in model_dir, or None."""
     return checkpoints.latest_checkpoint(self._model_dir)
 
   def get_variable_names(self) -> list[str]:
+    """Names of the variables in the latest checkpoint.
+
+    Raises:
+      ValueError: model_dir holds no checkpoint.
+    """
     return [
         name for name, _ in tf.train.list_variables(self._require_checkpoint())
     ]
 
-  def get_variable_value(self, name: str):
+  def get_variable_value(self, name: str) -> np.ndarray:
+    """The value of variable `name` in the latest checkpoint.
+
+    Raises:
+      ValueError: model_dir holds no checkpoint.
+    """
     return tf.train.load_variable(self._require_checkpoint(), name)
 
   def _require_checkpoint(self) -> str:
@@ -321,9 +270,10 @@ class Estimator:
                        f"steps={steps!r}, max_steps={max_steps!r}.")
     validation.integer("steps", steps, minimum=1)
     validation.integer("max_steps", max_steps, minimum=1)
-    hooks = _check_hooks("hooks", hooks, _v1.train.SessionRunHook)
-    saving_listeners = _check_hooks("saving_listeners", saving_listeners,
-                                    _v1.train.CheckpointSaverListener)
+    hooks = validation.instances("hooks", hooks, _v1.train.SessionRunHook)
+    saving_listeners = validation.instances("saving_listeners",
+                                            saving_listeners,
+                                            _v1.train.CheckpointSaverListener)
     inputs_lib.validate_input_fn(input_fn)
     checkpoints.check_model_dir(self._model_dir)
     check_no_strategy(self._config, "train_distribute")
@@ -371,7 +321,7 @@ class Estimator:
       and `global_step` (the evaluated checkpoint's step).
     """
     validation.integer("steps", steps, minimum=1)
-    hooks = _check_hooks("hooks", hooks, _v1.train.SessionRunHook)
+    hooks = validation.instances("hooks", hooks, _v1.train.SessionRunHook)
     inputs_lib.validate_input_fn(input_fn)
     check_no_strategy(self._config, "eval_distribute")
     if name is not None and not isinstance(name, str):
@@ -443,10 +393,24 @@ class Estimator:
               yield_single_examples: bool = True):
     """Yields predictions for the features from `input_fn`.
 
-    Labels from input_fn are ignored. With a Dataset the generator ends with
-    the data; a features tensor that never ends yields forever.
+    Args:
+      input_fn: returns features (or (features, labels); labels are
+        ignored), as a Dataset or tensors.
+      predict_keys: names of the predictions to yield (a str or list); None:
+        all of the model_fn's predictions.
+      hooks: SessionRunHooks for the prediction.
+      checkpoint_path: a checkpoint prefix or a directory holding one; None:
+        the latest checkpoint in model_dir (initial or warm-started values
+        if there is none).
+      yield_single_examples: True: one prediction per example; False: one
+        per batch.
+
+    Yields:
+      Dicts of prediction name to value (a bare value when the model_fn's
+      predictions are one tensor). With a Dataset the generator ends with
+      the data; a features tensor that never ends yields forever.
     """
-    hooks = _check_hooks("hooks", hooks, _v1.train.SessionRunHook)
+    hooks = validation.instances("hooks", hooks, _v1.train.SessionRunHook)
     inputs_lib.validate_input_fn(input_fn)
     checkpoint_path, warm = self._checkpoint_for_inference(
         checkpoint_path, "predict")
@@ -553,25 +517,7 @@ class Estimator:
               as_text,
               checkpoint_path,
               strip_default_attrs=True):
-    if export_dir_base is None or not os.fspath(export_dir_base):
-      raise ValueError("`export_dir_base` must be a directory path. Received: "
-                       f"export_dir_base={export_dir_base!r}.")
-    if not isinstance(input_receiver_fn_map, dict):
-      raise ValueError("`input_receiver_fn_map` must be a dict of mode to "
-                       "receiver fn. Received: "
-                       f"input_receiver_fn_map={input_receiver_fn_map!r}.")
-    unknown = set(input_receiver_fn_map) - set(export_lib.MODE_ORDER)
-    modes = [m for m in export_lib.MODE_ORDER if input_receiver_fn_map.get(m)]
-    if unknown or not modes:
-      raise ValueError(
-          "`input_receiver_fn_map` must map some of "
-          f"{list(export_lib.MODE_ORDER)} to receiver fns. Received: "
-          f"input_receiver_fn_map={input_receiver_fn_map!r}.")
-    for mode in modes:
-      if not callable(input_receiver_fn_map[mode]):
-        raise TypeError(
-            f"The receiver fn for mode {mode!r} must be callable. Received: "
-            f"{input_receiver_fn_map[mode]!r}.")
+    modes = export_lib.check_export_args(export_dir_base, input_receiver_fn_map)
     export_lib.check_assets_extra(assets_extra)
     checkpoint_path = self._checkpoint_for_export(checkpoint_path)
     export_graphs = [

@@ -26,15 +26,6 @@ from estweight.runtime import evaluate as evaluate_lib
 _v1 = tf.compat.v1
 
 
-def _check_hooks(name, hooks, cls):
-  hooks = tuple(hooks or ())
-  for hook in hooks:
-    if not isinstance(hook, cls):
-      raise TypeError(f"All entries of `{name}` must be {cls.__name__}. "
-                      f"Received: {hook!r}.")
-  return hooks
-
-
 class TrainSpec(
     collections.namedtuple(
         "TrainSpec", ["input_fn", "max_steps", "hooks", "saving_listeners"])):
@@ -47,9 +38,10 @@ class TrainSpec(
     max_steps = validation.integer("max_steps", max_steps, minimum=1)
     return super().__new__(
         cls, input_fn, max_steps,
-        _check_hooks("hooks", hooks, _v1.train.SessionRunHook),
-        _check_hooks("saving_listeners", saving_listeners,
-                     _v1.train.CheckpointSaverListener))
+        tuple(validation.instances("hooks", hooks, _v1.train.SessionRunHook)),
+        tuple(
+            validation.instances("saving_listeners", saving_listeners,
+                                 _v1.train.CheckpointSaverListener)))
 
 
 class EvalSpec(
@@ -81,8 +73,8 @@ class EvalSpec(
     exporters = check_exporters(exporters)
     return super().__new__(
         cls, input_fn, steps, name,
-        _check_hooks("hooks", hooks, _v1.train.SessionRunHook), exporters,
-        start_delay_secs, throttle_secs)
+        tuple(validation.instances("hooks", hooks, _v1.train.SessionRunHook)),
+        exporters, start_delay_secs, throttle_secs)
 
 
 def check_exporters(exporters):

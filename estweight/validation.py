@@ -9,6 +9,12 @@ TypeError, fractions and values out of range with a ValueError.
 from __future__ import annotations
 
 import numbers
+import os
+from typing import Callable
+
+from estweight import _logging as logging
+from estweight.runtime import checkpoints
+from estweight.runtime import fn_args as fn_args_lib
 
 
 def integer(name: str,
@@ -66,3 +72,72 @@ def number(name: str,
     raise ValueError(f"`{name}` must be {expectation}. "
                      f"Received: {name}={value!r}.")
   return value
+
+
+def instances(name: str, values, cls) -> list:
+  """`values` (None: empty) as a list, each an instance of `cls`."""
+  values = list(values or [])
+  for value in values:
+    if not isinstance(value, cls):
+      raise TypeError(f"All entries of `{name}` must be {cls.__name__} "
+                      f"instances. Received: {value!r}.")
+  return values
+
+
+_MODEL_FN_ARGS = frozenset(
+    ("features", "labels", "mode", "params", "config", "weights"))
+
+
+def model_fn(model_fn: Callable, params) -> None:
+  """Checks a model_fn's signature the way tf.estimator does, with clearer words."""
+  if model_fn is None:
+    raise ValueError("`model_fn` must be provided to Estimator. "
+                     "Received: model_fn=None.")
+  if not callable(model_fn):
+    raise TypeError(f"`model_fn` must be callable. Received: model_fn="
+                    f"{model_fn!r}.")
+  args = set(fn_args_lib.fn_args(model_fn))
+  if "**" in args:
+    return
+  if "features" not in args:
+    raise ValueError(
+        "`model_fn` must include a `features` argument. Received: model_fn="
+        f"{fn_args_lib.describe(model_fn)}.")
+  if params is not None and "params" not in args:
+    raise ValueError(
+        "`model_fn` does not include a `params` argument, but params were "
+        f"passed to Estimator. Received: model_fn="
+        f"{fn_args_lib.describe(model_fn)}, params={params!r}.")
+  if params is None and "params" in args:
+    logging.warning(
+        "model_fn (%s) includes params argument, but params are "
+        "not passed to Estimator.", fn_args_lib.describe(model_fn))
+  unknown = sorted(args - _MODEL_FN_ARGS - {"self"})
+  if unknown:
+    raise ValueError(
+        f"`model_fn` has following not expected args: {unknown}. A model_fn "
+        f"may take only {sorted(_MODEL_FN_ARGS)}. Received: model_fn="
+        f"{fn_args_lib.describe(model_fn)}.")
+
+
+def model_dir(model_dir, config) -> str | None:
+  """`model_dir`, else `config.model_dir` (None if neither), validated.
+
+  Raises:
+    ValueError: an empty path, a path that is a file, or two different
+      model_dirs in the argument and the config.
+  """
+  if model_dir is not None:
+    model_dir = os.fspath(model_dir)
+    if not model_dir:
+      raise ValueError("`model_dir` must be a non-empty path or None. "
+                       f"Received: model_dir={model_dir!r}.")
+    if config.model_dir and config.model_dir != model_dir:
+      raise ValueError(
+          "`model_dir` are set both in constructor and `RunConfig`, but "
+          f"with different values. Received: model_dir={model_dir!r}, "
+          f"config.model_dir={config.model_dir!r}.")
+  model_dir = model_dir or config.model_dir
+  if model_dir is not None:
+    checkpoints.check_model_dir(model_dir)
+  return model_dir

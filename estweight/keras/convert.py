@@ -12,6 +12,7 @@ from estweight import _logging as logging
 
 from estweight import estimator as estimator_lib
 from estweight import run_config as run_config_lib
+from estweight import validation
 from estweight import warm_start as warm_start_lib
 from estweight.export import outputs as export_lib
 from estweight.keras import checkpoint as checkpoint_lib
@@ -104,7 +105,7 @@ def model_to_estimator(
     raise ValueError("`config` must be an estweight.RunConfig. Received: "
                      f"config={config!r}.")
   _check_dicts(custom_objects, metric_names_map, export_outputs)
-  model_dir = estimator_lib.checked_model_dir(model_dir, config)
+  model_dir = validation.model_dir(model_dir, config)
 
   if keras_model_path is not None:
     keras_model = load_keras_model(keras_model_path, custom_objects)

@@ -182,3 +182,27 @@ def write_saved_model(export_graphs,
     raise
   logging.info("SavedModel written to: %s", tf.compat.as_str(export_dir))
   return export_dir
+
+
+def check_export_args(export_dir_base, input_receiver_fn_map) -> list[str]:
+  """Refuses a bad export directory or receiver fn map before anything is
+  built; returns the map's modes in MODE_ORDER."""
+  if export_dir_base is None or not os.fspath(export_dir_base):
+    raise ValueError("`export_dir_base` must be a directory path. Received: "
+                     f"export_dir_base={export_dir_base!r}.")
+  if not isinstance(input_receiver_fn_map, dict):
+    raise ValueError("`input_receiver_fn_map` must be a dict of mode to "
+                     "receiver fn. Received: "
+                     f"input_receiver_fn_map={input_receiver_fn_map!r}.")
+  unknown = set(input_receiver_fn_map) - set(MODE_ORDER)
+  modes = [m for m in MODE_ORDER if input_receiver_fn_map.get(m)]
+  if unknown or not modes:
+    raise ValueError("`input_receiver_fn_map` must map some of "
+                     f"{list(MODE_ORDER)} to receiver fns. Received: "
+                     f"input_receiver_fn_map={input_receiver_fn_map!r}.")
+  for mode in modes:
+    if not callable(input_receiver_fn_map[mode]):
+      raise TypeError(
+          f"The receiver fn for mode {mode!r} must be callable. Received: "
+          f"{input_receiver_fn_map[mode]!r}.")
+  return modes
