@@ -13,6 +13,7 @@ importing TensorFlow.
 import importlib as _importlib
 import importlib.util  # noqa: F401  (makes _importlib.util available)
 import os as _os
+import typing as _typing
 
 __version__ = "0.1.0"
 
@@ -21,6 +22,14 @@ __version__ = "0.1.0"
 _SUBMODULES = ("canned", "compat", "driver", "errors", "experimental", "export",
                "inputs", "keras", "weights")
 _loaded = False
+
+if _typing.TYPE_CHECKING:  # pragma: no cover
+  # The lazily loaded names, for type checkers, IDEs and the API docs.
+  # pylint: disable-next=wildcard-import,unused-wildcard-import
+  from estweight._api import *  # noqa: F403
+  from estweight.canned import *  # noqa: F403
+  from estweight.compat import install  # noqa: F401
+  from estweight.keras import model_to_estimator  # noqa: F401
 
 
 def _check_installed_tensorflow():

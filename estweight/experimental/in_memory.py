@@ -42,6 +42,7 @@ class InMemoryEvaluatorHook(_v1.train.SessionRunHook):
     self.results = []
 
   def begin(self):
+    """Finds the variables to evaluate (the training graph's globals)."""
     self._iter = 0
     self._variables = {v.op.name: v for v in _v1.global_variables()}
 
@@ -58,14 +59,17 @@ class InMemoryEvaluatorHook(_v1.train.SessionRunHook):
     self.results.append(results)
 
   def after_create_session(self, session, coord):
+    """Evaluates the initial (or restored) variables."""
     del coord
     self._evaluate(session)
 
   def after_run(self, run_context, run_values):
+    """Evaluates the live variables every `every_n_iter` steps."""
     self._iter += 1
     if self._iter % self._every == 0:
       self._evaluate(run_context.session)
 
   def end(self, session):
+    """Evaluates the final variables unless the last step just did."""
     if self._iter % self._every:
       self._evaluate(session)

@@ -95,13 +95,16 @@ class RunConfig(run_config_lib.RunConfig):
 
   @property
   def tpu_config(self) -> TPUConfig:
+    """The TPUConfig (its batch and loop settings; no TPU is used)."""
     return self._tpu_config
 
   @property
   def cluster(self):
+    """None: there is no TPU cluster resolver (TPUs are not supported)."""
     return self._cluster
 
   def replace(self, **kwargs) -> "RunConfig":
+    """A copy with `kwargs` replaced (`tpu_config` among them)."""
     tpu_config = kwargs.pop("tpu_config", self._tpu_config)
     new = super().replace(**kwargs)
     new._tpu_config = tpu_config  # type: ignore[attr-defined]  # pylint: disable=protected-access

@@ -195,6 +195,7 @@ class TPUEstimator(Estimator):
             steps=None,
             max_steps=None,
             saving_listeners=None):
+    """`Estimator.train`, after checking `train_batch_size` is set."""
     self._require_batch_size(ModeKeys.TRAIN, "train_batch_size")
     return super().train(input_fn,
                          hooks=hooks,
@@ -208,6 +209,7 @@ class TPUEstimator(Estimator):
                hooks=None,
                checkpoint_path=None,
                name=None):
+    """`Estimator.evaluate`, after checking `eval_batch_size` is set."""
     self._require_batch_size(ModeKeys.EVAL, "eval_batch_size")
     return super().evaluate(input_fn,
                             steps=steps,
@@ -221,6 +223,7 @@ class TPUEstimator(Estimator):
               hooks=None,
               checkpoint_path=None,
               yield_single_examples=True):
+    """`Estimator.predict`, after checking `predict_batch_size` is set."""
     self._require_batch_size(ModeKeys.PREDICT, "predict_batch_size")
     return super().predict(input_fn,
                            predict_keys=predict_keys,

@@ -88,6 +88,7 @@ class _ClassHead(base.Head):
 
   @property
   def n_classes(self):
+    """Number of classes."""
     return self._n_classes
 
   def _labels_as_ids(self, logits, labels):
@@ -201,6 +202,7 @@ class BinaryClassHead(_ClassHead):
 
   @property
   def logits_dimension(self):
+    """Size of the last logits dimension."""
     return 1
 
   def _processed_labels(self, logits, labels):
@@ -210,6 +212,7 @@ class BinaryClassHead(_ClassHead):
     return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
 
   def predictions(self, logits, keys=None):
+    """{prediction key: tensor} for `logits` (only `keys`, when given)."""
     with tf.name_scope("predictions"):
       logistic = tf.sigmoid(logits, name=P.LOGISTIC)
       two_class = tf.concat([tf.zeros_like(logits), logits],
@@ -229,12 +232,15 @@ class BinaryClassHead(_ClassHead):
     return {k: v for k, v in out.items() if keys is None or k in keys}
 
   def export_outputs(self, predictions):
+    """{signature name: ExportOutput} for the head's `predictions`."""
     outputs = super().export_outputs(predictions)
     outputs["regression"] = export_outputs_lib.RegressionOutput(
         value=predictions[P.LOGISTIC])
     return outputs
 
   def eval_metric_ops(self, features, logits, labels, regularization_losses):
+    """The evaluation metrics, {name: Keras metric or (value, update_op)},
+    under tf.estimator 2.15's keys (prefixed by the head's name if any)."""
     preds = self.predictions(logits)
     labels = self._processed_labels(logits, labels)
     unweighted, loss_weights, weights = self._loss_and_metric_weights(
@@ -333,6 +339,7 @@ class MultiClassHead(_ClassHead):
 
   @property
   def logits_dimension(self):
+    """Size of the last logits dimension."""
     return self._n_classes
 
   def _processed_labels(self, logits, labels):
@@ -354,6 +361,7 @@ class MultiClassHead(_ClassHead):
     return tf.expand_dims(loss, -1)
 
   def predictions(self, logits, keys=None):
+    """{prediction key: tensor} for `logits` (only `keys`, when given)."""
     with tf.name_scope("predictions"):
       class_ids = tf.expand_dims(tf.argmax(logits, axis=-1, name=P.CLASS_IDS),
                                  -1)
@@ -368,6 +376,8 @@ class MultiClassHead(_ClassHead):
     return {k: v for k, v in out.items() if keys is None or k in keys}
 
   def eval_metric_ops(self, features, logits, labels, regularization_losses):
+    """The evaluation metrics, {name: Keras metric or (value, update_op)},
+    under tf.estimator 2.15's keys (prefixed by the head's name if any)."""
     preds = self.predictions(logits)
     labels = self._processed_labels(logits, labels)
     unweighted, loss_weights, weights = self._loss_and_metric_weights(

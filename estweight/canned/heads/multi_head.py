@@ -121,10 +121,12 @@ class MultiHead(base.Head):
 
   @property
   def heads(self):
+    """The heads, in the order their logits are concatenated."""
     return self._heads
 
   @property
   def logits_dimension(self):
+    """Size of the last logits dimension."""
     return sum(head.logits_dimension for head in self._heads)
 
   # --------------------------------------------------- logits and labels

@@ -107,10 +107,12 @@ class MultiLabelHead(base.Head):
 
   @property
   def n_classes(self):
+    """Number of classes."""
     return self._n_classes
 
   @property
   def logits_dimension(self):
+    """Size of the last logits dimension."""
     return self._n_classes
 
   # --------------------------------------------------------------- labels
@@ -216,6 +218,7 @@ class MultiLabelHead(base.Head):
     return tf.tile(names, [batch, 1])
 
   def predictions(self, logits, keys=None):
+    """{prediction key: tensor} for `logits` (only `keys`, when given)."""
     valid = (P.LOGITS, P.PROBABILITIES, P.CLASSES)
     for key in keys or ():
       if key not in valid:
@@ -230,6 +233,7 @@ class MultiLabelHead(base.Head):
     return {k: v for k, v in out.items() if not keys or k in keys}
 
   def export_outputs(self, predictions):
+    """{signature name: ExportOutput} for the head's `predictions`."""
     classification_output = export_outputs_lib.ClassificationOutput(
         scores=predictions[P.PROBABILITIES], classes=predictions[P.CLASSES])
     return {
@@ -244,6 +248,8 @@ class MultiLabelHead(base.Head):
     return self._key(by_name % self._label_vocabulary[class_id])
 
   def eval_metric_ops(self, features, logits, labels, regularization_losses):
+    """The evaluation metrics, {name: Keras metric or (value, update_op)},
+    under tf.estimator 2.15's keys (prefixed by the head's name if any)."""
     labels = self._processed_labels(logits, labels)
     unweighted, weights = self._unweighted_loss_and_weights(
         logits, labels, features)

@@ -47,6 +47,7 @@ class RegressionHead(base.Head):
 
   @property
   def logits_dimension(self):
+    """Size of the last logits dimension."""
     return self._label_dimension
 
   def _allow_per_logit_weights(self):
@@ -76,6 +77,7 @@ class RegressionHead(base.Head):
                                          reduction=_v1.losses.Reduction.NONE)
 
   def predictions(self, logits, keys=None):
+    """{prediction key: tensor} for `logits` (only `keys`, when given)."""
     with tf.name_scope("predictions"):
       if self._inverse_link_fn is not None:
         out = {P.PREDICTIONS: self._inverse_link_fn(logits), P.LOGITS: logits}
@@ -84,6 +86,7 @@ class RegressionHead(base.Head):
     return {k: v for k, v in out.items() if keys is None or k in keys}
 
   def export_outputs(self, predictions):
+    """{signature name: ExportOutput} for the head's `predictions`."""
     regression = export_outputs_lib.RegressionOutput(
         value=predictions[P.PREDICTIONS])
     return {
@@ -93,6 +96,8 @@ class RegressionHead(base.Head):
     }
 
   def eval_metric_ops(self, features, logits, labels, regularization_losses):
+    """The evaluation metrics, {name: Keras metric or (value, update_op)},
+    under tf.estimator 2.15's keys (prefixed by the head's name if any)."""
     predicted = self.predictions(logits)[P.PREDICTIONS]
     processed = self._processed_labels(logits, labels)
     unweighted, weights = self._unweighted_loss_and_weights(
