@@ -13,7 +13,11 @@ every TensorFlow line printed twice. These functions log to the same `absl`
 logger (so `absl.app.run`'s handler, `--verbosity` and
 `absl.logging.set_verbosity` apply as before) but never add a handler:
 without any logging setup, warnings still reach stderr through Python's
-last-resort handler and info lines stay quiet, as for any library.
+last-resort handler and info lines stay quiet, as for any library. A line
+absl's logger would drop goes to the `tensorflow` logger when that one takes
+it, so `tf.compat.v1.logging.set_verbosity(INFO)` in ported code shows
+estweight's lines as it showed tf.estimator's ("Saving checkpoints for
+...", "Loss for final step: ...").
 
 `label("trial 3/9")` prefixes every line logged inside it (in this thread
 or task) with `trial 3/9 | `, so interleaved lines of parallel grid trials
@@ -31,9 +35,20 @@ _LABEL: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "estweight_log_label", default=None)
 
 
-def _log(level: int, msg: str, args: tuple) -> None:
+def _logger_for(level: int):
+  """absl's logger, or TensorFlow's when only that one is enabled for
+  `level` (a ported TF1 script calling `tf.compat.v1.logging.set_verbosity(
+  INFO)` sees estweight's lines there, as it saw tf.estimator's)."""
   logger = absl_logging.get_absl_logger()
-  if not logger.isEnabledFor(level):
+  if logger.isEnabledFor(level):
+    return logger
+  tf_logger = std_logging.getLogger("tensorflow")
+  return tf_logger if tf_logger.isEnabledFor(level) else None
+
+
+def _log(level: int, msg: str, args: tuple) -> None:
+  logger = _logger_for(level)
+  if logger is None:
     return
   label = _LABEL.get()
   if label is not None:

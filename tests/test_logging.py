@@ -192,3 +192,25 @@ def test_label_prefixes_lines_inside_it(caplog):
   # absl's handler prints the caller's file, not the helper's.
   assert {os.path.basename(r.pathname) for r in caplog.records} == {
       "test_logging.py"}
+
+
+def test_tf_verbosity_info_shows_the_runtime_lines_in_ported_code(
+    tmp_path, tf_records):
+  """A ported TF1 script sets only tf.compat.v1.logging's verbosity; the
+  checkpoint and final-loss lines appear on the `tensorflow` logger, as
+  tf.estimator 2.15 printed them, and not also on absl's."""
+  from absl import logging as absl_logging  # pylint: disable=g-import-not-at-top
+  saved = absl_logging.get_verbosity()
+  absl_logging.set_verbosity(absl_logging.WARNING)
+  try:
+    x = np.arange(4, dtype=np.float32)
+    est = estweight.Estimator(models.scalar_model_fn,
+                              model_dir=str(tmp_path),
+                              params={"learning_rate": 0.01})
+    est.train(models.xy_input_fn(x, 2 * x, batch_size=2), steps=2)
+  finally:
+    absl_logging.set_verbosity(saved)
+  messages = [r.getMessage() for r in tf_records]
+  # x = [0, 1], [2, 3]: two steps, then the input ends.
+  assert f"Saving checkpoints for 2 into {tmp_path}/model.ckpt-2." in messages
+  assert any(m.startswith("Loss for final step: ") for m in messages)
