@@ -495,12 +495,12 @@ class Estimator:
                         checkpoint_path=checkpoint_path)
 
   def export_savedmodel(self,
-                        export_dir_base,
-                        serving_input_receiver_fn,
-                        assets_extra=None,
-                        as_text=False,
-                        checkpoint_path=None,
-                        strip_default_attrs=False):
+                        export_dir_base: str | os.PathLike,
+                        serving_input_receiver_fn: Callable,
+                        assets_extra: dict[str, str] | None = None,
+                        as_text: bool = False,
+                        checkpoint_path: str | None = None,
+                        strip_default_attrs: bool = False) -> bytes:
     """tf.compat.v1's name for `export_saved_model` (PREDICT only)."""
     return self._export(export_dir_base,
                         {ModeKeys.PREDICT: serving_input_receiver_fn},

@@ -140,7 +140,8 @@ class _EvalListener(_v1.train.CheckpointSaverListener):
         self.result, final)
 
 
-def train_and_evaluate(estimator, train_spec, eval_spec):
+def train_and_evaluate(estimator: Estimator, train_spec: TrainSpec,
+                       eval_spec: EvalSpec) -> tuple[dict, list] | None:
   """Trains to `train_spec.max_steps`, evaluating at checkpoints.
 
   Locally (no TF_CONFIG cluster, or the 'master' task of one) it returns

@@ -8,7 +8,7 @@ the `features` (and, for TRAIN/EVAL exports, `labels`) handed to model_fn.
 from __future__ import annotations
 
 import collections
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -256,10 +256,11 @@ def _placeholders(values, default_key, default_batch_size):
   return _placeholder_like(values, default_key, default_batch_size)
 
 
-def build_raw_serving_input_receiver_fn(features,
-                                        default_batch_size=None,
-                                        *,
-                                        default_signature=None):
+def build_raw_serving_input_receiver_fn(
+    features,
+    default_batch_size: int | None = None,
+    *,
+    default_signature: str | None = None) -> Callable[[], Any]:
   """A receiver fn fed the feature tensors directly.
 
   Args:
@@ -299,9 +300,10 @@ def build_raw_serving_input_receiver_fn(features,
   return serving_input_receiver_fn
 
 
-def build_raw_supervised_input_receiver_fn(features,
-                                           labels,
-                                           default_batch_size=None):
+def build_raw_supervised_input_receiver_fn(
+    features,
+    labels,
+    default_batch_size: int | None = None) -> Callable[[], Any]:
   """A TRAIN/EVAL receiver fn fed features and labels directly.
 
   Args:

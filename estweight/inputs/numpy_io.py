@@ -1,6 +1,8 @@
 """numpy_input_fn: the 2.15 arguments, built on tf.data instead of queues."""
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import collections
 import numbers
 
@@ -47,11 +49,11 @@ def make_dataset(columns, *, batch_size, num_epochs, shuffle, queue_capacity,
 
 def numpy_input_fn(x,
                    y=None,
-                   batch_size=128,
-                   num_epochs=1,
-                   shuffle=None,
-                   queue_capacity=1000,
-                   num_threads=1):
+                   batch_size: int = 128,
+                   num_epochs: int | None = 1,
+                   shuffle: bool | None = None,
+                   queue_capacity: int = 1000,
+                   num_threads: int = 1) -> Callable[[], Any]:
   """Returns an input_fn feeding dicts of numpy arrays to an Estimator.
 
   Args:

@@ -49,7 +49,7 @@ class SkipNonFiniteBatches(_v1.train.SessionRunHook):
                                               allow_none=False)
 
 
-def find(hooks):
+def find(hooks) -> tuple[SkipNonFiniteBatches | None, list]:
   """(the SkipNonFiniteBatches in `hooks` or None, the other hooks)."""
   guards = [h for h in hooks if isinstance(h, SkipNonFiniteBatches)]
   if len(guards) > 1:
