@@ -16,6 +16,7 @@ from estweight.keras import flavors as flavors_lib
 from estweight.mode_keys import ModeKeys
 from estweight.runtime import metric_ops
 from estweight.spec import EstimatorSpec
+from estweight.weights import example_weights as example_weights_lib
 
 _v1 = tf.compat.v1
 _SERVING_KEY = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
@@ -63,14 +64,8 @@ def split_sample_weights(features, weights):
 def _checked(weight):
   if weight is None:
     return None
-  weight = tf.cast(weight, tf.float32)
-  finite = _v1.debugging.assert_all_finite(
-      weight, "Example weights of a Keras model must be finite")
-  with tf.control_dependencies([finite]):
-    non_negative = _v1.debugging.assert_non_negative(
-        weight, message="Example weights of a Keras model must be >= 0")
-  with tf.control_dependencies([non_negative]):
-    return tf.identity(weight)
+  return example_weights_lib.example_weights(
+      weight, "Example weights of a Keras model")
 
 
 def _tensor(value):

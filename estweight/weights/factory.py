@@ -10,6 +10,7 @@ from estweight.runtime import fn_args as fn_args_lib
 from estweight.spec import EstimatorSpec
 from estweight.weights import class_weights as class_weights_lib
 from estweight.weights import dynamic as dynamic_lib
+from estweight.weights import example_weights as example_weights_lib
 from estweight.weights import losses as losses_lib
 from estweight.weights import metrics as class_metrics_lib
 
@@ -192,15 +193,9 @@ def _example_weights(features, weights, weight_key):
     source = "the third element of the input"
   else:
     return None
-  weights = tf.reshape(tf.cast(weights, tf.float32), [-1])
-  # Finite first: NaN would also fail (and mislabel) the >= 0 check.
-  finite = _v1.debugging.assert_all_finite(
-      weights, f"Example weights from {source} must be finite")
-  with tf.control_dependencies([finite]):
-    non_negative = _v1.debugging.assert_non_negative(
-        weights, message=f"Example weights from {source} must be >= 0")
-  with tf.control_dependencies([non_negative]):
-    return tf.identity(weights)
+  return example_weights_lib.example_weights(weights,
+                                             f"Example weights from {source}",
+                                             flatten=True)
 
 
 def _metric_names(names, classification, k, class_metrics):
