@@ -6,14 +6,35 @@ Each loss maps `(labels, logits)` to one value per example, shape
 - 'weighted_mean': Σ w·l / Σ w (what Keras does not do; keras#19740)
 - 'sum_over_batch_size': Σ w·l / batch_size (tf.estimator's default)
 - 'sum': Σ w·l
+
+The canned heads reduce through it too, with tf.estimator 2.15's ops (see
+`reduce_loss`); `normalize_loss_reduction` maps their `loss_reduction`.
 """
 from __future__ import annotations
 
 import functools
 
 import tensorflow as tf
+import tf_keras
+
+_v1 = tf.compat.v1
 
 REDUCTIONS = ("weighted_mean", "sum_over_batch_size", "sum")
+
+# The heads' reductions: tf.keras names, and the tf.compat.v1.losses.Reduction
+# values the compat.v1 estimators take, as one of ours.
+SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
+SUM = "sum"
+V1_REDUCTIONS = {
+    "weighted_sum": SUM,
+    "weighted_sum_over_batch_size": SUM_OVER_BATCH_SIZE,
+    "weighted_mean": "weighted_mean",
+    "weighted_sum_by_nonzero_weights": "nonzero_mean"
+}
+_V1_NAMES = {
+    "weighted_mean": _v1.losses.Reduction.MEAN,
+    "nonzero_mean": _v1.losses.Reduction.SUM_BY_NONZERO_WEIGHTS
+}
 
 
 def _flat(x):
@@ -118,11 +139,46 @@ def check_reduction(reduction):
   return reduction
 
 
-def reduce_loss(per_example, weights=None, reduction="weighted_mean"):
+def normalize_loss_reduction(loss_reduction):
+  """Maps a head's tf.keras / tf.compat.v1 reduction name to one of ours."""
+  value = getattr(loss_reduction, "value", loss_reduction)
+  if value == "auto":  # tf.losses.Reduction.AUTO: as 2.15, per batch size
+    return SUM_OVER_BATCH_SIZE
+  if value in (SUM_OVER_BATCH_SIZE, SUM):
+    return value
+  if value in V1_REDUCTIONS:
+    return V1_REDUCTIONS[value]
+  raise ValueError(
+      "`loss_reduction` must be 'sum_over_batch_size', 'sum' or 'auto' (or a "
+      "tf.compat.v1.losses.Reduction other than NONE). Received: "
+      f"loss_reduction={loss_reduction!r}.")
+
+
+def reduce_loss(per_example,
+                weights=None,
+                reduction="weighted_mean",
+                *,
+                tf_estimator_ops=False):
   """Weights `per_example` [batch_size] by `weights` [batch_size] and reduces.
 
   With all weights zero, 'weighted_mean' is 0 (not NaN).
+
+  With `tf_estimator_ops` (the canned heads), the reduction is one of
+  `normalize_loss_reduction`'s and runs on the ops tf.estimator 2.15's heads
+  used, for the same numbers and graph: tf_keras' `compute_weighted_loss`
+  for 'sum' and 'sum_over_batch_size', tf.compat.v1's (which also adds the
+  loss to the LOSSES collection) for 'weighted_mean' and 'nonzero_mean'.
+  Both record the reduction in the graph, which decides how a distribution
+  strategy scales the loss over replicas. Per-example losses may then be
+  [batch_size, d], with weights [batch_size, 1], [batch_size, d] or 1.0.
   """
+  if tf_estimator_ops:
+    if reduction in (SUM, SUM_OVER_BATCH_SIZE):
+      return tf_keras.__internal__.losses.compute_weighted_loss(
+          per_example, sample_weight=weights, reduction=reduction)
+    return _v1.losses.compute_weighted_loss(per_example,
+                                            weights=weights,
+                                            reduction=_V1_NAMES[reduction])
   check_reduction(reduction)
   per_example = tf.convert_to_tensor(per_example)
   if weights is None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import abc
 
 import tensorflow as tf
-import tf_keras
 
 from estweight.canned import optimizers as optimizers_lib
 from estweight.canned.keys import MetricKeys
 from estweight.mode_keys import ModeKeys
 from estweight.spec import EstimatorSpec
+from estweight.weights import example_weights as example_weights_lib
+from estweight.weights import losses as losses_lib
 
 _v1 = tf.compat.v1
 
@@ -23,44 +24,8 @@ _v1 = tf.compat.v1
 # input, for the head to read as if they came from a weight_column.
 SAMPLE_WEIGHT_KEY = "__estweight_sample_weight__"
 
-SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
-SUM = "sum"
-# tf.compat.v1.losses.Reduction values, used by the compat.v1 estimators.
-V1_REDUCTIONS = {
-    "weighted_sum": SUM,
-    "weighted_sum_over_batch_size": SUM_OVER_BATCH_SIZE,
-    "weighted_mean": "weighted_mean",
-    "weighted_sum_by_nonzero_weights": "nonzero_mean"
-}
-
-
-def normalize_loss_reduction(loss_reduction):
-  """Maps tf.keras / tf.compat.v1 reduction names to one of ours."""
-  value = getattr(loss_reduction, "value", loss_reduction)
-  if value == "auto":  # tf.losses.Reduction.AUTO: as 2.15, per batch size
-    return SUM_OVER_BATCH_SIZE
-  if value in (SUM_OVER_BATCH_SIZE, SUM):
-    return value
-  if value in V1_REDUCTIONS:
-    return V1_REDUCTIONS[value]
-  raise ValueError(
-      "`loss_reduction` must be 'sum_over_batch_size', 'sum' or 'auto' (or a "
-      "tf.compat.v1.losses.Reduction other than NONE). Received: "
-      f"loss_reduction={loss_reduction!r}.")
-
-
-def reduce_weighted_loss(unweighted_loss, weights, reduction):
-  """Reduces per-example losses [batch_size, d] with weights [batch_size, 1]."""
-  if reduction in (SUM, SUM_OVER_BATCH_SIZE):
-    return tf_keras.__internal__.losses.compute_weighted_loss(
-        unweighted_loss, sample_weight=weights, reduction=reduction)
-  v1_name = {
-      "weighted_mean": _v1.losses.Reduction.MEAN,
-      "nonzero_mean": _v1.losses.Reduction.SUM_BY_NONZERO_WEIGHTS
-  }
-  return _v1.losses.compute_weighted_loss(unweighted_loss,
-                                          weights=weights,
-                                          reduction=v1_name[reduction])
+SUM_OVER_BATCH_SIZE = losses_lib.SUM_OVER_BATCH_SIZE
+SUM = losses_lib.SUM
 
 
 def require_labels(labels):
@@ -112,7 +77,7 @@ class Head(abc.ABC):
       raise ValueError(f"`loss_fn` must be callable. Received: loss_fn="
                        f"{loss_fn!r}.")
     self._weight_column = weight_column
-    self._loss_reduction = normalize_loss_reduction(loss_reduction)
+    self._loss_reduction = losses_lib.normalize_loss_reduction(loss_reduction)
     self._loss_fn = loss_fn
     self._name = name
 
@@ -169,42 +134,12 @@ class Head(abc.ABC):
       cache = tf.__internal__.feature_column.FeatureTransformationCache(
           features)
       weights = column.get_dense_tensor(cache, None)
-    if isinstance(weights, tf.SparseTensor):
-      raise ValueError(f"Weights from {source} must be dense.")
-    weights = tf.convert_to_tensor(weights)
-    if not (weights.dtype.is_floating or weights.dtype.is_integer):
-      raise ValueError(f"Weight column should be castable to float. Received "
-                       f"dtype {weights.dtype.name} for {source}.")
-    weights = tf.cast(weights, tf.float32, name="weights")
-    rank, logits_rank = weights.shape.rank, logits.shape.rank
-    if rank is not None and logits_rank is not None and (rank
-                                                         == logits_rank - 1):
-      weights = tf.expand_dims(weights, -1)
-    allowed = "[batch_size] or [batch_size, 1]" + (
-        f" or [batch_size, {self.logits_dimension}]" if allow_per_logit else "")
-    last = weights.shape[-1] if weights.shape.rank else None
-    ok_last = {1, self.logits_dimension} if allow_per_logit else {1}
-    if weights.shape.rank != logits_rank or (last is not None and
-                                             last not in ok_last):
-      raise ValueError(
-          f"Weights from {source} have shape "
-          f"{weights.shape}, but must be {allowed} for logits of shape "
-          f"{logits.shape}.")
-    checks = [
-        _v1.debugging.assert_equal(
-            tf.shape(weights)[:-1],
-            tf.shape(logits)[:-1],
-            message=f"Weights from {source} must have one entry per example"),
-    ]
-    # Finite first: NaN would also fail (and mislabel) the >= 0 check.
-    finite = _v1.debugging.assert_all_finite(
-        weights, f"Weights from {source} must be finite")
-    with tf.control_dependencies([finite]):
-      checks.append(
-          _v1.debugging.assert_non_negative(
-              weights, message=f"Weights from {source} must be >= 0"))
-    with tf.control_dependencies(checks):
-      return tf.identity(weights)
+    return example_weights_lib.example_weights(
+        weights,
+        f"Weights from {source}",
+        logits=logits,
+        source=source,
+        per_logit=self.logits_dimension if allow_per_logit else None)
 
   # ----------------------------------------------------------------- loss
   @abc.abstractmethod
@@ -258,7 +193,10 @@ class Head(abc.ABC):
       labels = self._processed_labels(logits, labels)
       unweighted, weights = self._unweighted_loss_and_weights(
           logits, labels, features)
-      loss = reduce_weighted_loss(unweighted, weights, self._loss_reduction)
+      loss = losses_lib.reduce_loss(unweighted,
+                                    weights,
+                                    self._loss_reduction,
+                                    tf_estimator_ops=True)
       if regularization_losses:
         loss = loss + tf.add_n(list(regularization_losses))
     return loss
