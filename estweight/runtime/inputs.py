@@ -111,7 +111,12 @@ def parse_input_fn_result(result) -> InputResult:
 
 
 def _check_weights(weights, where):
-  """Example weights from a 3-tuple: a dense numeric [batch_size(, 1)]."""
+  """Example weights from a 3-tuple: a dense numeric [batch_size(, 1)].
+
+  Only their static form, as input_fn returns them; the values (finite,
+  >= 0) are checked where the model uses them, by
+  estweight.weights.example_weights (runtime/ does not import weights/).
+  """
   if isinstance(weights, (dict, tf.SparseTensor)) or weights is None:
     raise ValueError(
         f"The third element that {where} must be a dense tensor of example "
