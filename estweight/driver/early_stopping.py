@@ -6,10 +6,9 @@ driver in model_dir so a killed job resumes with the same patience count.
 """
 from __future__ import annotations
 
-import math
 import numbers
 
-_MODES = ("min", "max")
+from estweight.runtime import best as best_lib
 
 
 class EarlyStopping:
@@ -33,24 +32,19 @@ class EarlyStopping:
     if not isinstance(metric, str) or not metric:
       raise ValueError("`metric` must be a non-empty metric name. Received: "
                        f"metric={metric!r}.")
-    if mode not in _MODES:
-      raise ValueError(f"`mode` must be 'min' or 'max'. Received: "
-                       f"mode={mode!r}.")
+    best_metric = best_lib.BestMetric(metric, mode, min_delta)
     if isinstance(
         patience,
         bool) or not isinstance(patience, numbers.Integral) or patience < 1:
       raise ValueError("`patience` must be a positive integer. Received: "
                        f"patience={patience!r}.")
-    if not isinstance(min_delta, numbers.Real) or min_delta < 0:
-      raise ValueError("`min_delta` must be a number >= 0. Received: "
-                       f"min_delta={min_delta!r}.")
     if baseline is not None and not isinstance(baseline, numbers.Real):
       raise ValueError("`baseline` must be a number or None. Received: "
                        f"baseline={baseline!r}.")
     self.metric = metric
-    self.mode = mode
+    self.mode = best_metric.mode
     self.patience = int(patience)
-    self.min_delta = float(min_delta)
+    self.min_delta = best_metric.min_delta
     self.baseline = None if baseline is None else float(baseline)
     self.reset()
 
@@ -60,14 +54,15 @@ class EarlyStopping:
     self.wait = 0
     self.stopped = False
 
+  @property
+  def best_metric(self) -> best_lib.BestMetric:
+    """The rule for "better": `metric`, `mode` and `min_delta`."""
+    return best_lib.BestMetric(self.metric, self.mode, self.min_delta)
+
   def is_improvement(self, value: float) -> bool:
-    if math.isnan(value):
-      return False
-    if self.best is None:
-      return True
-    if self.mode == "min":
-      return value < self.best - self.min_delta
-    return value > self.best + self.min_delta
+    """Whether `value` beats the best (or baseline) by more than min_delta;
+    a NaN value never does (`BestMetric.better`)."""
+    return self.best_metric.better(value, self.best)
 
   def update(self, value, global_step: int | None = None) -> bool:
     """Records one evaluation; returns True if training should stop now.

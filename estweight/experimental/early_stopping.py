@@ -19,6 +19,7 @@ import operator
 import tensorflow as tf
 from estweight import _logging as logging
 
+from estweight.runtime import best as best_lib
 from estweight.runtime import evaluate as evaluate_lib
 
 _v1 = tf.compat.v1
@@ -104,12 +105,13 @@ def _threshold_hook(estimator, metric_name, threshold, eval_dir, min_steps,
 
 
 def _plateau_hook(estimator, metric_name, max_steps_without, eval_dir,
-                  min_steps, run_every_secs, run_every_steps, better):
+                  min_steps, run_every_secs, run_every_steps, mode):
+  rule = best_lib.BestMetric(metric_name, mode)
 
   def should_stop():
     best, best_step = None, None
     for step, value in _values(estimator, metric_name, eval_dir, min_steps):
-      if best is None or better(value, best):
+      if best is None or rule.better(value, best):
         best, best_step = value, step
       if step - best_step >= max_steps_without:
         return True
@@ -152,7 +154,7 @@ def stop_if_no_increase_hook(estimator,
   """Stops when the metric has not increased for that many global steps."""
   return _plateau_hook(estimator, metric_name, max_steps_without_increase,
                        eval_dir, min_steps, run_every_secs, run_every_steps,
-                       operator.gt)
+                       "max")
 
 
 def stop_if_no_decrease_hook(estimator,
@@ -165,4 +167,4 @@ def stop_if_no_decrease_hook(estimator,
   """Stops when the metric has not decreased for that many global steps."""
   return _plateau_hook(estimator, metric_name, max_steps_without_decrease,
                        eval_dir, min_steps, run_every_secs, run_every_steps,
-                       operator.lt)
+                       "min")
