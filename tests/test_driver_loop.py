@@ -72,6 +72,21 @@ def test_early_stopping_stops_and_stays_stopped(tmp_path):
   assert rerun.stopped_early and rerun.global_step == 15
 
 
+def test_the_best_checkpoint_honours_min_delta(tmp_path):
+  # The loss falls at every evaluation, but never by more than min_delta:
+  # the first evaluation stays the best, for early stopping and for best/.
+  es = driver.EarlyStopping(patience=3, min_delta=1e9)
+  result = driver.run_iterations(make(tmp_path), train_input, eval_input,
+                                 steps_per_iteration=5.0, max_steps=15,
+                                 early_stopping=es)
+  losses = [h["metrics"]["loss"] for h in result.history]
+  assert losses == sorted(losses, reverse=True) and losses[0] > losses[-1]
+  assert result.best["global_step"] == es.best_step == 5
+  assert result.best["checkpoint"] == os.path.join(str(tmp_path), "best",
+                                                   "model.ckpt-5")
+  assert result.global_step == 15 and not result.stopped_early
+
+
 def test_checkpoint_without_recorded_evaluation_is_evaluated_first(tmp_path):
   est = make(tmp_path)
   est.train(train_input, steps=5)  # e.g. killed before its evaluation
@@ -83,6 +98,11 @@ def test_checkpoint_without_recorded_evaluation_is_evaluated_first(tmp_path):
 @pytest.mark.parametrize("kwargs, pattern", [
     ({"steps_per_iteration": 0}, "steps_per_iteration=0"),
     ({"max_steps": -1}, "max_steps=-1"),
+    ({"max_steps": 10.5}, "`max_steps` must be a positive integer. "
+     "Received: max_steps=10.5."),
+    ({"eval_steps": 0}, "`eval_steps` must be a positive integer or None. "
+     "Received: eval_steps=0."),
+    ({"steps_per_iteration": True}, "steps_per_iteration=True"),
     ({"early_stopping": "loss"}, "early_stopping='loss'"),
 ])
 def test_bad_arguments(tmp_path, kwargs, pattern):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import numbers
 import os
 import shutil
 import time
@@ -26,6 +25,7 @@ from estweight.driver import plots
 from estweight.driver.early_stopping import EarlyStopping
 from estweight import roles
 from estweight import training
+from estweight import validation
 from estweight.estimator import Estimator
 from estweight.export import exporters as exporters_lib
 from estweight.runtime import checkpoints
@@ -44,7 +44,9 @@ class IterationResult:
       'seconds': wall time of that iteration's train + evaluate,
       'train_loss': loss of its last training step}.
     best: {'global_step', 'metrics', 'checkpoint'} of the best evaluation
-      (lowest loss, or the early-stopping metric and mode), or None.
+      (lowest loss, or better by the early stopping's metric, mode and
+      min_delta: `EarlyStopping.best_metric`), or None. The first
+      evaluation is the best until a later one is better.
     stopped_early: whether early stopping ended the run.
     global_step: the final global step.
   """
@@ -52,13 +54,6 @@ class IterationResult:
   best: dict | None
   stopped_early: bool
   global_step: int
-
-
-def _check_positive(name, value):
-  if isinstance(
-      value, bool) or not isinstance(value, numbers.Integral) or (value <= 0):
-    raise ValueError(f"`{name}` must be a positive integer. Received: "
-                     f"{name}={value!r}.")
 
 
 def _plain(metrics):
@@ -91,7 +86,10 @@ def run_iterations(estimator,
     eval_steps: batches per evaluation; None = the whole input.
     early_stopping: an `EarlyStopping`, or None.
     keep_best: copy the best checkpoint to model_dir/best/, safe from
-      keep_checkpoint_max deletion.
+      keep_checkpoint_max deletion. A later evaluation replaces it only if
+      it beats it by more than the early stopping's `min_delta` (earlier
+      versions ignored min_delta here, so the kept best could be an
+      evaluation that early stopping did not count as an improvement).
     exporters: `Exporter`s (e.g. `estweight.BestExporter` to export each new
       best model) called after every evaluation, as train_and_evaluate does:
       into model_dir/export/<name>, `is_the_final_export` True at
@@ -100,10 +98,15 @@ def run_iterations(estimator,
   if not isinstance(estimator, Estimator):
     raise TypeError("`estimator` must be an estweight.Estimator. Received: "
                     f"estimator={estimator!r}.")
-  _check_positive("steps_per_iteration", steps_per_iteration)
-  _check_positive("max_steps", max_steps)
-  if eval_steps is not None:
-    _check_positive("eval_steps", eval_steps)
+  steps_per_iteration = validation.integer("steps_per_iteration",
+                                           steps_per_iteration,
+                                           minimum=1,
+                                           allow_none=False)
+  max_steps = validation.integer("max_steps",
+                                 max_steps,
+                                 minimum=1,
+                                 allow_none=False)
+  eval_steps = validation.integer("eval_steps", eval_steps, minimum=1)
   if early_stopping is not None and not isinstance(early_stopping,
                                                    EarlyStopping):
     raise TypeError("`early_stopping` must be an estweight.driver."
@@ -216,8 +219,8 @@ def _record(state,
   state["history"].append(entry)
   value = watch.metric_value(metrics)
   best = state["best"]
-  improved = best is None or _better(value, best["metrics"][watch.metric],
-                                     watch.mode)
+  improved = best is None or watch.best_metric.better(
+      value, best["metrics"][watch.metric])
   if improved:
     kept = _keep(checkpoint, estimator.model_dir) if keep_best else checkpoint
     state["best"] = {
@@ -236,10 +239,6 @@ def _record(state,
                                      step >= max_steps)
   exporters_lib.run_exporters(estimator, exporters, checkpoint, metrics, final)
   files.write_json(state_path, state)
-
-
-def _better(value, best, mode):
-  return value < best if mode == "min" else value > best
 
 
 def _keep(checkpoint, model_dir):
