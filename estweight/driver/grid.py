@@ -36,6 +36,7 @@ from estweight.driver import plots
 from estweight.driver import workers as workers_lib
 from estweight.driver.early_stopping import EarlyStopping
 from estweight.driver.loop import run_iterations
+from estweight.runtime import best as best_lib
 from estweight.runtime import files
 from estweight.runtime import fn_args as fn_args_lib
 
@@ -106,8 +107,9 @@ def _run_trial(job):
     raise ValueError(
         f"Metric {metric!r} is not among the evaluation metrics "
         f"{sorted(result.history[-1]['metrics']) if result.history else []}.")
-  pick = min if mode == "min" else max
-  best = pick(scored, key=lambda h: h["metrics"][metric])
+  best = best_lib.BestMetric(metric,
+                             mode).select(scored,
+                                          key=lambda h: h["metrics"][metric])
   return {
       "trial": index,
       "params": params,
@@ -199,9 +201,7 @@ def grid_search(estimator_fn,
   if isinstance(workers, int) and workers > 1:
     workers_lib.refuse_in_starting_worker(f"grid_search(workers={workers})")
   trials = _trials(param_grid)
-  if mode not in ("min", "max"):
-    raise ValueError(f"`mode` must be 'min' or 'max'. Received: "
-                     f"mode={mode!r}.")
+  ranking = best_lib.BestMetric(metric, mode)  # checks mode
   if not isinstance(metric, str) or not metric:
     raise ValueError(f"`metric` must be a metric name. Received: "
                      f"metric={metric!r}.")
@@ -273,8 +273,7 @@ def grid_search(estimator_fn,
   finished = [done[i] for i in sorted(done)]
   plots.grid_summary(model_dir, finished, metric, mode=mode)
   hparams_lib.write_hparams(model_dir, finished, param_grid, metric)
-  pick = min if mode == "min" else max
-  best = pick(finished, key=lambda r: r["score"]) if finished else None
+  best = ranking.select(finished, key=lambda r: r["score"])
   return GridResult(trials=finished,
                     best_params=best["params"] if best else None,
                     best_metrics=best["best_metrics"] if best else None)
