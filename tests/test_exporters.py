@@ -94,6 +94,71 @@ def test_restarted_best_exporter_seeds_from_events(tmp_path):
   assert len(versions(path)) == 2
 
 
+def _eval_records(est, records, events=True, jsonl=True):
+  """Records evaluations {step: loss} in est's eval dir: event files and/or
+  metrics.jsonl, as estweight's evaluation writes both."""
+  from estweight.runtime import evaluate as evaluate_lib
+  for step, loss in records.items():
+    if events:
+      evaluate_lib.write_eval_summary(est.eval_dir(), {"loss": loss}, step,
+                                      None)
+    if jsonl:
+      os.makedirs(est.eval_dir(), exist_ok=True)
+      evaluate_lib.append_eval_record(est.eval_dir(), {"loss": loss}, step)
+  path = os.path.join(est.eval_dir(), evaluate_lib.EVAL_LOG)
+  if not jsonl and os.path.exists(path):
+    os.remove(path)  # write_eval_summary appends there too
+
+
+@pytest.mark.parametrize("events, jsonl", [(False, True), (True, False)])
+def test_restarted_best_exporter_seeds_from_metrics_jsonl_or_events(
+    trained, tmp_path, events, jsonl):
+  # metrics.jsonl alone (an estweight model_dir), or event files alone (one
+  # written by tf.estimator 2.15): either seeds the best, 1.0 at step 1.
+  _eval_records(trained, {1: 1.0}, events=events, jsonl=jsonl)
+  path = str(tmp_path / "export")
+  ckpt = trained.latest_checkpoint()
+  first = estweight.BestExporter(serving_input_receiver_fn=RAW)
+  assert first.export(trained, path, ckpt, {"loss": 5.0, "global_step": 2},
+                      False)  # the first export: made whatever its loss
+  restarted = estweight.BestExporter(serving_input_receiver_fn=RAW)
+  assert restarted.export(trained, path, ckpt,
+                          {"loss": 2.0, "global_step": 3}, False) is None
+  assert restarted.export(trained, path, ckpt,
+                          {"loss": 0.5, "global_step": 4}, False)
+
+
+def test_best_exporter_reads_metrics_jsonl_not_events_when_both_exist(
+    trained, tmp_path):
+  from estweight.runtime import evaluate as evaluate_lib
+  _eval_records(trained, {1: 3.0}, jsonl=False)  # events say 3.0
+  _eval_records(trained, {1: 1.0}, events=False)  # metrics.jsonl says 1.0
+  assert os.path.exists(os.path.join(trained.eval_dir(),
+                                     evaluate_lib.EVAL_LOG))
+  path = str(tmp_path / "export")
+  ckpt = trained.latest_checkpoint()
+  assert estweight.BestExporter(serving_input_receiver_fn=RAW).export(
+      trained, path, ckpt, {"loss": 9.0, "global_step": 2}, False)
+  restarted = estweight.BestExporter(serving_input_receiver_fn=RAW)
+  # 2.0 beats the events' 3.0 but not metrics.jsonl's 1.0: not exported.
+  assert restarted.export(trained, path, ckpt,
+                          {"loss": 2.0, "global_step": 3}, False) is None
+
+
+def test_default_compare_is_lower_loss_nan_never_better():
+  compare = estweight.export.exporters._loss_smaller  # pylint: disable=protected-access
+  assert compare(best_eval_result={"loss": 2.0},
+                 current_eval_result={"loss": 1.0})
+  assert not compare(best_eval_result={"loss": 1.0},
+                     current_eval_result={"loss": 1.0})
+  assert not compare(best_eval_result={"loss": 1.0},
+                     current_eval_result={"loss": float("nan")})
+  assert not compare(best_eval_result={"loss": float("nan")},
+                     current_eval_result={"loss": 1.0})
+  with pytest.raises(ValueError, match="with a 'loss'"):
+    compare(best_eval_result={"auc": 1.0}, current_eval_result={"loss": 1.0})
+
+
 def test_custom_compare_fn_and_its_validation(trained, tmp_path):
   def higher_accuracy(best_eval_result, current_eval_result):
     return current_eval_result["accuracy"] > best_eval_result["accuracy"]

@@ -13,6 +13,7 @@ import os
 import tensorflow as tf
 from estweight import _logging as logging
 
+from estweight.runtime import best as best_lib
 from estweight.runtime import evaluate as evaluate_lib
 from estweight.runtime import fn_args as fn_args_lib
 
@@ -167,6 +168,9 @@ class FinalExporter(Exporter):
                                  eval_result, is_the_final_export)
 
 
+_LOWER_LOSS = best_lib.BestMetric("loss", "min")
+
+
 def _loss_smaller(best_eval_result, current_eval_result):
   """The default BestExporter comparison: True when the current loss is lower."""
   for arg, result in (("best_eval_result", best_eval_result),
@@ -174,7 +178,8 @@ def _loss_smaller(best_eval_result, current_eval_result):
     if not result or "loss" not in result:
       raise ValueError(f"`{arg}` must be an evaluation result with a 'loss'. "
                        f"Received: {arg}={result!r}.")
-  return best_eval_result["loss"] > current_eval_result["loss"]
+  return _LOWER_LOSS.better(current_eval_result["loss"],
+                            best_eval_result["loss"])
 
 
 def _check_compare_fn(compare_fn):
@@ -195,15 +200,23 @@ class BestExporter(Exporter):
 
   Unlike tf.estimator 2.15, a restarted job does not export its first
   evaluation unconditionally: the best result is seeded from the evaluations
-  recorded in the event files (`event_file_pattern`) before the current one,
-  and the current evaluation is exported only if `compare_fn` says it is
-  better, or if `export_path` holds no export yet.
+  recorded before the current one, and the current evaluation is exported
+  only if `compare_fn` says it is better, or if `export_path` holds no
+  export yet.
+
+  The recorded evaluations are read from `metrics.jsonl` in the directory of
+  `event_file_pattern` (model_dir/eval/ by default), the record every
+  estweight evaluation appends to. Only where that file is absent (a
+  model_dir written by tf.estimator 2.15, which wrote event files only) are
+  the event files matching `event_file_pattern` read instead.
 
   Args:
     name: directory name under model_dir/export/.
     serving_input_receiver_fn: as in `Estimator.export_saved_model`.
-    event_file_pattern: glob, relative to model_dir, of the event files whose
-      evaluations seed the best result; None: start with no best.
+    event_file_pattern: glob, relative to model_dir, of the event files of
+      the evaluations that seed the best result; its directory's
+      metrics.jsonl is read in their place when it exists. None: start with
+      no best.
     compare_fn: `(best_eval_result, current_eval_result) -> bool`, True when
       current is better. Default: lower 'loss'.
     assets_extra: as in `Estimator.export_saved_model`.
@@ -237,7 +250,7 @@ class BestExporter(Exporter):
              is_the_final_export):
     if self._model_dir != estimator.model_dir:
       self._model_dir = estimator.model_dir
-      self._best_eval_result = self._best_from_events(
+      self._best_eval_result = self._best_recorded(
           eval_result.get("global_step"))
     first = not export_versions(export_path)
     if not (first or self._best_eval_result is None or
@@ -251,23 +264,20 @@ class BestExporter(Exporter):
     garbage_collect_exports(export_path, self._exports_to_keep)
     return result
 
-  def _best_from_events(self, before_step):
-    """The best evaluation in the event files, before global step
-    `before_step`; read as a forward history (an evaluation at a lower step
-    than an earlier one, of an older checkpoint, is skipped)."""
+  def _best_recorded(self, before_step):
+    """The best recorded evaluation before global step `before_step`; read
+    as a forward history (an evaluation at a lower step than an earlier one,
+    of an older checkpoint, is skipped)."""
     if not self._event_file_pattern:
       return None
     pattern = os.path.join(self._model_dir, self._event_file_pattern)
     written = []
-    for path in sorted(tf.io.gfile.glob(pattern)):
-      for event in _v1.train.summary_iterator(path):
-        result = {
-            v.tag: v.simple_value
-            for v in event.summary.value
-            if v.HasField("simple_value")
-        }
-        if result:
-          written.append((event.step, result))
+    for eval_dir in sorted(tf.io.gfile.glob(os.path.dirname(pattern))):
+      if os.path.exists(os.path.join(eval_dir, evaluate_lib.EVAL_LOG)):
+        written.extend(evaluate_lib.read_eval_records(eval_dir).items())
+      else:
+        written.extend(
+            _event_records(os.path.join(eval_dir, os.path.basename(pattern))))
     best = None
     for step, result in evaluate_lib.forward_history(written,
                                                      source=pattern).items():
@@ -277,3 +287,19 @@ class BestExporter(Exporter):
                                           current_eval_result=result):
         best = result
     return best
+
+
+def _event_records(pattern):
+  """(step, {tag: value}) of the scalar summaries in the event files
+  matching `pattern`, in file then write order."""
+  written = []
+  for path in sorted(tf.io.gfile.glob(pattern)):
+    for event in _v1.train.summary_iterator(path):
+      result = {
+          v.tag: v.simple_value
+          for v in event.summary.value
+          if v.HasField("simple_value")
+      }
+      if result:
+        written.append((event.step, result))
+  return written
