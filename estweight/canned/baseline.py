@@ -2,14 +2,11 @@
 
 Useful as the floor a real model must beat: the classifier learns the
 (weighted) class prior, the regressor the (weighted) label mean.
+`baseline_model_fn` builds them and the compat.v1 ones (v1.py).
 """
 from __future__ import annotations
 
-import functools
-
-from estweight.canned import builder
-from estweight.canned import heads as heads_lib
-from estweight.canned import networks
+from estweight.canned.flavour import V2
 from estweight.canned.heads import base as head_base
 from estweight.estimator import Estimator
 
@@ -22,12 +19,17 @@ def _weight_key(weight_column):
   return getattr(weight_column, "key", None)
 
 
-def _baseline_logits(features, mode, *, units, weight_key):
-  del mode
-  logits, variables = networks.baseline_logits(features,
-                                               units=units,
-                                               weight_key=weight_key)
-  return logits, variables, []
+def baseline_model_fn(flavour, head, *, optimizer):
+  """The model_fn of a baseline estimator."""
+  flavour.check_optimizer(optimizer)
+  tower = flavour.tower(
+      name="baseline",
+      logits_fn=flavour.baseline_logits_fn(units=head.logits_dimension,
+                                           weight_key=_weight_key(
+                                               head._weight_column)),  # pylint: disable=protected-access
+      optimizer=optimizer,
+      learning_rate=FTRL_LEARNING_RATE)
+  return flavour.make_model_fn(head, [tower])
 
 
 class BaselineEstimator(Estimator):
@@ -37,16 +39,7 @@ class BaselineEstimator(Estimator):
     if not isinstance(head, head_base.Head):
       raise ValueError("`head` must be an estweight head. Received: "
                        f"head={head!r}.")
-    builder.check_optimizer(optimizer)
-    tower = builder.Tower(
-        name="baseline",
-        logits_fn=functools.partial(_baseline_logits,
-                                    units=head.logits_dimension,
-                                    weight_key=_weight_key(
-                                        head._weight_column)),  # pylint: disable=protected-access
-        optimizer=optimizer,
-        learning_rate=FTRL_LEARNING_RATE)
-    super().__init__(model_fn=builder.make_model_fn(head, [tower]),
+    super().__init__(model_fn=baseline_model_fn(V2, head, optimizer=optimizer),
                      model_dir=model_dir,
                      config=config)
 
@@ -63,11 +56,11 @@ class BaselineClassifier(BaselineEstimator):
                config=None,
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
                class_weight=None):
-    head = heads_lib.binary_or_multi_class_head(n_classes,
-                                                weight_column,
-                                                label_vocabulary,
-                                                loss_reduction,
-                                                class_weight=class_weight)
+    head = V2.classifier_head(n_classes,
+                              weight_column,
+                              label_vocabulary,
+                              loss_reduction,
+                              class_weight=class_weight)
     super().__init__(head,
                      model_dir=model_dir,
                      optimizer=optimizer,
@@ -84,9 +77,7 @@ class BaselineRegressor(BaselineEstimator):
                optimizer="Ftrl",
                config=None,
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE):
-    head = heads_lib.RegressionHead(label_dimension=label_dimension,
-                                    weight_column=weight_column,
-                                    loss_reduction=loss_reduction)
+    head = V2.regression_head(label_dimension, weight_column, loss_reduction)
     super().__init__(head,
                      model_dir=model_dir,
                      optimizer=optimizer,

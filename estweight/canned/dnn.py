@@ -1,38 +1,23 @@
-"""DNNClassifier, DNNRegressor, DNNEstimator (tf.estimator 2.15 signatures)."""
-from __future__ import annotations
+"""DNNClassifier, DNNRegressor, DNNEstimator (tf.estimator 2.15 signatures).
 
-import functools
+`dnn_model_fn` builds them and the compat.v1 DNNs (v1.py), by flavour.
+"""
+from __future__ import annotations
 
 import tensorflow as tf
 
-from estweight.canned import builder
-from estweight.canned import heads as heads_lib
-from estweight.canned import networks
+from estweight.canned import flavour as flavour_lib
+from estweight.canned.flavour import V2
 from estweight.canned.heads import base as head_base
 from estweight.estimator import Estimator
 
-
-def check_hidden_units(hidden_units, arg="hidden_units"):
-  try:
-    units = [int(u) for u in hidden_units]
-    ok = bool(units) and all(
-        u > 0 and u == v for u, v in zip(units, hidden_units))
-  except (TypeError, ValueError):
-    ok = False
-  if not ok:
-    raise ValueError(f"`{arg}` must be a non-empty list of positive integers."
-                     f" Received: {arg}={hidden_units!r}.")
-  return units
+# compat.v1.estimator.experimental.dnn_logit_fn_builder checks with these.
+check_hidden_units = flavour_lib.check_hidden_units
+check_dropout = flavour_lib.check_dropout
 
 
-def check_dropout(dropout, arg="dropout"):
-  if dropout is not None and not (isinstance(dropout, (int, float)) and
-                                  0 <= dropout < 1):
-    raise ValueError(f"`{arg}` must be None or a rate in [0, 1). Received: "
-                     f"{arg}={dropout!r}.")
-
-
-def dnn_tower(*,
+def dnn_tower(flavour,
+              *,
               units,
               hidden_units,
               feature_columns,
@@ -40,28 +25,33 @@ def dnn_tower(*,
               dropout,
               batch_norm,
               optimizer,
-              learning_rate=None):
-  """The DNN part of a canned model."""
-  hidden_units = check_hidden_units(hidden_units)
-  columns = networks.check_feature_columns(feature_columns, dense_only=True)
-  check_dropout(dropout)
-  if not callable(activation_fn):
-    raise ValueError("`activation_fn` must be callable. Received: "
-                     f"activation_fn={activation_fn!r}.")
-  return builder.Tower(name="dnn",
-                       logits_fn=functools.partial(_dnn_logits,
-                                                   units=units,
-                                                   hidden_units=hidden_units,
-                                                   feature_columns=columns,
-                                                   activation_fn=activation_fn,
-                                                   dropout=dropout,
-                                                   batch_norm=batch_norm),
+              learning_rate,
+              input_layer_partitioner=None,
+              optimizer_arg="optimizer"):
+  """The DNN part of a canned model (its optimizer is checked first)."""
+  flavour.check_optimizer(optimizer, arg=optimizer_arg)
+  hidden_units, columns = flavour.check_dnn_args(hidden_units, feature_columns,
+                                                 dropout, activation_fn)
+  return flavour.tower(name="dnn",
+                       logits_fn=flavour.dnn_logits_fn(
+                           units=units,
+                           hidden_units=hidden_units,
+                           feature_columns=columns,
+                           activation_fn=activation_fn,
+                           dropout=dropout,
+                           batch_norm=batch_norm,
+                           input_layer_partitioner=input_layer_partitioner),
                        optimizer=optimizer,
                        learning_rate=learning_rate)
 
 
-def _dnn_logits(features, mode, **kwargs):
-  return networks.dnn_logits(features, mode, **kwargs)
+def dnn_model_fn(flavour, head, **kwargs):
+  """The model_fn of a DNN estimator (`kwargs`: `dnn_tower`'s)."""
+  tower = dnn_tower(flavour,
+                    units=head.logits_dimension,
+                    learning_rate=flavour.dnn_learning_rate,
+                    **kwargs)
+  return flavour.make_model_fn(head, [tower])
 
 
 class DNNEstimator(Estimator):
@@ -81,15 +71,15 @@ class DNNEstimator(Estimator):
     if not isinstance(head, head_base.Head):
       raise ValueError("`head` must be an estweight head (e.g. "
                        f"BinaryClassHead()). Received: head={head!r}.")
-    builder.check_optimizer(optimizer)
-    tower = dnn_tower(units=head.logits_dimension,
-                      hidden_units=hidden_units,
-                      feature_columns=feature_columns,
-                      activation_fn=activation_fn,
-                      dropout=dropout,
-                      batch_norm=batch_norm,
-                      optimizer=optimizer)
-    super().__init__(model_fn=builder.make_model_fn(head, [tower]),
+    model_fn = dnn_model_fn(V2,
+                            head,
+                            hidden_units=hidden_units,
+                            feature_columns=feature_columns,
+                            activation_fn=activation_fn,
+                            dropout=dropout,
+                            batch_norm=batch_norm,
+                            optimizer=optimizer)
+    super().__init__(model_fn=model_fn,
                      model_dir=model_dir,
                      config=config,
                      warm_start_from=warm_start_from)
@@ -118,11 +108,11 @@ class DNNClassifier(DNNEstimator):
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
                batch_norm=False,
                class_weight=None):
-    head = heads_lib.binary_or_multi_class_head(n_classes,
-                                                weight_column,
-                                                label_vocabulary,
-                                                loss_reduction,
-                                                class_weight=class_weight)
+    head = V2.classifier_head(n_classes,
+                              weight_column,
+                              label_vocabulary,
+                              loss_reduction,
+                              class_weight=class_weight)
     super().__init__(head,
                      hidden_units,
                      feature_columns,
@@ -151,9 +141,7 @@ class DNNRegressor(DNNEstimator):
                warm_start_from=None,
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
                batch_norm=False):
-    head = heads_lib.RegressionHead(label_dimension=label_dimension,
-                                    weight_column=weight_column,
-                                    loss_reduction=loss_reduction)
+    head = V2.regression_head(label_dimension, weight_column, loss_reduction)
     super().__init__(head,
                      hidden_units,
                      feature_columns,

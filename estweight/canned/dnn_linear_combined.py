@@ -2,7 +2,8 @@
 
 Logits are the sum of a linear model's and a DNN's logits; each part has its
 own optimizer (Ftrl and Adagrad by default). The DNN optimizer counts the
-global step (the linear one when there is no DNN part).
+global step (the linear one when there is no DNN part); the compat.v1
+ones (v1.py) count it once, after both. `combined_model_fn` builds both.
 """
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import tensorflow as tf
 
 from estweight.canned import builder
 from estweight.canned import dnn as dnn_lib
-from estweight.canned import heads as heads_lib
 from estweight.canned import linear as linear_lib
+from estweight.canned.flavour import V2
 from estweight.canned.heads import base as head_base
 from estweight.estimator import Estimator
 
@@ -19,43 +20,56 @@ DNN_LEARNING_RATE = 0.001
 LINEAR_LEARNING_RATE = 0.005
 
 
-def _towers(head, *, linear_feature_columns, linear_optimizer,
-            dnn_feature_columns, dnn_optimizer, dnn_hidden_units,
-            dnn_activation_fn, dnn_dropout, batch_norm, linear_sparse_combiner):
+def combined_model_fn(flavour,
+                      head,
+                      *,
+                      linear_feature_columns,
+                      linear_optimizer,
+                      dnn_feature_columns,
+                      dnn_optimizer,
+                      dnn_hidden_units,
+                      dnn_activation_fn,
+                      dnn_dropout,
+                      batch_norm,
+                      linear_sparse_combiner,
+                      input_layer_partitioner=None):
+  """The model_fn of a wide & deep estimator (the DNN tower first)."""
   linear_feature_columns = list(linear_feature_columns or [])
   dnn_feature_columns = list(dnn_feature_columns or [])
   if not linear_feature_columns and not dnn_feature_columns:
-    raise ValueError(
-        "Either linear_feature_columns or dnn_feature_columns must be "
-        "defined. Received: linear_feature_columns=[], "
-        "dnn_feature_columns=[].")
+    raise ValueError(flavour.no_columns_message)
+  dnn_arg, linear_arg = flavour.combined_optimizer_args
   towers = []
   if dnn_feature_columns:
     if not dnn_hidden_units:
       raise ValueError(
           "dnn_hidden_units must be defined when dnn_feature_columns is "
           f"specified. Received: dnn_hidden_units={dnn_hidden_units!r}.")
-    builder.check_optimizer(dnn_optimizer, arg="dnn_optimizer")
     towers.append(
-        dnn_lib.dnn_tower(units=head.logits_dimension,
+        dnn_lib.dnn_tower(flavour,
+                          units=head.logits_dimension,
                           hidden_units=dnn_hidden_units,
                           feature_columns=dnn_feature_columns,
                           activation_fn=dnn_activation_fn,
                           dropout=dnn_dropout,
                           batch_norm=batch_norm,
                           optimizer=dnn_optimizer,
-                          learning_rate=DNN_LEARNING_RATE))
+                          learning_rate=DNN_LEARNING_RATE,
+                          input_layer_partitioner=input_layer_partitioner,
+                          optimizer_arg=dnn_arg))
   if linear_feature_columns:
-    builder.check_optimizer(linear_optimizer, arg="linear_optimizer")
     rate = builder.linear_default_learning_rate(linear_feature_columns,
                                                 cap=LINEAR_LEARNING_RATE)
-    tower = linear_lib.linear_tower(units=head.logits_dimension,
-                                    feature_columns=linear_feature_columns,
-                                    sparse_combiner=linear_sparse_combiner,
-                                    optimizer=linear_optimizer or "Ftrl",
-                                    default_learning_rate=rate)
-    towers.append(tower)
-  return towers
+    towers.append(
+        linear_lib.linear_tower(flavour,
+                                units=head.logits_dimension,
+                                feature_columns=linear_feature_columns,
+                                sparse_combiner=linear_sparse_combiner,
+                                optimizer=linear_optimizer or "Ftrl",
+                                default_learning_rate=rate,
+                                partitioner=input_layer_partitioner,
+                                optimizer_arg=linear_arg))
+  return flavour.make_model_fn(head, towers, combined=True)
 
 
 class DNNLinearCombinedEstimator(Estimator):
@@ -78,17 +92,18 @@ class DNNLinearCombinedEstimator(Estimator):
     if not isinstance(head, head_base.Head):
       raise ValueError("`head` must be an estweight head. Received: "
                        f"head={head!r}.")
-    towers = _towers(head,
-                     linear_feature_columns=linear_feature_columns,
-                     linear_optimizer=linear_optimizer,
-                     dnn_feature_columns=dnn_feature_columns,
-                     dnn_optimizer=dnn_optimizer,
-                     dnn_hidden_units=dnn_hidden_units,
-                     dnn_activation_fn=dnn_activation_fn,
-                     dnn_dropout=dnn_dropout,
-                     batch_norm=batch_norm,
-                     linear_sparse_combiner=linear_sparse_combiner)
-    super().__init__(model_fn=builder.make_model_fn(head, towers),
+    model_fn = combined_model_fn(V2,
+                                 head,
+                                 linear_feature_columns=linear_feature_columns,
+                                 linear_optimizer=linear_optimizer,
+                                 dnn_feature_columns=dnn_feature_columns,
+                                 dnn_optimizer=dnn_optimizer,
+                                 dnn_hidden_units=dnn_hidden_units,
+                                 dnn_activation_fn=dnn_activation_fn,
+                                 dnn_dropout=dnn_dropout,
+                                 batch_norm=batch_norm,
+                                 linear_sparse_combiner=linear_sparse_combiner)
+    super().__init__(model_fn=model_fn,
                      model_dir=model_dir,
                      config=config,
                      warm_start_from=warm_start_from)
@@ -115,11 +130,11 @@ class DNNLinearCombinedClassifier(DNNLinearCombinedEstimator):
                batch_norm=False,
                linear_sparse_combiner="sum",
                class_weight=None):
-    head = heads_lib.binary_or_multi_class_head(n_classes,
-                                                weight_column,
-                                                label_vocabulary,
-                                                loss_reduction,
-                                                class_weight=class_weight)
+    head = V2.classifier_head(n_classes,
+                              weight_column,
+                              label_vocabulary,
+                              loss_reduction,
+                              class_weight=class_weight)
     super().__init__(head,
                      model_dir=model_dir,
                      linear_feature_columns=linear_feature_columns,
@@ -154,9 +169,7 @@ class DNNLinearCombinedRegressor(DNNLinearCombinedEstimator):
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
                batch_norm=False,
                linear_sparse_combiner="sum"):
-    head = heads_lib.RegressionHead(label_dimension=label_dimension,
-                                    weight_column=weight_column,
-                                    loss_reduction=loss_reduction)
+    head = V2.regression_head(label_dimension, weight_column, loss_reduction)
     super().__init__(head,
                      model_dir=model_dir,
                      linear_feature_columns=linear_feature_columns,

@@ -1,48 +1,68 @@
-"""LinearClassifier, LinearRegressor, LinearEstimator (2.15 signatures)."""
+"""LinearClassifier, LinearRegressor, LinearEstimator (2.15 signatures).
+
+`linear_model_fn` builds them and the compat.v1 ones (v1.py), by flavour.
+"""
 from __future__ import annotations
 
-import functools
-
 from estweight.canned import builder
-from estweight.canned import heads as heads_lib
 from estweight.canned import linear_sdca
-from estweight.canned import networks
+from estweight.canned.flavour import V2
 from estweight.canned.heads import base as head_base
 from estweight.estimator import Estimator
 
 FTRL_LEARNING_RATE = 0.2
 
 
-def linear_tower(*, units, feature_columns, sparse_combiner, optimizer,
-                 default_learning_rate):
+def linear_tower(flavour,
+                 *,
+                 units,
+                 feature_columns,
+                 sparse_combiner,
+                 optimizer,
+                 default_learning_rate,
+                 partitioner=None,
+                 optimizer_arg="optimizer"):
   """The linear part of a canned model.
 
   `optimizer=None` means Ftrl with min(default, 1/sqrt(#columns)); a name
   uses `default_learning_rate`.
   """
-  columns = networks.check_feature_columns(feature_columns)
-  if sparse_combiner not in ("sum", "mean", "sqrtn"):
-    raise ValueError("`sparse_combiner` must be 'sum', 'mean' or 'sqrtn'. "
-                     f"Received: sparse_combiner={sparse_combiner!r}.")
+  columns = flavour.check_linear_args(feature_columns, sparse_combiner,
+                                      optimizer, optimizer_arg)
   learning_rate = default_learning_rate
   if optimizer is None:
     optimizer = "Ftrl"
     learning_rate = builder.linear_default_learning_rate(
         columns, cap=default_learning_rate)
-  return builder.Tower(name="linear",
-                       logits_fn=functools.partial(
-                           _linear_logits,
+  return flavour.tower(name="linear",
+                       logits_fn=flavour.linear_logits_fn(
                            units=units,
                            feature_columns=columns,
-                           sparse_combiner=sparse_combiner),
+                           sparse_combiner=sparse_combiner,
+                           partitioner=partitioner),
                        optimizer=optimizer,
                        learning_rate=learning_rate)
 
 
-def _linear_logits(features, mode, **kwargs):
-  del mode
-  logits, variables = networks.linear_logits(features, **kwargs)
-  return logits, variables, []
+def linear_model_fn(flavour,
+                    head,
+                    *,
+                    feature_columns,
+                    optimizer,
+                    sparse_combiner,
+                    partitioner=None):
+  """The model_fn of a linear estimator."""
+  if flavour.sdca and isinstance(optimizer, linear_sdca.LinearSDCA):
+    return linear_sdca.make_sdca_model_fn(head, feature_columns, optimizer,
+                                          sparse_combiner)
+  tower = linear_tower(flavour,
+                       units=head.logits_dimension,
+                       feature_columns=feature_columns,
+                       sparse_combiner=sparse_combiner,
+                       optimizer=optimizer,
+                       default_learning_rate=FTRL_LEARNING_RATE,
+                       partitioner=partitioner)
+  return flavour.make_model_fn(head, [tower])
 
 
 class LinearEstimator(Estimator):
@@ -59,18 +79,11 @@ class LinearEstimator(Estimator):
     if not isinstance(head, head_base.Head):
       raise ValueError("`head` must be an estweight head (e.g. "
                        f"RegressionHead()). Received: head={head!r}.")
-    builder.check_optimizer(optimizer)
-    if isinstance(optimizer, linear_sdca.LinearSDCA):
-      model_fn = linear_sdca.make_sdca_model_fn(head, feature_columns,
-                                                optimizer, sparse_combiner)
-    else:
-      model_fn = builder.make_model_fn(head, [
-          linear_tower(units=head.logits_dimension,
-                       feature_columns=feature_columns,
-                       sparse_combiner=sparse_combiner,
-                       optimizer=optimizer,
-                       default_learning_rate=FTRL_LEARNING_RATE)
-      ])
+    model_fn = linear_model_fn(V2,
+                               head,
+                               feature_columns=feature_columns,
+                               optimizer=optimizer,
+                               sparse_combiner=sparse_combiner)
     super().__init__(model_fn=model_fn,
                      model_dir=model_dir,
                      config=config,
@@ -92,11 +105,11 @@ class LinearClassifier(LinearEstimator):
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
                sparse_combiner="sum",
                class_weight=None):
-    head = heads_lib.binary_or_multi_class_head(n_classes,
-                                                weight_column,
-                                                label_vocabulary,
-                                                loss_reduction,
-                                                class_weight=class_weight)
+    head = V2.classifier_head(n_classes,
+                              weight_column,
+                              label_vocabulary,
+                              loss_reduction,
+                              class_weight=class_weight)
     super().__init__(head,
                      feature_columns,
                      model_dir=model_dir,
@@ -119,9 +132,7 @@ class LinearRegressor(LinearEstimator):
                warm_start_from=None,
                loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
                sparse_combiner="sum"):
-    head = heads_lib.RegressionHead(label_dimension=label_dimension,
-                                    weight_column=weight_column,
-                                    loss_reduction=loss_reduction)
+    head = V2.regression_head(label_dimension, weight_column, loss_reduction)
     super().__init__(head,
                      feature_columns,
                      model_dir=model_dir,

@@ -7,6 +7,8 @@ Variable names are the checkpoint contract with tf.estimator 2.15:
 """
 from __future__ import annotations
 
+import functools
+
 import tensorflow as tf
 import tf_keras
 
@@ -188,3 +190,29 @@ def batch_size_of(features, weight_key):
   if isinstance(value, tf.SparseTensor):
     return tf.cast(value.dense_shape[0], tf.int32)
   return tf.shape(value)[0]
+
+
+# The `logits_fn(features, mode) -> (logits, variables, update_ops)` of the
+# towers of the (v2) canned estimators.
+
+
+def dnn_logits_fn(*, input_layer_partitioner=None, **kwargs):
+  """A DNN tower's `logits_fn` (see `dnn_logits` for the arguments)."""
+  del input_layer_partitioner  # None: only compat.v1 DNNs take one
+  return functools.partial(dnn_logits, **kwargs)
+
+
+def linear_logits_fn(**kwargs):
+  """A linear tower's `logits_fn` (see `linear_logits` for the arguments)."""
+  return functools.partial(_without_updates, linear_logits, **kwargs)
+
+
+def baseline_logits_fn(**kwargs):
+  """A baseline's `logits_fn` (see `baseline_logits` for the arguments)."""
+  return functools.partial(_without_updates, baseline_logits, **kwargs)
+
+
+def _without_updates(logits_fn, features, mode, **kwargs):
+  del mode
+  logits, variables = logits_fn(features, **kwargs)
+  return logits, variables, []
