@@ -163,7 +163,7 @@ def run_iterations(estimator,
                              exporters=exporters,
                              max_steps=max_steps)
   if global_step and global_step != last_evaluated and (
-      not state["history"] or global_step > last_evaluated):
+      not state["history"] or global_step > (last_evaluated or 0)):
     record()  # killed between saving a checkpoint and recording its evaluation
   first = True
   while global_step < max_steps and not state["stopped_early"]:

@@ -89,7 +89,7 @@ def parse_input_fn_result(result) -> InputResult:
     where = "the Dataset returned by input_fn yields"
   else:
     where = "input_fn returned"
-  source = {
+  source: dict[str, Any] = {
       "hooks": hooks,
       "iterator": iterator,
       "element_spec": spec,
