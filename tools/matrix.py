@@ -19,7 +19,8 @@ default), `make parity` (needs .oracle-venv, which make builds on first use).
 
 `--wheel` builds the wheel and installs it with the `tensorflow` extra from
 the registry into a fresh venv of each Python (removed afterwards), where
-`estweight --help` and `estweight.compat.install()` must work.
+`estweight --help`, `estweight.compat.install()` and seed 000's program
+must work.
 
 Results go to .matrix/results.json, one entry per cell, kept across runs,
 and the whole table is printed (markdown) at the end. Exit status 1 when a
@@ -268,6 +269,8 @@ def run_cell(py, tf, *, suite, parity, build_only=False, src=ROOT, rev=None):
     entry.update(status="fail", detail="import estweight: " +
                  out.strip().splitlines()[-1][:300])
     return entry
+  entry["seed"] = out.strip().splitlines()[-1]
+  rc, out = run(steps[-2], log, env=env, cwd=MATRIX_DIR)
   entry["versions"] = out.strip().splitlines()[-1]
   print(f"[{name}] {entry['versions']}; tests ({suite}) ...", flush=True)
   t0 = time.time()
@@ -304,8 +307,9 @@ def run_cell(py, tf, *, suite, parity, build_only=False, src=ROOT, rev=None):
 def check_wheel(py, wheel):
   """A fresh venv of Python `py` with `<wheel>[tensorflow]` from the registry.
 
-  Returns the result entry: `estweight --help` and `install()` must work
-  from that venv (run outside the repository).
+  Returns the result entry: `estweight --help`, `install()` and seed 000's
+  weighted custom model_fn (examples/seeds, 50 steps) must work from that
+  venv (run outside the repository).
   """
   name = f"wheel-py{py}"
   venv = os.path.join(MATRIX_DIR, name)
@@ -331,14 +335,18 @@ def check_wheel(py, wheel):
        "estweight.compat.install(); "
        "assert tf.estimator.Estimator is estweight.Estimator; "
        "print(tf.__version__, estweight.__file__)"],
+      [python, os.path.join(ROOT, "examples", "seeds",
+                            "seed000_custom_weighted.py"), "--steps=50"],
   )
+  last_lines = []
   for cmd in steps:
     rc, out = run(cmd, log, env=env, cwd=MATRIX_DIR)
+    last_lines.append((out.strip().splitlines() or [""])[-1])
     if rc:
       return dict(entry, status="fail", total_s=round(time.time() - start),
                   detail=f"{os.path.basename(cmd[0])} {' '.join(cmd[1:3])}: "
-                  + (out.strip().splitlines() or [""])[-1][:200])
-  entry["versions"] = out.strip().splitlines()[-1]
+                  + last_lines[-1][:200])
+  entry["versions"], entry["seed"] = last_lines[-2:]
   shutil.rmtree(venv)  # 2-3 GB each (the full tensorflow wheel)
   return dict(entry, status="pass", total_s=round(time.time() - start))
 
@@ -459,7 +467,7 @@ def main(argv=None):
                       help="instead: build the wheel, install it with the "
                       "tensorflow extra from the registry into a fresh venv "
                       "of each Python (--cell PY: only that one), run "
-                      "`estweight --help` and install()")
+                      "`estweight --help`, install() and seed 000")
   parser.add_argument("--table", action="store_true",
                       help="only print the recorded table")
   args = parser.parse_args(argv)

@@ -71,6 +71,8 @@ def run(model_dir, steps=1000):
 
 
 if __name__ == "__main__":
+  import sys
   import tempfile
-  _, metrics = run(tempfile.mkdtemp())
+  steps = [int(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("--steps=")]
+  _, metrics = run(tempfile.mkdtemp(), *steps)
   print(metrics)
