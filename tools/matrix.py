@@ -269,8 +269,6 @@ def run_cell(py, tf, *, suite, parity, build_only=False, src=ROOT, rev=None):
     entry.update(status="fail", detail="import estweight: " +
                  out.strip().splitlines()[-1][:300])
     return entry
-  entry["seed"] = out.strip().splitlines()[-1]
-  rc, out = run(steps[-2], log, env=env, cwd=MATRIX_DIR)
   entry["versions"] = out.strip().splitlines()[-1]
   print(f"[{name}] {entry['versions']}; tests ({suite}) ...", flush=True)
   t0 = time.time()
