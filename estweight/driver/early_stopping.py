@@ -49,6 +49,7 @@ class EarlyStopping:
     self.reset()
 
   def reset(self):
+    """Forgets every evaluation seen: no best, no wait, not stopped."""
     self.best = self.baseline
     self.best_step = None
     self.wait = 0
@@ -99,6 +100,7 @@ class EarlyStopping:
 
   # ------------------------------------------------------------- state
   def config(self) -> dict:
+    """The constructor's arguments: `EarlyStopping(**config())` is a copy."""
     return {
         "metric": self.metric,
         "mode": self.mode,
@@ -108,6 +110,8 @@ class EarlyStopping:
     }
 
   def state_dict(self) -> dict:
+    """What changes with evaluations (best, best_step, wait, stopped), as
+    JSON-serialisable data; the driver keeps it in model_dir's state."""
     return {
         "best": self.best,
         "best_step": self.best_step,
@@ -116,6 +120,7 @@ class EarlyStopping:
     }
 
   def load_state_dict(self, state: dict) -> None:
+    """Restores what `state_dict()` returned (a resumed job's patience)."""
     self.best = state["best"]
     self.best_step = state["best_step"]
     self.wait = int(state["wait"])

@@ -135,10 +135,14 @@ class LatestExporter(Exporter):
 
   @property
   def name(self):
+    """Directory name under model_dir/export/ (the `name` argument)."""
     return self._exporter.name
 
   def export(self, estimator, export_path, checkpoint_path, eval_result,
              is_the_final_export):
+    """Exports `checkpoint_path` under `export_path` after every evaluation,
+    then deletes all but the newest `exports_to_keep` exports; returns the
+    new export's directory."""
     result = self._exporter.export(estimator, export_path, checkpoint_path,
                                    eval_result, is_the_final_export)
     garbage_collect_exports(export_path, self._exports_to_keep)
@@ -158,10 +162,13 @@ class FinalExporter(Exporter):
 
   @property
   def name(self):
+    """Directory name under model_dir/export/ (the `name` argument)."""
     return self._exporter.name
 
   def export(self, estimator, export_path, checkpoint_path, eval_result,
              is_the_final_export):
+    """Exports `checkpoint_path` under `export_path` only when it is the
+    final export (the end of training); returns its directory, else None."""
     if not is_the_final_export:
       return None
     return self._exporter.export(estimator, export_path, checkpoint_path,
@@ -244,10 +251,14 @@ class BestExporter(Exporter):
 
   @property
   def name(self):
+    """Directory name under model_dir/export/ (the `name` argument)."""
     return self._exporter.name
 
   def export(self, estimator, export_path, checkpoint_path, eval_result,
              is_the_final_export):
+    """Exports `checkpoint_path` when `eval_result` beats the best seen so
+    far (by `compare_fn`; the first export always happens), keeping the
+    newest `exports_to_keep`; returns the export directory, else None."""
     if self._model_dir != estimator.model_dir:
       self._model_dir = estimator.model_dir
       self._best_eval_result = self._best_recorded(

@@ -202,6 +202,7 @@ class ClassWeight:
 
   @property
   def active(self) -> bool:
+    """Whether a class_weight was given (None: every class weighs 1)."""
     return self.spec is not None
 
   # ------------------------------------------------------- 'balanced' only

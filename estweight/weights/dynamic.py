@@ -73,6 +73,9 @@ class DynamicClassWeights:
     return per_example, update
 
   def class_weights(self, ema):
+    """[n_classes] weights from the classes' loss EMA `ema`: each class's
+    loss relative to the mean, to the `power`, clipped to
+    [min_weight, max_weight]."""
     relative = tf.math.divide_no_nan(ema, tf.reduce_mean(ema))
     return tf.clip_by_value(tf.pow(relative, self.power), self.min_weight,
                             self.max_weight)

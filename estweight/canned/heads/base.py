@@ -91,10 +91,14 @@ class Head(abc.ABC):
 
   @property
   def name(self):
+    """The head's name (None for a single head); in a multi-head model it
+    suffixes the head's metric and loss keys, e.g. 'auc/age'."""
     return self._name
 
   @property
   def loss_reduction(self):
+    """How the weighted per-example losses become the training loss: a
+    `tf.losses.Reduction` (SUM_OVER_BATCH_SIZE by default)."""
     return self._loss_reduction
 
   @property
