@@ -220,3 +220,34 @@ def test_hparams_summary_has_the_grid_and_every_trial(finished):
     [loss] = acc.Scalars("loss")
     assert (loss.step, loss.value) == (trial["best_step"], pytest.approx(
         trial["score"]))
+
+
+def test_results_csv_has_each_column_once(finished):
+  tmp_path, result, _ = finished
+  with open(tmp_path / "results.csv") as f:
+    header = next(csv.reader(f))
+  assert len(header) == len(set(header)), header
+  # trial, 2 params, score, best_step, global_step, stopped_early and the
+  # model_fn's metrics (scalar_model_fn: loss, mean_prediction).
+  assert header == ["trial", "batch_size", "learning_rate", "score",
+                    "best_step", "global_step", "stopped_early", "loss",
+                    "mean_prediction"]
+  assert result.trials[0]["best_metrics"]["global_step"] == int(
+      list(csv.DictReader(open(tmp_path / "results.csv")))[0]["best_step"])
+
+
+def test_best_step_honours_the_early_stoppings_min_delta(tmp_path):
+  """A min_delta no improvement can beat: the first evaluation stays the
+  best, as run_iterations keeps it in best/ (a plain min would pick a later,
+  slightly lower loss)."""
+  stopper = driver.EarlyStopping("loss", "min", patience=10, min_delta=1e6)
+  result = search(tmp_path, grid={"learning_rate": [0.05], "batch_size": [4]},
+                  early_stopping=stopper)
+  trial = result.trials[0]
+  with open(tmp_path / "trial_0" / "driver" / "state.json") as f:
+    state = json.load(f)
+  losses = [h["metrics"]["loss"] for h in state["history"]]
+  assert [h["global_step"] for h in state["history"]] == [5, 10]
+  assert losses[1] < losses[0]  # learning goes on, yet below min_delta
+  assert trial["best_step"] == 5 == state["best"]["global_step"]
+  assert trial["score"] == losses[0]

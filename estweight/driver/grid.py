@@ -107,9 +107,14 @@ def _run_trial(job):
     raise ValueError(
         f"Metric {metric!r} is not among the evaluation metrics "
         f"{sorted(result.history[-1]['metrics']) if result.history else []}.")
-  best = best_lib.BestMetric(metric,
-                             mode).select(scored,
-                                          key=lambda h: h["metrics"][metric])
+  # The trial's best/ checkpoint is the watcher's pick: when the watcher
+  # ranks by the same metric, its min_delta applies here too, so best_step
+  # names that checkpoint.
+  watcher = loop_kwargs["early_stopping"]
+  min_delta = (watcher.min_delta if
+               (watcher.metric, watcher.mode) == (metric, mode) else 0.0)
+  best = best_lib.BestMetric(metric, mode, min_delta).select(
+      scored, key=lambda h: h["metrics"][metric])
   return {
       "trial": index,
       "params": params,
@@ -282,7 +287,9 @@ def grid_search(estimator_fn,
 def _write_results(model_dir, rows):
   files.write_json(os.path.join(model_dir, RESULTS_JSON), rows)
   param_names = sorted({k for r in rows for k in r["params"]})
-  metric_names = sorted({k for r in rows for k in r["best_metrics"]})
+  # best_metrics' global_step is best_step's column already.
+  metric_names = sorted({k for r in rows for k in r["best_metrics"]} -
+                        {"global_step"})
   out = io.StringIO()
   writer = csv.writer(out)
   writer.writerow([
