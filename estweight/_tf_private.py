@@ -12,6 +12,9 @@ importing this module imports neither Keras.
 - `clustering_ops`: the k-means graph (`clustering_ops.KMeans`, its
   initialisation and distance constants) behind `KMeans`; TensorFlow ships
   it (unchanged since 2.15) but exports no public name for it.
+- `rewriter_config_pb2`, `saved_model_pb2`: the protos of Grappler's
+  options (tf.estimator's default session config) and of a saved_model.pb
+  file (the CLI reads an export's signature names without loading it).
 - `abandon_session`: a v1 Session whose remote (gRPC) task died blocks
   forever in `close()`, also when garbage-collected at exit; it is detached
   from its C session, which leaks (the process is about to fail anyway).
@@ -19,6 +22,8 @@ importing this module imports neither Keras.
 # pylint: disable=g-direct-tensorflow-import,unused-import,protected-access
 import importlib
 
+from tensorflow.core.protobuf import rewriter_config_pb2
+from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow.python.ops import clustering_ops
 from tensorflow.python.saved_model.model_utils import export_output
 from tensorflow.python.saved_model.model_utils import export_utils
@@ -77,6 +82,8 @@ __all__ = [
     "export_output",
     "export_utils",
     "keras_internal",
+    "rewriter_config_pb2",
+    "saved_model_pb2",
     "serialize_dataset",
     "unfinalize",
 ]

@@ -40,8 +40,8 @@ def get_default_session_config() -> tf.compat.v1.ConfigProto:
 
 
 def _rewriter_config(**kwargs):
-  from tensorflow.core.protobuf import rewriter_config_pb2  # pylint: disable=g-import-not-at-top
-  return rewriter_config_pb2.RewriterConfig(**kwargs)
+  from estweight import _tf_private  # pylint: disable=g-import-not-at-top
+  return _tf_private.rewriter_config_pb2.RewriterConfig(**kwargs)
 
 
 def _field(name: str, doc: str) -> property:

@@ -124,8 +124,8 @@ def describe(schema: dict, signatures: list[str]) -> str:
 
 def _signatures(export_dir):
   """The signature names of the export's serving MetaGraph."""
-  from tensorflow.core.protobuf import saved_model_pb2  # pylint: disable=g-import-not-at-top
-  proto = saved_model_pb2.SavedModel()
+  from estweight import _tf_private  # pylint: disable=g-import-not-at-top
+  proto = _tf_private.saved_model_pb2.SavedModel()
   with open(os.path.join(export_dir, "saved_model.pb"), "rb") as f:
     proto.ParseFromString(f.read())
   for meta_graph in proto.meta_graphs:
