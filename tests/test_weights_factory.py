@@ -174,3 +174,38 @@ def test_construction_errors():
     ew.DynamicClassWeights(momentum=1.0)
   with pytest.raises(ValueError, match=r"Classes \[1\] have no examples"):
     ew.balanced_class_weight([5, 0])
+
+
+def _two_class_net(units):
+  """Logits z = x (one sigmoid logit) or [0, z] (two softmax logits): both
+  give P(class 1) = sigmoid(z) and the same cross-entropy."""
+  def network_fn(features):
+    scale = v1.get_variable("scale", [], initializer=v1.zeros_initializer())
+    z = features["x"] + scale
+    return z[:, None] if units == 1 else tf.stack([tf.zeros_like(z), z], -1)
+  return network_fn
+
+
+def test_two_softmax_logits_get_the_binary_default_metrics(tmp_path):
+  """Two classes as two softmax logits: the defaults (auc, precision,
+  recall among them) work and equal the one-sigmoid-logit model's."""
+  x = [-2, -1, 0.5, 1, 2, -0.5]
+  y = np.int64([0, 1, 1, 1, 0, 0])
+  sigmoid = estimator(tmp_path, ew.make_weighted_model_fn(
+      _two_class_net(1), loss="sigmoid_cross_entropy"), "sigmoid").evaluate(
+          dataset(x, y.astype(np.float32)[:, None]))
+  softmax = estimator(tmp_path, ew.make_weighted_model_fn(
+      _two_class_net(2), loss="sparse_softmax_cross_entropy"),
+                      "softmax").evaluate(dataset(x, y))
+  assert set(softmax) == set(sigmoid) == {
+      "loss", "average_loss", "accuracy", "auc", "precision", "recall",
+      "global_step"}
+  # Predicted 1 where z > 0: x = 0.5, 1, 2 (labels 1, 1, 0).
+  assert softmax["precision"] == pytest.approx(2 / 3)
+  assert softmax["recall"] == pytest.approx(2 / 3)  # of x = -1, 0.5, 1
+  assert softmax["accuracy"] == pytest.approx(4 / 6)
+  # 5 of the 9 (positive, negative) pairs are ordered right; the metric
+  # interpolates over 200 thresholds.
+  assert softmax["auc"] == pytest.approx(5 / 9, abs=0.02)
+  for key in sigmoid:
+    assert softmax[key] == pytest.approx(sigmoid[key], rel=1e-6), key

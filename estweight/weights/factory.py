@@ -232,8 +232,14 @@ def _metrics(names, classification, k, ids, predictions, per_example,
                                  y_true=ids,
                                  y_pred=class_ids,
                                  sample_weight=w)
-    binary = predictions["probabilities"].shape[-1] == 1
-    score = tf.reshape(predictions["probabilities"], [-1]) if binary else None
+    # Two classes: one sigmoid logit, or two softmax logits (class 1's
+    # probability is the score).
+    binary = k == 2
+    probabilities = predictions["probabilities"]
+    score = None
+    if binary:
+      score = (tf.reshape(probabilities, [-1])
+               if probabilities.shape[-1] == 1 else probabilities[:, 1])
     for name, cls in (("precision", _km.Precision), ("recall", _km.Recall)):
       if name in names:
         if not binary:
