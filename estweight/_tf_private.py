@@ -34,6 +34,13 @@ def abandon_session(session):
   session._session = None
 
 
+def set_last_loss_reduction(graph, reduction):
+  """What tf.compat.v1.losses and tf_keras record when they reduce a loss:
+  `tf.compat.v1.distribute.get_loss_reduction()` reads it to decide whether
+  the replicas' losses are summed or averaged."""
+  graph._last_loss_reduction = reduction
+
+
 def unfinalize(graph):
   """Lets ops be added to a finalized graph again (hooks' `begin()`)."""
   graph._unsafe_unfinalize()
@@ -85,5 +92,6 @@ __all__ = [
     "rewriter_config_pb2",
     "saved_model_pb2",
     "serialize_dataset",
+    "set_last_loss_reduction",
     "unfinalize",
 ]

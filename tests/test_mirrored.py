@@ -30,7 +30,8 @@ from estweight.runtime import distribute
 
 RTOL, ATOL = 1e-5, 1e-6
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_SCENARIOS = ("custom", "dnn_sum", "dnn_mean", "dnn_v1", "switch",
+_SCENARIOS = ("custom", "dnn_sum", "dnn_mean", "dnn_v1", "factory_sum",
+              "factory_sum_v1", "factory_mean", "switch",
               "input_context", "partial_eval", "other_strategies", "driver",
               "warm_start", "refusals")
 
@@ -98,6 +99,21 @@ def test_weighted_dnn_classifier_summed_loss_equals_single_device(runs):
 def test_weighted_dnn_classifier_default_reduction_equals_single_device(
     runs):
   _assert_pair_equal(_result(runs, "dnn_mean"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["factory_sum", "factory_sum_v1",
+                                  "factory_mean"])
+def test_make_weighted_model_fn_equals_single_device(runs, name):
+  """A summed loss is summed over the replicas too (not averaged, not
+  divided by their number before the update), with Keras and v1
+  optimizers; 'sum_over_batch_size' is averaged."""
+  result = _result(runs, name)
+  _assert_pair_equal(result)
+  # 64 examples of weights in [0.5, 2] (sum ~80) and a loss near log 2 at
+  # the start: a summed loss over 32 examples is ~20-40, a mean ~0.7.
+  first = result["mirrored"]["losses"][0]
+  assert first > 10 if name.startswith("factory_sum") else first < 2
 
 
 @pytest.mark.slow

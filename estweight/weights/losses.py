@@ -17,6 +17,8 @@ import functools
 import tensorflow as tf
 import tf_keras
 
+from estweight import _tf_private
+
 _v1 = tf.compat.v1
 
 REDUCTIONS = ("weighted_mean", "sum_over_batch_size", "sum")
@@ -180,6 +182,7 @@ def reduce_loss(per_example,
                                             weights=weights,
                                             reduction=_V1_NAMES[reduction])
   check_reduction(reduction)
+  _record_reduction(reduction)
   per_example = tf.convert_to_tensor(per_example)
   if weights is None:
     weights = tf.ones_like(per_example)
@@ -191,3 +194,16 @@ def reduce_loss(per_example,
   if reduction == "sum_over_batch_size":
     return total / tf.cast(tf.size(per_example), per_example.dtype)
   return tf.math.divide_no_nan(total, tf.reduce_sum(weights))
+
+
+def _record_reduction(reduction):
+  """Records in the graph whether the loss sums over the batch, as the
+  tf_estimator ops do: under a distribution strategy the replicas' losses
+  are then summed (not averaged), and optimizers do not divide the loss by
+  the number of replicas."""
+  if tf.executing_eagerly():
+    return
+  summed = reduction == "sum"
+  _tf_private.set_last_loss_reduction(
+      _v1.get_default_graph(),
+      _v1.losses.Reduction.SUM if summed else _v1.losses.Reduction.MEAN)

@@ -189,6 +189,37 @@ def scenario_dnn_mean(workdir):
   return out
 
 
+def _factory(reduction, optimizer):
+  """make_weighted_model_fn: one v1 dense layer (constant initial values),
+  two-class softmax cross-entropy weighted by weight_key 'w'."""
+  def network_fn(features):
+    return estweight.compat.v1.layers.dense(
+        features["x"], 2, kernel_initializer=_v1.constant_initializer(
+            [[0.2, -0.2], [-0.1, 0.1], [0.3, 0.0]]))
+
+  model_fn = estweight.weights.make_weighted_model_fn(
+      network_fn, loss="sparse_softmax_cross_entropy", weight_key="w",
+      reduction=reduction, optimizer=optimizer, learning_rate=0.3)
+  return lambda d, c: estweight.Estimator(model_fn, d, config=c)
+
+
+def scenario_factory_sum(workdir):
+  """make_weighted_model_fn with reduction 'sum' (Keras Adagrad)."""
+  return _pair(workdir, "factory_sum", _factory("sum", "Adagrad"))
+
+
+def scenario_factory_sum_v1(workdir):
+  """The same with a v1 optimizer (it scales by the recorded reduction)."""
+  return _pair(workdir, "factory_sum_v1",
+               _factory("sum", _v1.train.AdagradOptimizer(0.3)))
+
+
+def scenario_factory_mean(workdir):
+  """make_weighted_model_fn with 'sum_over_batch_size' (Keras Adagrad)."""
+  return _pair(workdir, "factory_mean",
+               _factory("sum_over_batch_size", "Adagrad"))
+
+
 def scenario_dnn_v1(workdir):
   """compat.v1 weighted DNNClassifier (sum loss, v1 Adagrad and metrics),
   eval_distribute too."""
