@@ -349,6 +349,7 @@ def build_replicated_graph(*,
           t for leaf in tf.nest.flatten(element)
           for t in strategy.experimental_local_results(leaf)
       ]
+      skip_op = tf.group(*barrier, name="skip_step_input")
 
       def replica_fn(element):
         with _build_state_of(state):
@@ -380,7 +381,8 @@ def build_replicated_graph(*,
       labels=None,
       iterator=None,
       element_spec=None,
-      next_op=None)
+      next_op=None,
+      skip_op=skip_op)
 
 
 def _merged_spec(strategy, mode, specs, loss, train_op, metrics):

@@ -31,6 +31,9 @@ class ModeGraph:
   iterator: Any = None
   element_spec: Any = None
   next_op: Any = None  # runs the iterator's get-next alone (skips a batch)
+  # Reads one step's input and drops it: next_op, or under a strategy one
+  # batch per replica. None: the input cannot be skipped (tensors).
+  skip_op: Any = None
 
 
 _GLOBAL_STEP_READ_KEY = "global_step_read_op_cache"  # TF's own hooks look here
@@ -229,7 +232,8 @@ def build_mode_graph(*,
                    labels=labels,
                    iterator=parsed.iterator,
                    element_spec=parsed.element_spec,
-                   next_op=parsed.next_op)
+                   next_op=parsed.next_op,
+                   skip_op=parsed.next_op)
 
 
 @dataclasses.dataclass

@@ -382,16 +382,17 @@ class TrainLoop:
     reinitialize(session)
 
   def _skip_batches(self, session, count):
-    """Reads `count` batches without training on them."""
+    """Reads `count` steps' input (a batch each, one per replica under a
+    strategy) without training on them."""
     if not count:
       return
-    next_op = self.mode_graph.next_op
-    if next_op is None:
+    skip_op = self.mode_graph.skip_op
+    if skip_op is None:
       logging.warning(
           "Cannot skip %d batches: input_fn returned tensors, "
           "not a Dataset; reading from its first batch.", count)
       return
-    skip = self._callable("skip", next_op)
+    skip = self._callable("skip", skip_op)
     for _ in range(count):
       try:
         skip()

@@ -333,6 +333,51 @@ def scenario_driver(workdir):
   return out
 
 
+class _Interrupt(Exception):
+  pass
+
+
+class _StopAt(_v1.train.SessionRunHook):
+  """Raises in step `step` (its checkpoint not saved): an interrupted call."""
+
+  def __init__(self, step):
+    self._step = step
+
+  def begin(self):
+    self._global_step = _v1.train.get_global_step()
+
+  def before_run(self, run_context):
+    return _v1.train.SessionRunArgs(self._global_step)
+
+  def after_run(self, run_context, run_values):
+    if run_values.results + 1 >= self._step:
+      raise _Interrupt()
+
+
+def scenario_train_resume(workdir):
+  """Estimator.train(max_steps=6) under MirroredStrategy, interrupted in
+  step 4 (checkpoints every 3 steps) and called again, equals one
+  uninterrupted call: the rerun skips the 3 steps' batches (one per
+  replica each) it had trained on."""
+  out = {}
+  for label, stop in (("uninterrupted", None), ("resumed", 4)):
+    model_dir = os.path.join(workdir, "train_resume_" + label)
+    config = _config(tf.distribute.MirroredStrategy(_DEVICES),
+                     save_checkpoints_steps=3)
+    est = estweight.Estimator(custom_model_fn, model_dir, config=config)
+    train_input = input_fn_of(16, triples=True)
+    if stop is not None:
+      try:
+        est.train(train_input, max_steps=6, hooks=[_StopAt(stop)])
+      except _Interrupt:
+        pass
+      out["checkpoint_after_interrupt"] = int(est.get_variable_value(
+          "global_step"))
+    est.train(train_input, max_steps=6)
+    out[label] = _variables(model_dir)
+  return out
+
+
 def scenario_warm_start(workdir):
   """An evaluation under eval_distribute of a model warm-started from a
   single-device checkpoint equals that checkpoint's evaluation."""
