@@ -14,6 +14,8 @@ moment it tests instead of sleeping and hoping. Phases:
 
 Unset (the normal case), every check is one dictionary lookup.
 """
+from __future__ import annotations
+
 import os
 import signal
 
@@ -21,7 +23,7 @@ ENV = "ESTWEIGHT_KILL_AFTER"
 PHASES = ("step", "save", "eval")
 
 
-def kill_point():
+def kill_point() -> tuple[str, int] | None:
   """The (phase, step) asked for by the environment, or None."""
   value = os.environ.get(ENV)
   if not value:
@@ -33,7 +35,7 @@ def kill_point():
   return phase, int(step)
 
 
-def maybe_kill(phase, step):
+def maybe_kill(phase: str, step: int | None) -> None:
   """Kills this process (SIGKILL, nothing flushed) at the named point."""
   point = kill_point()
   if point is not None and point[0] == phase and step is not None and (

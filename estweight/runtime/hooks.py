@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from typing import Any
 
 import tensorflow as tf
 
@@ -28,7 +29,10 @@ from estweight import _logging as logging
 _v1 = tf.compat.v1
 
 
-def log_progress(step, loss, rate=None, last_step=None):
+def log_progress(step: int,
+                 loss: Any,
+                 rate: float | None = None,
+                 last_step: int | None = None) -> None:
   """Logs `step N | loss L | S steps/s | eta H:MM:SS` (rate/eta if known)."""
   parts = [f"step {step}", f"loss {loss:.4f}"]
   if rate:
@@ -59,7 +63,7 @@ class StepCounter:
     self._runs = 0  # steps of this call, as LoggingTensorHook counted them
     self._last_loss_line = None
 
-  def after_step(self, step, loss):
+  def after_step(self, step: int, loss: Any) -> None:
     """Books one step.
 
     Args:

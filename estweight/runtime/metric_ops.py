@@ -9,6 +9,8 @@ looked up in checkpoints.
 """
 from __future__ import annotations
 
+from typing import Any, Iterable
+
 import tensorflow as tf
 
 from estweight import _tf_private
@@ -18,7 +20,7 @@ _ASSIGN_TYPES = frozenset(
      "AssignAdd", "AssignSub", "Assign"))
 
 
-def normalize(eval_metric_ops, graph):
+def normalize(eval_metric_ops: Any, graph: tf.Graph) -> dict[str, Any]:
   """Returns a dict name -> (value_tensor, update_op)."""
   if eval_metric_ops is None:
     return {}
@@ -115,7 +117,7 @@ def _after_input(updates, graph):
         _tf_private.add_control_input(op, source)
 
 
-def make_local(variables, graph):
+def make_local(variables: Iterable[Any], graph: tf.Graph) -> None:
   gv = graph.get_collection_ref(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
   local = graph.get_collection_ref(tf.compat.v1.GraphKeys.LOCAL_VARIABLES)
   metric_vars = graph.get_collection_ref(

@@ -1,6 +1,8 @@
 """One-off passes over an input_fn outside training (e.g. counting labels)."""
 from __future__ import annotations
 
+from typing import Any, Callable, Sequence
+
 import numpy as np
 import tensorflow as tf
 
@@ -10,12 +12,12 @@ from estweight.runtime import inputs as inputs_lib
 _v1 = tf.compat.v1
 
 
-def count_labels(input_fn,
+def count_labels(input_fn: Callable[..., Any],
                  *,
-                 n_classes,
-                 label_vocabulary=None,
-                 params=None,
-                 config=None):
+                 n_classes: int | None,
+                 label_vocabulary: Sequence[str] | None = None,
+                 params: Any = None,
+                 config: Any = None) -> np.ndarray:
   """Counts examples per class in one pass over the training input.
 
   Args:

@@ -1,12 +1,18 @@
 """The prediction session loop."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+
 import tensorflow as tf
+
+if TYPE_CHECKING:
+  from estweight.runtime.graph import ModeGraph
 
 _v1 = tf.compat.v1
 
 
-def select_predictions(predictions, predict_keys):
+def select_predictions(predictions: Any,
+                       predict_keys: str | Sequence[str] | None) -> Any:
   """Filters a predictions dict to `predict_keys` (tf.estimator rules)."""
   if predict_keys is None:
     return predictions
@@ -33,8 +39,10 @@ def _batch_length(values):
   return next(iter(lengths.values()))
 
 
-def run_prediction(mode_graph, *, predictions, checkpoint_path, hooks, master,
-                   session_config, yield_single_examples):
+def run_prediction(mode_graph: ModeGraph, *, predictions: Any,
+                   checkpoint_path: str | None, hooks: Iterable[Any],
+                   master: str, session_config: Any,
+                   yield_single_examples: bool) -> Iterator[Any]:
   """Yields predictions batch by batch, or example by example.
 
   The graph is the default graph only while the session is created, run and
