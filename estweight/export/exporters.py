@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import os
+from typing import Any, Mapping, Sequence
 
 import tensorflow as tf
 from estweight import _logging as logging
@@ -29,8 +30,9 @@ class Exporter(abc.ABC):
     """Directory name under model_dir/export/."""
 
   @abc.abstractmethod
-  def export(self, estimator, export_path, checkpoint_path, eval_result,
-             is_the_final_export):
+  def export(self, estimator: Any, export_path: str | os.PathLike[str],
+             checkpoint_path: str | None, eval_result: Mapping[str, Any],
+             is_the_final_export: bool) -> Any:
     """Exports (or not); returns the export directory or None."""
 
 
@@ -77,8 +79,9 @@ class _SavedModelExporter(Exporter):
                                         checkpoint_path=checkpoint_path)
 
 
-def run_exporters(estimator, exporters, checkpoint_path, eval_result,
-                  is_the_final_export):
+def run_exporters(estimator: Any, exporters: Sequence[Exporter],
+                  checkpoint_path: str | None, eval_result: Mapping[str, Any],
+                  is_the_final_export: bool) -> list[Any]:
   """Runs each exporter into `model_dir/export/<name>`; their results."""
   return [
       exporter.export(
@@ -88,7 +91,7 @@ def run_exporters(estimator, exporters, checkpoint_path, eval_result,
   ]
 
 
-def export_versions(export_path):
+def export_versions(export_path: str | os.PathLike[str]) -> list[int]:
   """The 10-digit timestamp export directories under `export_path`, sorted."""
   if not tf.io.gfile.isdir(export_path):
     return []
@@ -98,7 +101,8 @@ def export_versions(export_path):
       if len(name.rstrip("/")) == 10 and name.rstrip("/").isdigit())
 
 
-def garbage_collect_exports(export_path, exports_to_keep):
+def garbage_collect_exports(export_path: str | os.PathLike[str],
+                            exports_to_keep: int | None) -> None:
   """Deletes all but the `exports_to_keep` newest timestamped exports."""
   if exports_to_keep is None:
     return
@@ -134,12 +138,13 @@ class LatestExporter(Exporter):
     self._exports_to_keep = exports_to_keep
 
   @property
-  def name(self):
+  def name(self) -> str:
     """Directory name under model_dir/export/ (the `name` argument)."""
     return self._exporter.name
 
-  def export(self, estimator, export_path, checkpoint_path, eval_result,
-             is_the_final_export):
+  def export(self, estimator: Any, export_path: str | os.PathLike[str],
+             checkpoint_path: str | None, eval_result: Mapping[str, Any],
+             is_the_final_export: bool) -> bytes | None:
     """Exports `checkpoint_path` under `export_path` after every evaluation,
     then deletes all but the newest `exports_to_keep` exports; returns the
     new export's directory."""
@@ -161,12 +166,13 @@ class FinalExporter(Exporter):
                                          assets_extra, as_text)
 
   @property
-  def name(self):
+  def name(self) -> str:
     """Directory name under model_dir/export/ (the `name` argument)."""
     return self._exporter.name
 
-  def export(self, estimator, export_path, checkpoint_path, eval_result,
-             is_the_final_export):
+  def export(self, estimator: Any, export_path: str | os.PathLike[str],
+             checkpoint_path: str | None, eval_result: Mapping[str, Any],
+             is_the_final_export: bool) -> bytes | None:
     """Exports `checkpoint_path` under `export_path` only when it is the
     final export (the end of training); returns its directory, else None."""
     if not is_the_final_export:
@@ -250,12 +256,13 @@ class BestExporter(Exporter):
     self._best_eval_result = None
 
   @property
-  def name(self):
+  def name(self) -> str:
     """Directory name under model_dir/export/ (the `name` argument)."""
     return self._exporter.name
 
-  def export(self, estimator, export_path, checkpoint_path, eval_result,
-             is_the_final_export):
+  def export(self, estimator: Any, export_path: str | os.PathLike[str],
+             checkpoint_path: str | None, eval_result: Mapping[str, Any],
+             is_the_final_export: bool) -> bytes | None:
     """Exports `checkpoint_path` when `eval_result` beats the best seen so
     far (by `compare_fn`; the first export always happens), keeping the
     newest `exports_to_keep`; returns the export directory, else None."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numbers
 import os
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from estweight import _logging as logging
@@ -32,11 +33,11 @@ _NO_PASS_FIX = (
     "count_classes(input_fn, max_examples=100000).")
 
 
-def count_classes(input_fn,
-                  n_classes=None,
-                  label_vocabulary=None,
+def count_classes(input_fn: Callable[..., Any],
+                  n_classes: int | None = None,
+                  label_vocabulary: Sequence[str] | None = None,
                   *,
-                  max_examples=None):
+                  max_examples: int | None = None) -> np.ndarray:
   """Examples per class in one pass over the data of `input_fn`.
 
   Args:
@@ -251,7 +252,7 @@ class ClassWeight:
     self.vector = vector
     return True
 
-  def require_vector(self):
+  def require_vector(self) -> np.ndarray:
     """The weight vector; 'balanced' is resolved for the graph being built."""
     if self.n_classes is None:
       raise ValueError("This ClassWeight has no n_classes yet; pass it as "

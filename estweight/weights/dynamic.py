@@ -17,6 +17,8 @@ trained by gradients.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import tensorflow as tf
 
 _v1 = tf.compat.v1
@@ -45,7 +47,8 @@ class DynamicClassWeights:
     self.min_weight = min_weight
     self.max_weight = max_weight
 
-  def build(self, class_ids, per_example_loss, n_classes):
+  def build(self, class_ids: Any, per_example_loss: Any,
+            n_classes: int) -> tuple[tf.Tensor, Any]:
     """Returns (per-example weights [batch_size], EMA update op).
 
     Args:
@@ -72,7 +75,7 @@ class DynamicClassWeights:
       update = _v1.assign(ema, updated)
     return per_example, update
 
-  def class_weights(self, ema):
+  def class_weights(self, ema: Any) -> tf.Tensor:
     """[n_classes] weights from the classes' loss EMA `ema`: each class's
     loss relative to the mean, to the `power`, clipped to
     [min_weight, max_weight]."""

@@ -10,18 +10,20 @@ and does not import this package.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import tensorflow as tf
 
 _v1 = tf.compat.v1
 
 
-def example_weights(weights,
-                    what,
+def example_weights(weights: Any,
+                    what: str,
                     *,
-                    logits=None,
-                    source=None,
-                    per_logit=None,
-                    flatten=False):
+                    logits: Any = None,
+                    source: Any = None,
+                    per_logit: int | None = None,
+                    flatten: bool = False) -> tf.Tensor:
   """`weights` as float32, checked at run time to be finite, then >= 0.
 
   Args:

@@ -1,6 +1,8 @@
 """make_weighted_model_fn: a weighted model_fn from a network function."""
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping, Sequence
+
 import tensorflow as tf
 import tf_keras
 
@@ -20,17 +22,18 @@ METRICS = ("accuracy", "auc", "precision", "recall", "per_class_recall",
            "balanced_accuracy", "average_loss")
 
 
-def make_weighted_model_fn(network_fn,
-                           *,
-                           loss,
-                           class_weight=None,
-                           weight_key=None,
-                           reduction="weighted_mean",
-                           optimizer="Adam",
-                           learning_rate=None,
-                           metrics=None,
-                           loss_options=None,
-                           n_classes=None):
+def make_weighted_model_fn(
+    network_fn: Callable[..., Any],
+    *,
+    loss: str | Callable[..., Any],
+    class_weight: Any = None,
+    weight_key: str | None = None,
+    reduction: str = "weighted_mean",
+    optimizer: Any = "Adam",
+    learning_rate: float | None = None,
+    metrics: Sequence[str] | None = None,
+    loss_options: Mapping[str, Any] | None = None,
+    n_classes: int | None = None) -> Callable[..., EstimatorSpec]:
   """Returns a model_fn for `estweight.Estimator` that trains `network_fn`
   with example and class weights.
 
@@ -85,7 +88,7 @@ def make_weighted_model_fn(network_fn,
   if static is not None and not classification:
     raise ValueError(f"`class_weight` needs a classification loss. Received: "
                      f"loss={loss!r}, class_weight={class_weight!r}.")
-  state = {"class_weight": None}
+  state: dict[str, Any] = {"class_weight": None}
   if static is not None and n_classes is not None:
     state["class_weight"] = class_weights_lib.ClassWeight(static, n_classes)
 

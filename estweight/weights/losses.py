@@ -13,6 +13,7 @@ The canned heads reduce through it too, with tf.estimator 2.15's ops (see
 from __future__ import annotations
 
 import functools
+from typing import Any, Callable
 
 import tensorflow as tf
 import tf_keras
@@ -46,7 +47,7 @@ def _flat(x):
   return x
 
 
-def sigmoid_cross_entropy(labels, logits):
+def sigmoid_cross_entropy(labels: Any, logits: Any) -> tf.Tensor:
   """Binary (logits [batch_size, 1]) or multi-label ([batch_size, k], mean
   over labels) sigmoid cross-entropy."""
   logits = tf.convert_to_tensor(logits)
@@ -55,7 +56,7 @@ def sigmoid_cross_entropy(labels, logits):
   return tf.reduce_mean(loss, axis=-1)
 
 
-def softmax_cross_entropy(labels, logits):
+def softmax_cross_entropy(labels: Any, logits: Any) -> tf.Tensor:
   """Cross-entropy with one-hot (or soft) labels [batch_size, k]."""
   logits = tf.convert_to_tensor(logits)
   return tf.nn.softmax_cross_entropy_with_logits(labels=tf.cast(
@@ -63,20 +64,20 @@ def softmax_cross_entropy(labels, logits):
                                                  logits=logits)
 
 
-def sparse_softmax_cross_entropy(labels, logits):
+def sparse_softmax_cross_entropy(labels: Any, logits: Any) -> tf.Tensor:
   """Cross-entropy with integer class ids [batch_size] (or [batch_size, 1])."""
   return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(
       _flat(labels), tf.int64),
                                                         logits=logits)
 
 
-def mean_squared_error(labels, logits):
+def mean_squared_error(labels: Any, logits: Any) -> tf.Tensor:
   logits = tf.convert_to_tensor(logits)
   labels = tf.cast(tf.reshape(labels, tf.shape(logits)), logits.dtype)
   return tf.reduce_mean(tf.square(logits - labels), axis=-1)
 
 
-def huber(labels, logits, delta=1.0):
+def huber(labels: Any, logits: Any, delta: float = 1.0) -> tf.Tensor:
   """0.5·e² for |e| <= delta, else delta·(|e| - 0.5·delta); mean over dims."""
   logits = tf.convert_to_tensor(logits)
   labels = tf.cast(tf.reshape(labels, tf.shape(logits)), logits.dtype)
@@ -86,7 +87,10 @@ def huber(labels, logits, delta=1.0):
   return tf.reduce_mean(loss, axis=-1)
 
 
-def focal(labels, logits, gamma=2.0, alpha=None):
+def focal(labels: Any,
+          logits: Any,
+          gamma: float = 2.0,
+          alpha: Any = None) -> tf.Tensor:
   """Focal loss (Lin et al. 2017): -α_t (1 - p_t)^γ log p_t.
 
   Binary when logits are [batch_size, 1] (α weighs the positive class,
@@ -123,7 +127,7 @@ CLASSIFICATION = ("sigmoid_cross_entropy", "softmax_cross_entropy",
                   "sparse_softmax_cross_entropy", "focal")
 
 
-def get(loss, **kwargs):
+def get(loss: str | Callable[..., Any], **kwargs: Any) -> Callable[..., Any]:
   """A per-example loss from a name (with options, e.g. gamma) or callable."""
   if callable(loss):
     return functools.partial(loss, **kwargs) if kwargs else loss
@@ -134,14 +138,14 @@ def get(loss, **kwargs):
   return functools.partial(LOSSES[loss], **kwargs) if kwargs else LOSSES[loss]
 
 
-def check_reduction(reduction):
+def check_reduction(reduction: str) -> str:
   if reduction not in REDUCTIONS:
     raise ValueError(f"`reduction` must be one of {list(REDUCTIONS)}. "
                      f"Received: reduction={reduction!r}.")
   return reduction
 
 
-def normalize_loss_reduction(loss_reduction):
+def normalize_loss_reduction(loss_reduction: Any) -> str:
   """Maps a head's tf.keras / tf.compat.v1 reduction name to one of ours."""
   value = getattr(loss_reduction, "value", loss_reduction)
   if value == "auto":  # tf.losses.Reduction.AUTO: as 2.15, per batch size
@@ -156,11 +160,11 @@ def normalize_loss_reduction(loss_reduction):
       f"loss_reduction={loss_reduction!r}.")
 
 
-def reduce_loss(per_example,
-                weights=None,
-                reduction="weighted_mean",
+def reduce_loss(per_example: Any,
+                weights: Any = None,
+                reduction: str = "weighted_mean",
                 *,
-                tf_estimator_ops=False):
+                tf_estimator_ops: bool = False) -> tf.Tensor:
   """Weights `per_example` [batch_size] by `weights` [batch_size] and reduces.
 
   With all weights zero, 'weighted_mean' is 0 (not NaN).
