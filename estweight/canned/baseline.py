@@ -6,9 +6,16 @@ Useful as the floor a real model must beat: the classifier learns the
 """
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
 from estweight.canned.flavour import V2
 from estweight.canned.heads import base as head_base
 from estweight.estimator import Estimator
+
+if TYPE_CHECKING:
+  from estweight.canned.flavour import Flavour
+  from estweight.run_config import RunConfig
 
 FTRL_LEARNING_RATE = 0.3
 
@@ -19,7 +26,8 @@ def _weight_key(weight_column):
   return getattr(weight_column, "key", None)
 
 
-def baseline_model_fn(flavour, head, *, optimizer):
+def baseline_model_fn(flavour: Flavour, head: head_base.Head, *,
+                      optimizer: Any) -> Callable[..., Any]:
   """The model_fn of a baseline estimator."""
   flavour.check_optimizer(optimizer)
   tower = flavour.tower(
@@ -35,7 +43,11 @@ def baseline_model_fn(flavour, head, *, optimizer):
 class BaselineEstimator(Estimator):
   """A bias-only model with a user-given head."""
 
-  def __init__(self, head, model_dir=None, optimizer="Ftrl", config=None):
+  def __init__(self,
+               head: head_base.Head,
+               model_dir: str | os.PathLike | None = None,
+               optimizer: Any = "Ftrl",
+               config: RunConfig | None = None) -> None:
     if not isinstance(head, head_base.Head):
       raise ValueError("`head` must be an estweight head. Received: "
                        f"head={head!r}.")
@@ -48,14 +60,14 @@ class BaselineClassifier(BaselineEstimator):
   """Predicts the (weighted) class distribution of the training labels."""
 
   def __init__(self,
-               model_dir=None,
-               n_classes=2,
-               weight_column=None,
-               label_vocabulary=None,
-               optimizer="Ftrl",
-               config=None,
-               loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               class_weight=None):
+               model_dir: str | os.PathLike | None = None,
+               n_classes: int = 2,
+               weight_column: Any = None,
+               label_vocabulary: Sequence[str] | None = None,
+               optimizer: Any = "Ftrl",
+               config: RunConfig | None = None,
+               loss_reduction: str = head_base.SUM_OVER_BATCH_SIZE,
+               class_weight: Any = None) -> None:
     head = V2.classifier_head(n_classes,
                               weight_column,
                               label_vocabulary,
@@ -71,12 +83,12 @@ class BaselineRegressor(BaselineEstimator):
   """Predicts the (weighted) mean of the training labels."""
 
   def __init__(self,
-               model_dir=None,
-               label_dimension=1,
-               weight_column=None,
-               optimizer="Ftrl",
-               config=None,
-               loss_reduction=head_base.SUM_OVER_BATCH_SIZE):
+               model_dir: str | os.PathLike | None = None,
+               label_dimension: int = 1,
+               weight_column: Any = None,
+               optimizer: Any = "Ftrl",
+               config: RunConfig | None = None,
+               loss_reduction: str = head_base.SUM_OVER_BATCH_SIZE) -> None:
     head = V2.regression_head(label_dimension, weight_column, loss_reduction)
     super().__init__(head,
                      model_dir=model_dir,

@@ -4,6 +4,9 @@
 """
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
 import tensorflow as tf
 
 from estweight.canned import flavour as flavour_lib
@@ -11,23 +14,27 @@ from estweight.canned.flavour import V2
 from estweight.canned.heads import base as head_base
 from estweight.estimator import Estimator
 
+if TYPE_CHECKING:
+  from estweight.canned.flavour import Flavour
+  from estweight.run_config import RunConfig
+
 # compat.v1.estimator.experimental.dnn_logit_fn_builder checks with these.
 check_hidden_units = flavour_lib.check_hidden_units
 check_dropout = flavour_lib.check_dropout
 
 
-def dnn_tower(flavour,
+def dnn_tower(flavour: Flavour,
               *,
-              units,
-              hidden_units,
-              feature_columns,
-              activation_fn,
-              dropout,
-              batch_norm,
-              optimizer,
-              learning_rate,
-              input_layer_partitioner=None,
-              optimizer_arg="optimizer"):
+              units: int,
+              hidden_units: Sequence[int],
+              feature_columns: Any,
+              activation_fn: Any,
+              dropout: float | None,
+              batch_norm: bool,
+              optimizer: Any,
+              learning_rate: float | None,
+              input_layer_partitioner: Any = None,
+              optimizer_arg: str = "optimizer") -> Any:
   """The DNN part of a canned model (its optimizer is checked first)."""
   flavour.check_optimizer(optimizer, arg=optimizer_arg)
   hidden_units, columns = flavour.check_dnn_args(hidden_units, feature_columns,
@@ -45,7 +52,8 @@ def dnn_tower(flavour,
                        learning_rate=learning_rate)
 
 
-def dnn_model_fn(flavour, head, **kwargs):
+def dnn_model_fn(flavour: Flavour, head: head_base.Head,
+                 **kwargs: Any) -> Callable[..., Any]:
   """The model_fn of a DNN estimator (`kwargs`: `dnn_tower`'s)."""
   tower = dnn_tower(flavour,
                     units=head.logits_dimension,
@@ -58,16 +66,16 @@ class DNNEstimator(Estimator):
   """A DNN with a user-given head (e.g. `MultiLabelHead`)."""
 
   def __init__(self,
-               head,
-               hidden_units,
-               feature_columns,
-               model_dir=None,
-               optimizer="Adagrad",
-               activation_fn=tf.nn.relu,
-               dropout=None,
-               config=None,
-               warm_start_from=None,
-               batch_norm=False):
+               head: head_base.Head,
+               hidden_units: Sequence[int],
+               feature_columns: Any,
+               model_dir: str | os.PathLike | None = None,
+               optimizer: Any = "Adagrad",
+               activation_fn: Any = tf.nn.relu,
+               dropout: float | None = None,
+               config: RunConfig | None = None,
+               warm_start_from: Any = None,
+               batch_norm: bool = False) -> None:
     if not isinstance(head, head_base.Head):
       raise ValueError("`head` must be an estweight head (e.g. "
                        f"BinaryClassHead()). Received: head={head!r}.")
@@ -94,20 +102,20 @@ class DNNClassifier(DNNEstimator):
   """
 
   def __init__(self,
-               hidden_units,
-               feature_columns,
-               model_dir=None,
-               n_classes=2,
-               weight_column=None,
-               label_vocabulary=None,
-               optimizer="Adagrad",
-               activation_fn=tf.nn.relu,
-               dropout=None,
-               config=None,
-               warm_start_from=None,
-               loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               batch_norm=False,
-               class_weight=None):
+               hidden_units: Sequence[int],
+               feature_columns: Any,
+               model_dir: str | os.PathLike | None = None,
+               n_classes: int = 2,
+               weight_column: Any = None,
+               label_vocabulary: Sequence[str] | None = None,
+               optimizer: Any = "Adagrad",
+               activation_fn: Any = tf.nn.relu,
+               dropout: float | None = None,
+               config: RunConfig | None = None,
+               warm_start_from: Any = None,
+               loss_reduction: str = head_base.SUM_OVER_BATCH_SIZE,
+               batch_norm: bool = False,
+               class_weight: Any = None) -> None:
     head = V2.classifier_head(n_classes,
                               weight_column,
                               label_vocabulary,
@@ -129,18 +137,18 @@ class DNNRegressor(DNNEstimator):
   """A feed-forward regressor of `label_dimension` targets (squared error)."""
 
   def __init__(self,
-               hidden_units,
-               feature_columns,
-               model_dir=None,
-               label_dimension=1,
-               weight_column=None,
-               optimizer="Adagrad",
-               activation_fn=tf.nn.relu,
-               dropout=None,
-               config=None,
-               warm_start_from=None,
-               loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               batch_norm=False):
+               hidden_units: Sequence[int],
+               feature_columns: Any,
+               model_dir: str | os.PathLike | None = None,
+               label_dimension: int = 1,
+               weight_column: Any = None,
+               optimizer: Any = "Adagrad",
+               activation_fn: Any = tf.nn.relu,
+               dropout: float | None = None,
+               config: RunConfig | None = None,
+               warm_start_from: Any = None,
+               loss_reduction: str = head_base.SUM_OVER_BATCH_SIZE,
+               batch_norm: bool = False) -> None:
     head = V2.regression_head(label_dimension, weight_column, loss_reduction)
     super().__init__(head,
                      hidden_units,

@@ -7,6 +7,9 @@ ones (v1.py) count it once, after both. `combined_model_fn` builds both.
 """
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
 import tensorflow as tf
 
 from estweight.canned import builder
@@ -16,23 +19,28 @@ from estweight.canned.flavour import V2
 from estweight.canned.heads import base as head_base
 from estweight.estimator import Estimator
 
+if TYPE_CHECKING:
+  from estweight.canned.flavour import Flavour
+  from estweight.run_config import RunConfig
+
 DNN_LEARNING_RATE = 0.001
 LINEAR_LEARNING_RATE = 0.005
 
 
-def combined_model_fn(flavour,
-                      head,
-                      *,
-                      linear_feature_columns,
-                      linear_optimizer,
-                      dnn_feature_columns,
-                      dnn_optimizer,
-                      dnn_hidden_units,
-                      dnn_activation_fn,
-                      dnn_dropout,
-                      batch_norm,
-                      linear_sparse_combiner,
-                      input_layer_partitioner=None):
+def combined_model_fn(
+    flavour: Flavour,
+    head: head_base.Head,
+    *,
+    linear_feature_columns: Any,
+    linear_optimizer: Any,
+    dnn_feature_columns: Any,
+    dnn_optimizer: Any,
+    dnn_hidden_units: Sequence[int] | None,
+    dnn_activation_fn: Any,
+    dnn_dropout: float | None,
+    batch_norm: bool,
+    linear_sparse_combiner: str,
+    input_layer_partitioner: Any = None) -> Callable[..., Any]:
   """The model_fn of a wide & deep estimator (the DNN tower first)."""
   linear_feature_columns = list(linear_feature_columns or [])
   dnn_feature_columns = list(dnn_feature_columns or [])
@@ -76,19 +84,19 @@ class DNNLinearCombinedEstimator(Estimator):
   """Wide & deep model with a user-given head."""
 
   def __init__(self,
-               head,
-               model_dir=None,
-               linear_feature_columns=None,
-               linear_optimizer="Ftrl",
-               dnn_feature_columns=None,
-               dnn_optimizer="Adagrad",
-               dnn_hidden_units=None,
-               dnn_activation_fn=tf.nn.relu,
-               dnn_dropout=None,
-               config=None,
-               batch_norm=False,
-               linear_sparse_combiner="sum",
-               warm_start_from=None):
+               head: head_base.Head,
+               model_dir: str | os.PathLike | None = None,
+               linear_feature_columns: Any = None,
+               linear_optimizer: Any = "Ftrl",
+               dnn_feature_columns: Any = None,
+               dnn_optimizer: Any = "Adagrad",
+               dnn_hidden_units: Sequence[int] | None = None,
+               dnn_activation_fn: Any = tf.nn.relu,
+               dnn_dropout: float | None = None,
+               config: RunConfig | None = None,
+               batch_norm: bool = False,
+               linear_sparse_combiner: str = "sum",
+               warm_start_from: Any = None) -> None:
     if not isinstance(head, head_base.Head):
       raise ValueError("`head` must be an estweight head. Received: "
                        f"head={head!r}.")
@@ -113,23 +121,23 @@ class DNNLinearCombinedClassifier(DNNLinearCombinedEstimator):
   """Wide & deep classifier (2.15 signature and defaults)."""
 
   def __init__(self,
-               model_dir=None,
-               linear_feature_columns=None,
-               linear_optimizer="Ftrl",
-               dnn_feature_columns=None,
-               dnn_optimizer="Adagrad",
-               dnn_hidden_units=None,
-               dnn_activation_fn=tf.nn.relu,
-               dnn_dropout=None,
-               n_classes=2,
-               weight_column=None,
-               label_vocabulary=None,
-               config=None,
-               warm_start_from=None,
-               loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               batch_norm=False,
-               linear_sparse_combiner="sum",
-               class_weight=None):
+               model_dir: str | os.PathLike | None = None,
+               linear_feature_columns: Any = None,
+               linear_optimizer: Any = "Ftrl",
+               dnn_feature_columns: Any = None,
+               dnn_optimizer: Any = "Adagrad",
+               dnn_hidden_units: Sequence[int] | None = None,
+               dnn_activation_fn: Any = tf.nn.relu,
+               dnn_dropout: float | None = None,
+               n_classes: int = 2,
+               weight_column: Any = None,
+               label_vocabulary: Sequence[str] | None = None,
+               config: RunConfig | None = None,
+               warm_start_from: Any = None,
+               loss_reduction: str = head_base.SUM_OVER_BATCH_SIZE,
+               batch_norm: bool = False,
+               linear_sparse_combiner: str = "sum",
+               class_weight: Any = None) -> None:
     head = V2.classifier_head(n_classes,
                               weight_column,
                               label_vocabulary,
@@ -154,21 +162,21 @@ class DNNLinearCombinedRegressor(DNNLinearCombinedEstimator):
   """Wide & deep regressor (2.15 signature and defaults)."""
 
   def __init__(self,
-               model_dir=None,
-               linear_feature_columns=None,
-               linear_optimizer="Ftrl",
-               dnn_feature_columns=None,
-               dnn_optimizer="Adagrad",
-               dnn_hidden_units=None,
-               dnn_activation_fn=tf.nn.relu,
-               dnn_dropout=None,
-               label_dimension=1,
-               weight_column=None,
-               config=None,
-               warm_start_from=None,
-               loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               batch_norm=False,
-               linear_sparse_combiner="sum"):
+               model_dir: str | os.PathLike | None = None,
+               linear_feature_columns: Any = None,
+               linear_optimizer: Any = "Ftrl",
+               dnn_feature_columns: Any = None,
+               dnn_optimizer: Any = "Adagrad",
+               dnn_hidden_units: Sequence[int] | None = None,
+               dnn_activation_fn: Any = tf.nn.relu,
+               dnn_dropout: float | None = None,
+               label_dimension: int = 1,
+               weight_column: Any = None,
+               config: RunConfig | None = None,
+               warm_start_from: Any = None,
+               loss_reduction: str = head_base.SUM_OVER_BATCH_SIZE,
+               batch_norm: bool = False,
+               linear_sparse_combiner: str = "sum") -> None:
     head = V2.regression_head(label_dimension, weight_column, loss_reduction)
     super().__init__(head,
                      model_dir=model_dir,

@@ -4,24 +4,31 @@
 """
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
 from estweight.canned import builder
 from estweight.canned import linear_sdca
 from estweight.canned.flavour import V2
 from estweight.canned.heads import base as head_base
 from estweight.estimator import Estimator
 
+if TYPE_CHECKING:
+  from estweight.canned.flavour import Flavour
+  from estweight.run_config import RunConfig
+
 FTRL_LEARNING_RATE = 0.2
 
 
-def linear_tower(flavour,
+def linear_tower(flavour: Flavour,
                  *,
-                 units,
-                 feature_columns,
-                 sparse_combiner,
-                 optimizer,
-                 default_learning_rate,
-                 partitioner=None,
-                 optimizer_arg="optimizer"):
+                 units: int,
+                 feature_columns: Any,
+                 sparse_combiner: str,
+                 optimizer: Any,
+                 default_learning_rate: float,
+                 partitioner: Any = None,
+                 optimizer_arg: str = "optimizer") -> Any:
   """The linear part of a canned model.
 
   `optimizer=None` means Ftrl with min(default, 1/sqrt(#columns)); a name
@@ -44,13 +51,13 @@ def linear_tower(flavour,
                        learning_rate=learning_rate)
 
 
-def linear_model_fn(flavour,
-                    head,
+def linear_model_fn(flavour: Flavour,
+                    head: head_base.Head,
                     *,
-                    feature_columns,
-                    optimizer,
-                    sparse_combiner,
-                    partitioner=None):
+                    feature_columns: Any,
+                    optimizer: Any,
+                    sparse_combiner: str,
+                    partitioner: Any = None) -> Callable[..., Any]:
   """The model_fn of a linear estimator."""
   if flavour.sdca and isinstance(optimizer, linear_sdca.LinearSDCA):
     return linear_sdca.make_sdca_model_fn(head, feature_columns, optimizer,
@@ -69,13 +76,13 @@ class LinearEstimator(Estimator):
   """A linear model with a user-given head."""
 
   def __init__(self,
-               head,
-               feature_columns,
-               model_dir=None,
-               optimizer="Ftrl",
-               config=None,
-               sparse_combiner="sum",
-               warm_start_from=None):
+               head: head_base.Head,
+               feature_columns: Any,
+               model_dir: str | os.PathLike | None = None,
+               optimizer: Any = "Ftrl",
+               config: RunConfig | None = None,
+               sparse_combiner: str = "sum",
+               warm_start_from: Any = None) -> None:
     if not isinstance(head, head_base.Head):
       raise ValueError("`head` must be an estweight head (e.g. "
                        f"RegressionHead()). Received: head={head!r}.")
@@ -94,17 +101,17 @@ class LinearClassifier(LinearEstimator):
   """Linear (logistic / softmax) classifier; Ftrl at 0.2 by default."""
 
   def __init__(self,
-               feature_columns,
-               model_dir=None,
-               n_classes=2,
-               weight_column=None,
-               label_vocabulary=None,
-               optimizer="Ftrl",
-               config=None,
-               warm_start_from=None,
-               loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               sparse_combiner="sum",
-               class_weight=None):
+               feature_columns: Any,
+               model_dir: str | os.PathLike | None = None,
+               n_classes: int = 2,
+               weight_column: Any = None,
+               label_vocabulary: Sequence[str] | None = None,
+               optimizer: Any = "Ftrl",
+               config: RunConfig | None = None,
+               warm_start_from: Any = None,
+               loss_reduction: str = head_base.SUM_OVER_BATCH_SIZE,
+               sparse_combiner: str = "sum",
+               class_weight: Any = None) -> None:
     head = V2.classifier_head(n_classes,
                               weight_column,
                               label_vocabulary,
@@ -123,15 +130,15 @@ class LinearRegressor(LinearEstimator):
   """Linear regressor of `label_dimension` targets; Ftrl at 0.2 by default."""
 
   def __init__(self,
-               feature_columns,
-               model_dir=None,
-               label_dimension=1,
-               weight_column=None,
-               optimizer="Ftrl",
-               config=None,
-               warm_start_from=None,
-               loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               sparse_combiner="sum"):
+               feature_columns: Any,
+               model_dir: str | os.PathLike | None = None,
+               label_dimension: int = 1,
+               weight_column: Any = None,
+               optimizer: Any = "Ftrl",
+               config: RunConfig | None = None,
+               warm_start_from: Any = None,
+               loss_reduction: str = head_base.SUM_OVER_BATCH_SIZE,
+               sparse_combiner: str = "sum") -> None:
     head = V2.regression_head(label_dimension, weight_column, loss_reduction)
     super().__init__(head,
                      feature_columns,
