@@ -10,6 +10,9 @@ through variable scopes with partitioners (so slots are named e.g.
 """
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING, Any, Sequence
+
 import tensorflow as tf
 
 from estweight.canned import graph_v1
@@ -19,6 +22,9 @@ from estweight.canned.dnn_linear_combined import combined_model_fn
 from estweight.canned.flavour import V1
 from estweight.canned.linear import linear_model_fn
 from estweight.estimator import Estimator
+
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
 
 V1_SUM = V1.loss_reduction
 # compat.v1.estimator.experimental.dnn_logit_fn_builder builds with this.
@@ -38,20 +44,20 @@ class DNNClassifier(_V1Canned):
   """v1 DNNClassifier: summed loss, AdagradOptimizer(0.05)."""
 
   def __init__(self,
-               hidden_units,
-               feature_columns,
-               model_dir=None,
-               n_classes=2,
-               weight_column=None,
-               label_vocabulary=None,
-               optimizer="Adagrad",
-               activation_fn=tf.nn.relu,
-               dropout=None,
-               input_layer_partitioner=None,
-               config=None,
-               warm_start_from=None,
-               loss_reduction=V1_SUM,
-               batch_norm=False):
+               hidden_units: Sequence[int],
+               feature_columns: Any,
+               model_dir: str | os.PathLike | None = None,
+               n_classes: int = 2,
+               weight_column: Any = None,
+               label_vocabulary: Sequence[str] | None = None,
+               optimizer: Any = "Adagrad",
+               activation_fn: Any = tf.nn.relu,
+               dropout: float | None = None,
+               input_layer_partitioner: Any = None,
+               config: RunConfig | None = None,
+               warm_start_from: Any = None,
+               loss_reduction: str = V1_SUM,
+               batch_norm: bool = False) -> None:
     head = V1.classifier_head(n_classes, weight_column, label_vocabulary,
                               loss_reduction)
     model_fn = dnn_model_fn(V1,
@@ -70,19 +76,19 @@ class DNNRegressor(_V1Canned):
   """v1 DNNRegressor: summed loss, AdagradOptimizer(0.05)."""
 
   def __init__(self,
-               hidden_units,
-               feature_columns,
-               model_dir=None,
-               label_dimension=1,
-               weight_column=None,
-               optimizer="Adagrad",
-               activation_fn=tf.nn.relu,
-               dropout=None,
-               input_layer_partitioner=None,
-               config=None,
-               warm_start_from=None,
-               loss_reduction=V1_SUM,
-               batch_norm=False):
+               hidden_units: Sequence[int],
+               feature_columns: Any,
+               model_dir: str | os.PathLike | None = None,
+               label_dimension: int = 1,
+               weight_column: Any = None,
+               optimizer: Any = "Adagrad",
+               activation_fn: Any = tf.nn.relu,
+               dropout: float | None = None,
+               input_layer_partitioner: Any = None,
+               config: RunConfig | None = None,
+               warm_start_from: Any = None,
+               loss_reduction: str = V1_SUM,
+               batch_norm: bool = False) -> None:
     head = V1.regression_head(label_dimension, weight_column, loss_reduction)
     model_fn = dnn_model_fn(V1,
                             head,
@@ -100,17 +106,17 @@ class LinearClassifier(_V1Canned):
   """v1 LinearClassifier: summed loss, FtrlOptimizer(0.2)."""
 
   def __init__(self,
-               feature_columns,
-               model_dir=None,
-               n_classes=2,
-               weight_column=None,
-               label_vocabulary=None,
-               optimizer="Ftrl",
-               config=None,
-               partitioner=None,
-               warm_start_from=None,
-               loss_reduction=V1_SUM,
-               sparse_combiner="sum"):
+               feature_columns: Any,
+               model_dir: str | os.PathLike | None = None,
+               n_classes: int = 2,
+               weight_column: Any = None,
+               label_vocabulary: Sequence[str] | None = None,
+               optimizer: Any = "Ftrl",
+               config: RunConfig | None = None,
+               partitioner: Any = None,
+               warm_start_from: Any = None,
+               loss_reduction: str = V1_SUM,
+               sparse_combiner: str = "sum") -> None:
     head = V1.classifier_head(n_classes, weight_column, label_vocabulary,
                               loss_reduction)
     model_fn = linear_model_fn(V1,
@@ -126,16 +132,16 @@ class LinearRegressor(_V1Canned):
   """v1 LinearRegressor: summed loss, FtrlOptimizer(0.2)."""
 
   def __init__(self,
-               feature_columns,
-               model_dir=None,
-               label_dimension=1,
-               weight_column=None,
-               optimizer="Ftrl",
-               config=None,
-               partitioner=None,
-               warm_start_from=None,
-               loss_reduction=V1_SUM,
-               sparse_combiner="sum"):
+               feature_columns: Any,
+               model_dir: str | os.PathLike | None = None,
+               label_dimension: int = 1,
+               weight_column: Any = None,
+               optimizer: Any = "Ftrl",
+               config: RunConfig | None = None,
+               partitioner: Any = None,
+               warm_start_from: Any = None,
+               loss_reduction: str = V1_SUM,
+               sparse_combiner: str = "sum") -> None:
     head = V1.regression_head(label_dimension, weight_column, loss_reduction)
     model_fn = linear_model_fn(V1,
                                head,
@@ -150,13 +156,13 @@ class BaselineClassifier(_V1Canned):
   """v1 BaselineClassifier: summed loss, FtrlOptimizer(0.3)."""
 
   def __init__(self,
-               model_dir=None,
-               n_classes=2,
-               weight_column=None,
-               label_vocabulary=None,
-               optimizer="Ftrl",
-               config=None,
-               loss_reduction=V1_SUM):
+               model_dir: str | os.PathLike | None = None,
+               n_classes: int = 2,
+               weight_column: Any = None,
+               label_vocabulary: Sequence[str] | None = None,
+               optimizer: Any = "Ftrl",
+               config: RunConfig | None = None,
+               loss_reduction: str = V1_SUM) -> None:
     head = V1.classifier_head(n_classes, weight_column, label_vocabulary,
                               loss_reduction)
     super().__init__(baseline_model_fn(V1, head, optimizer=optimizer),
@@ -167,12 +173,12 @@ class BaselineRegressor(_V1Canned):
   """v1 BaselineRegressor: summed loss, FtrlOptimizer(0.3)."""
 
   def __init__(self,
-               model_dir=None,
-               label_dimension=1,
-               weight_column=None,
-               optimizer="Ftrl",
-               config=None,
-               loss_reduction=V1_SUM):
+               model_dir: str | os.PathLike | None = None,
+               label_dimension: int = 1,
+               weight_column: Any = None,
+               optimizer: Any = "Ftrl",
+               config: RunConfig | None = None,
+               loss_reduction: str = V1_SUM) -> None:
     head = V1.regression_head(label_dimension, weight_column, loss_reduction)
     super().__init__(baseline_model_fn(V1, head, optimizer=optimizer),
                      model_dir, config, None)
@@ -182,23 +188,23 @@ class DNNLinearCombinedClassifier(_V1Canned):
   """v1 wide & deep classifier: summed loss, v1 Adagrad and Ftrl."""
 
   def __init__(self,
-               model_dir=None,
-               linear_feature_columns=None,
-               linear_optimizer="Ftrl",
-               dnn_feature_columns=None,
-               dnn_optimizer="Adagrad",
-               dnn_hidden_units=None,
-               dnn_activation_fn=tf.nn.relu,
-               dnn_dropout=None,
-               n_classes=2,
-               weight_column=None,
-               label_vocabulary=None,
-               input_layer_partitioner=None,
-               config=None,
-               warm_start_from=None,
-               loss_reduction=V1_SUM,
-               batch_norm=False,
-               linear_sparse_combiner="sum"):
+               model_dir: str | os.PathLike | None = None,
+               linear_feature_columns: Any = None,
+               linear_optimizer: Any = "Ftrl",
+               dnn_feature_columns: Any = None,
+               dnn_optimizer: Any = "Adagrad",
+               dnn_hidden_units: Sequence[int] | None = None,
+               dnn_activation_fn: Any = tf.nn.relu,
+               dnn_dropout: float | None = None,
+               n_classes: int = 2,
+               weight_column: Any = None,
+               label_vocabulary: Sequence[str] | None = None,
+               input_layer_partitioner: Any = None,
+               config: RunConfig | None = None,
+               warm_start_from: Any = None,
+               loss_reduction: str = V1_SUM,
+               batch_norm: bool = False,
+               linear_sparse_combiner: str = "sum") -> None:
     head = V1.classifier_head(n_classes, weight_column, label_vocabulary,
                               loss_reduction)
     model_fn = combined_model_fn(
@@ -221,22 +227,22 @@ class DNNLinearCombinedRegressor(_V1Canned):
   """v1 wide & deep regressor: summed loss, v1 Adagrad and Ftrl."""
 
   def __init__(self,
-               model_dir=None,
-               linear_feature_columns=None,
-               linear_optimizer="Ftrl",
-               dnn_feature_columns=None,
-               dnn_optimizer="Adagrad",
-               dnn_hidden_units=None,
-               dnn_activation_fn=tf.nn.relu,
-               dnn_dropout=None,
-               label_dimension=1,
-               weight_column=None,
-               input_layer_partitioner=None,
-               config=None,
-               warm_start_from=None,
-               loss_reduction=V1_SUM,
-               batch_norm=False,
-               linear_sparse_combiner="sum"):
+               model_dir: str | os.PathLike | None = None,
+               linear_feature_columns: Any = None,
+               linear_optimizer: Any = "Ftrl",
+               dnn_feature_columns: Any = None,
+               dnn_optimizer: Any = "Adagrad",
+               dnn_hidden_units: Sequence[int] | None = None,
+               dnn_activation_fn: Any = tf.nn.relu,
+               dnn_dropout: float | None = None,
+               label_dimension: int = 1,
+               weight_column: Any = None,
+               input_layer_partitioner: Any = None,
+               config: RunConfig | None = None,
+               warm_start_from: Any = None,
+               loss_reduction: str = V1_SUM,
+               batch_norm: bool = False,
+               linear_sparse_combiner: str = "sum") -> None:
     head = V1.regression_head(label_dimension, weight_column, loss_reduction)
     model_fn = combined_model_fn(
         V1,
