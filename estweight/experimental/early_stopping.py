@@ -15,6 +15,7 @@ each in the eval dir), not event files, and fix the 2.15 traps:
 from __future__ import annotations
 
 import operator
+from typing import Any, Callable
 
 import tensorflow as tf
 from estweight import _logging as logging
@@ -25,7 +26,7 @@ from estweight.runtime import evaluate as evaluate_lib
 _v1 = tf.compat.v1
 
 
-def read_eval_metrics(eval_dir):
+def read_eval_metrics(eval_dir: str) -> dict[int, dict[str, Any]]:
   """{global_step: {metric: value}} of the evaluations recorded in eval_dir."""
   return evaluate_lib.read_eval_records(eval_dir)
 
@@ -69,10 +70,11 @@ class _StopOnPredicateHook(_v1.train.SessionRunHook):
         run_context.request_stop()
 
 
-def make_early_stopping_hook(estimator,
-                             should_stop_fn,
-                             run_every_secs=60,
-                             run_every_steps=None):
+def make_early_stopping_hook(
+    estimator: Any,
+    should_stop_fn: Callable[[], bool],
+    run_every_secs: float | None = 60,
+    run_every_steps: int | None = None) -> tf.compat.v1.train.SessionRunHook:
   """A training hook that stops when the zero-argument `should_stop_fn()`
   returns True."""
   del estimator
@@ -120,50 +122,54 @@ def _plateau_hook(estimator, metric_name, max_steps_without, eval_dir,
   return _StopOnPredicateHook(should_stop, run_every_secs, run_every_steps)
 
 
-def stop_if_higher_hook(estimator,
-                        metric_name,
-                        threshold,
-                        eval_dir=None,
-                        min_steps=0,
-                        run_every_secs=60,
-                        run_every_steps=None):
+def stop_if_higher_hook(
+    estimator: Any,
+    metric_name: str,
+    threshold: float,
+    eval_dir: str | None = None,
+    min_steps: int = 0,
+    run_every_secs: float | None = 60,
+    run_every_steps: int | None = None) -> tf.compat.v1.train.SessionRunHook:
   """Stops once an evaluation at step >= min_steps has metric > threshold."""
   return _threshold_hook(estimator, metric_name, threshold, eval_dir, min_steps,
                          run_every_secs, run_every_steps, operator.gt)
 
 
-def stop_if_lower_hook(estimator,
-                       metric_name,
-                       threshold,
-                       eval_dir=None,
-                       min_steps=0,
-                       run_every_secs=60,
-                       run_every_steps=None):
+def stop_if_lower_hook(
+    estimator: Any,
+    metric_name: str,
+    threshold: float,
+    eval_dir: str | None = None,
+    min_steps: int = 0,
+    run_every_secs: float | None = 60,
+    run_every_steps: int | None = None) -> tf.compat.v1.train.SessionRunHook:
   """Stops once an evaluation at step >= min_steps has metric < threshold."""
   return _threshold_hook(estimator, metric_name, threshold, eval_dir, min_steps,
                          run_every_secs, run_every_steps, operator.lt)
 
 
-def stop_if_no_increase_hook(estimator,
-                             metric_name,
-                             max_steps_without_increase,
-                             eval_dir=None,
-                             min_steps=0,
-                             run_every_secs=60,
-                             run_every_steps=None):
+def stop_if_no_increase_hook(
+    estimator: Any,
+    metric_name: str,
+    max_steps_without_increase: int,
+    eval_dir: str | None = None,
+    min_steps: int = 0,
+    run_every_secs: float | None = 60,
+    run_every_steps: int | None = None) -> tf.compat.v1.train.SessionRunHook:
   """Stops when the metric has not increased for that many global steps."""
   return _plateau_hook(estimator, metric_name, max_steps_without_increase,
                        eval_dir, min_steps, run_every_secs, run_every_steps,
                        "max")
 
 
-def stop_if_no_decrease_hook(estimator,
-                             metric_name,
-                             max_steps_without_decrease,
-                             eval_dir=None,
-                             min_steps=0,
-                             run_every_secs=60,
-                             run_every_steps=None):
+def stop_if_no_decrease_hook(
+    estimator: Any,
+    metric_name: str,
+    max_steps_without_decrease: int,
+    eval_dir: str | None = None,
+    min_steps: int = 0,
+    run_every_secs: float | None = 60,
+    run_every_steps: int | None = None) -> tf.compat.v1.train.SessionRunHook:
   """Stops when the metric has not decreased for that many global steps."""
   return _plateau_hook(estimator, metric_name, max_steps_without_decrease,
                        eval_dir, min_steps, run_every_secs, run_every_steps,

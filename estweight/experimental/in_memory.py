@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import tensorflow as tf
 
@@ -41,7 +42,7 @@ class InMemoryEvaluatorHook(_v1.train.SessionRunHook):
     self._every = int(every_n_iter)
     self.results = []
 
-  def begin(self):
+  def begin(self) -> None:
     """Finds the variables to evaluate (the training graph's globals)."""
     self._iter = 0
     self._variables = {v.op.name: v for v in _v1.global_variables()}
@@ -58,18 +59,19 @@ class InMemoryEvaluatorHook(_v1.train.SessionRunHook):
                                     None)
     self.results.append(results)
 
-  def after_create_session(self, session, coord):
+  def after_create_session(self, session: tf.compat.v1.Session,
+                           coord: Any) -> None:
     """Evaluates the initial (or restored) variables."""
     del coord
     self._evaluate(session)
 
-  def after_run(self, run_context, run_values):
+  def after_run(self, run_context: Any, run_values: Any) -> None:
     """Evaluates the live variables every `every_n_iter` steps."""
     self._iter += 1
     if self._iter % self._every == 0:
       self._evaluate(run_context.session)
 
-  def end(self, session):
+  def end(self, session: tf.compat.v1.Session) -> None:
     """Evaluates the final variables unless the last step just did."""
     if self._iter % self._every:
       self._evaluate(session)

@@ -1,6 +1,8 @@
 """call_logit_fn: call a logit function with the arguments it asks for."""
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import tensorflow as tf
 
 from estweight.runtime import fn_args as fn_args_lib
@@ -8,7 +10,8 @@ from estweight.runtime import fn_args as fn_args_lib
 _LOGIT_FN_ARGS = ("features", "mode", "params", "config")
 
 
-def call_logit_fn(logit_fn, features, mode, params, config):
+def call_logit_fn(logit_fn: Callable[..., Any], features: Any, mode: Any,
+                  params: Any, config: Any) -> Any:
   """Calls `logit_fn(features, [mode], [params], [config])`.
 
   Returns:

@@ -3,6 +3,7 @@ a checkpoint at `last_step` (tf.estimator.experimental's name and rule)."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import tensorflow as tf
 from estweight import _logging as logging
@@ -38,9 +39,10 @@ class _StopAtCheckpointStepHook(_v1.train.SessionRunHook):
       run_context.request_stop()
 
 
-def make_stop_at_checkpoint_step_hook(estimator,
-                                      last_step,
-                                      wait_after_file_check_secs=30):
+def make_stop_at_checkpoint_step_hook(estimator: Any,
+                                      last_step: Any,
+                                      wait_after_file_check_secs: float = 30
+                                     ) -> tf.compat.v1.train.SessionRunHook:
   """The chief stops at `last_step` (StopAtStepHook); other workers stop
   when the chief's checkpoint there appears in model_dir.
 
