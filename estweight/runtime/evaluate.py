@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -17,7 +18,8 @@ _v1 = tf.compat.v1
 GLOBAL_STEP_KEY = "global_step"
 
 
-def add_default_metrics(spec, global_step):
+def add_default_metrics(spec: Any,
+                        global_step: Any) -> tuple[dict[str, Any], Any]:
   """Returns (value_ops, update_op) with tf.estimator's `loss` metric added.
 
   `loss` is the unweighted mean over batches of the model_fn's scalar loss;
@@ -74,13 +76,19 @@ class EvalLoop:
     self._first_input_used = False
 
   @property
-  def metric_names(self):
+  def metric_names(self) -> list[str]:
     return sorted(self._values)
 
   def accepts(self, serialized) -> bool:
     return self._feed is not None and self._feed.accepts(serialized)
 
-  def evaluate(self, source, *, checkpoint_path, steps=None, hooks=()):
+  def evaluate(
+      self,
+      source: Any,
+      *,
+      checkpoint_path: str | None,
+      steps: int | None = None,
+      hooks: Iterable[Any] = ()) -> dict[str, Any]:
     """Metrics of `checkpoint_path` (None: initial or warm-started values)
     on up to `steps` batches of `source` (FIRST_INPUT or a SerializedInput).
     """
@@ -101,7 +109,11 @@ class EvalLoop:
       self._variables_from = None
     return self._run(source, steps, hooks)
 
-  def evaluate_values(self, source, values, *, steps=None):
+  def evaluate_values(self,
+                      source: Any,
+                      values: Mapping[str, Any],
+                      *,
+                      steps: int | None = None) -> dict[str, Any]:
     """Metrics with the variables set from `values` ({name: array}, e.g. read
     from a live training session) instead of a checkpoint."""
     missing = sorted(set(self._loaders) - set(values))
@@ -152,7 +164,7 @@ class EvalLoop:
     logging.info("Evaluation done after %d batches.", batches)
     return results
 
-  def close(self):
+  def close(self) -> None:
     self._session.close()
 
 
@@ -167,7 +179,8 @@ def _eval_scaffold(scaffold):
                                                    default_local_init))
 
 
-def write_eval_summary(eval_dir, results, global_step, checkpoint_path):
+def write_eval_summary(eval_dir: str, results: Mapping[str, Any],
+                       global_step: int, checkpoint_path: str | None) -> None:
   """One Summary event of the metrics at `global_step`, like tf.estimator."""
   faults.maybe_kill("eval", global_step)
   with tf.Graph().as_default():  # v1 writers refuse eager mode
@@ -212,10 +225,11 @@ def write_eval_summary(eval_dir, results, global_step, checkpoint_path):
 EVAL_LOG = "metrics.jsonl"
 
 
-def append_eval_record(eval_dir, results, global_step):
+def append_eval_record(eval_dir: str, results: Mapping[str, Any],
+                       global_step: int) -> None:
   """One JSON line per evaluation, so early-stopping hooks and drivers read
   results directly instead of parsing event files."""
-  record = {"global_step": int(global_step)}
+  record: dict[str, float] = {"global_step": int(global_step)}
   for key, value in results.items():
     if isinstance(value, (bool, int, float, np.integer, np.floating)):
       record[key] = float(value) if key != GLOBAL_STEP_KEY else int(value)
@@ -223,7 +237,7 @@ def append_eval_record(eval_dir, results, global_step):
     f.write(json.dumps(record) + "\n")
 
 
-def read_eval_records(eval_dir):
+def read_eval_records(eval_dir: str) -> dict[int, dict[str, Any]]:
   """{global_step: metrics} from an eval dir, a history moving forward.
 
   A record at the same step as the one before replaces it (a re-evaluation
@@ -252,7 +266,8 @@ def read_eval_records(eval_dir):
 _warned_backward: set[str] = set()
 
 
-def forward_history(records, *, source):
+def forward_history(records: Iterable[tuple[int, Any]], *,
+                    source: str) -> dict[int, Any]:
   """{step: record} of `(step, record)` pairs in the order they were
   written, keeping a forward-moving history: later wins at the same step,
   a step below an earlier one is skipped (once logged per `source`)."""
@@ -273,7 +288,7 @@ def forward_history(records, *, source):
   return out
 
 
-def last_recorded_step(eval_dir):
+def last_recorded_step(eval_dir: str) -> int | None:
   """The highest step recorded in `eval_dir`'s metrics.jsonl, or None."""
   records = read_eval_records(eval_dir)
   return max(records) if records else None
@@ -285,7 +300,9 @@ def _same_dir(a, b):
   return os.path.realpath(a) == os.path.realpath(b)
 
 
-def eval_name_for(checkpoint_path, global_step, *, model_dir, default_eval_dir):
+def eval_name_for(checkpoint_path: str | os.PathLike | None, global_step: int,
+                  *, model_dir: str | os.PathLike,
+                  default_eval_dir: str) -> str | None:
   """The `name` of an evaluation given none: None for `default_eval_dir`
   (model_dir/eval/), else the suffix of its own `eval_<name>/`.
 

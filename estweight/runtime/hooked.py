@@ -8,7 +8,7 @@ without them they call the session directly, which is the fast path.
 from __future__ import annotations
 
 import contextlib
-from typing import Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import tensorflow as tf
 
@@ -53,7 +53,11 @@ class HookedRunner:
     """Whether a hook asked the coordinator to stop (as MonitoredSession)."""
     return self.coord.should_stop()
 
-  def run(self, session, fetches, feed_dict=None, before_hooks=None):
+  def run(self,
+          session: tf.compat.v1.Session,
+          fetches: Any,
+          feed_dict: Mapping[Any, Any] | None = None,
+          before_hooks: Callable[..., Any] | None = None) -> tuple[Any, bool]:
     """Returns (results of `fetches`, whether a hook requested a stop).
 
     `before_hooks(results)`, if given, runs between the session run and the

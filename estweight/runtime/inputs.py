@@ -29,10 +29,11 @@ class DatasetInitializerHook(tf.compat.v1.train.SessionRunHook):
   def __init__(self, iterator):
     self._iterator = iterator
 
-  def begin(self):
+  def begin(self) -> None:
     self._initializer = self._iterator.initializer
 
-  def after_create_session(self, session, coord):
+  def after_create_session(self, session: tf.compat.v1.Session,
+                           coord: Any) -> None:
     del coord
     session.run(self._initializer)
 
@@ -54,7 +55,8 @@ def validate_input_fn(input_fn: Callable, arg_name: str = "input_fn") -> None:
         f"Received: {arg_name}={fn_args_lib.describe(input_fn)}.")
 
 
-def call_input_fn_raw(input_fn, mode, params, config):
+def call_input_fn_raw(input_fn: Callable[..., Any], mode: str, params: Any,
+                      config: Any) -> Any:
   """Calls input_fn on the CPU with the arguments it asks for."""
   available = {
       "mode": mode,

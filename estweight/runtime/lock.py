@@ -93,7 +93,7 @@ class ModelDirLock:
       f.write(json.dumps(record))
     return True
 
-  def acquire(self):
+  def acquire(self) -> ModelDirLock:
     """Takes the lock or raises ModelDirLockedError naming the holder.
 
     Raises:
@@ -171,7 +171,7 @@ class ModelDirLock:
                                     name="estweight-lock-heartbeat")
     self._thread.start()
 
-  def release(self):
+  def release(self) -> None:
     if self._thread is not None:
       self._stop.set()
       self._thread.join()

@@ -86,13 +86,13 @@ class Guard:
       self._save = tf.group(*saves, name="copy")
       self._restore = tf.group(*restores, name="restore")
 
-  def start(self, session):
+  def start(self, session: tf.compat.v1.Session) -> None:
     session.run(self._save)
 
-  def after_finite_step(self, session):
+  def after_finite_step(self, session: tf.compat.v1.Session) -> None:
     session.run(self._save)
 
-  def restore(self, session):
+  def restore(self, session: tf.compat.v1.Session) -> None:
     session.run(self._restore)
 
 

@@ -8,7 +8,7 @@ so a call that must warm-start never reuses a graph built without them.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Iterable, Mapping
 
 import tensorflow as tf
 
@@ -112,14 +112,24 @@ class Runner:
     return self._train, source
 
   # ------------------------------------------------------------ evaluate
-  def evaluate(self, input_fn, *, checkpoint_path, steps=None, hooks=()):
+  def evaluate(
+      self,
+      input_fn: Callable[..., Any],
+      *,
+      checkpoint_path: str | None,
+      steps: int | None = None,
+      hooks: Iterable[Any] = ()) -> dict[str, Any]:
     loop, source = self._eval_loop(input_fn, checkpoint_path is None)
     return loop.evaluate(source,
                          checkpoint_path=checkpoint_path,
                          steps=steps,
                          hooks=hooks)
 
-  def evaluate_values(self, input_fn, values, *, steps=None):
+  def evaluate_values(self,
+                      input_fn: Callable[..., Any],
+                      values: Mapping[str, Any],
+                      *,
+                      steps: int | None = None) -> dict[str, Any]:
     loop, source = self._eval_loop(input_fn, False)
     return loop.evaluate_values(source, values, steps=steps)
 
@@ -159,17 +169,17 @@ class Runner:
     return distribute.strategy_for(self._config, mode) is not None
 
   # ---------------------------------------------------------------- close
-  def close_train(self):
+  def close_train(self) -> None:
     if self._train is not None:
       self._train.close()
       self._train = None
 
-  def close_eval(self):
+  def close_eval(self) -> None:
     if self._eval is not None:
       self._eval.close()
       self._eval = None
 
-  def close(self):
+  def close(self) -> None:
     """Frees the kept graphs and sessions; the next call rebuilds them."""
     self.close_train()
     self.close_eval()
