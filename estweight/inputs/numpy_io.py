@@ -1,7 +1,7 @@
 """numpy_input_fn: the 2.15 arguments, built on tf.data instead of queues."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import collections
 import numbers
@@ -12,7 +12,7 @@ import tensorflow as tf
 _TARGET_KEY = "__target_key__"
 
 
-def check_shuffle(shuffle):
+def check_shuffle(shuffle: Any) -> None:
   if not isinstance(shuffle, bool):
     raise ValueError("shuffle must be provided and explicitly set as boolean "
                      f"(it is recommended to set it as True for training). "
@@ -24,7 +24,8 @@ def _is_positive_int(value):
           not isinstance(value, bool) and value > 0)
 
 
-def check_batching(batch_size, num_epochs, queue_capacity):
+def check_batching(batch_size: Any, num_epochs: Any,
+                   queue_capacity: Any) -> None:
   if not _is_positive_int(batch_size):
     raise ValueError("`batch_size` must be a positive integer. Received: "
                      f"batch_size={batch_size!r}.")
@@ -36,8 +37,9 @@ def check_batching(batch_size, num_epochs, queue_capacity):
                      f"queue_capacity={queue_capacity!r}.")
 
 
-def make_dataset(columns, *, batch_size, num_epochs, shuffle, queue_capacity,
-                 num_threads):
+def make_dataset(columns: Mapping[str, Any], *, batch_size: int,
+                 num_epochs: int | None, shuffle: bool | None,
+                 queue_capacity: int, num_threads: int) -> tf.data.Dataset:
   """A batched Dataset over equal-length columns (dict of arrays)."""
   del num_threads  # tf.data parallelises by itself.
   dataset = tf.data.Dataset.from_tensor_slices(columns)
@@ -89,8 +91,9 @@ def numpy_input_fn(x,
                        num_threads=num_threads)
 
 
-def make_input_fn(x, y, *, batch_size, num_epochs, shuffle, queue_capacity,
-                  num_threads):
+def make_input_fn(x: Any, y: Any, *, batch_size: int, num_epochs: int | None,
+                  shuffle: bool | None, queue_capacity: int,
+                  num_threads: int) -> Callable[[], tf.data.Dataset]:
   """numpy_input_fn without the duplicate-key check: x and y are kept apart,
   so pandas_input_fn may give a target the name of a feature."""
   check_shuffle(shuffle)

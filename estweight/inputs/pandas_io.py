@@ -1,19 +1,24 @@
 """pandas_input_fn: the 2.15 arguments, built on tf.data."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable
+
 import numpy as np
 
 from estweight.inputs import numpy_io
 
+if TYPE_CHECKING:
+  import pandas as pd
 
-def pandas_input_fn(x,
-                    y=None,
-                    batch_size=128,
-                    num_epochs=1,
-                    shuffle=None,
-                    queue_capacity=1000,
-                    num_threads=1,
-                    target_column="target"):
+
+def pandas_input_fn(x: pd.DataFrame,
+                    y: pd.Series | pd.DataFrame | None = None,
+                    batch_size: int = 128,
+                    num_epochs: int | None = 1,
+                    shuffle: bool | None = None,
+                    queue_capacity: int = 1000,
+                    num_threads: int = 1,
+                    target_column: str = "target") -> Callable[[], Any]:
   """Returns an input_fn feeding a pandas DataFrame to an Estimator.
 
   Args:
