@@ -6,13 +6,16 @@ import contextlib
 import dataclasses
 import random
 import sys
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import tensorflow as tf
 
 from estweight import _tf_private
 from estweight import _versions
 from estweight.runtime import inputs as inputs_lib
+
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
 
 
 @dataclasses.dataclass
@@ -39,7 +42,7 @@ class ModeGraph:
 _GLOBAL_STEP_READ_KEY = "global_step_read_op_cache"  # TF's own hooks look here
 
 
-def global_step_read(graph, global_step):
+def global_step_read(graph: tf.Graph, global_step: tf.Variable) -> tf.Tensor:
   """A tensor copy of the global step, registered where TF hooks find it."""
   cached = graph.get_collection(_GLOBAL_STEP_READ_KEY)
   if cached:
@@ -51,7 +54,7 @@ def global_step_read(graph, global_step):
 
 
 @contextlib.contextmanager
-def seeded_legacy_initializers(seed):
+def seeded_legacy_initializers(seed: int | None) -> Iterator[None]:
   """Makes Keras-built initial weights follow `tf_random_seed`.
 
   tf.compat.v1.layers (tf_keras, as Keras 2 in TF 2.15) and Keras 3 layers
@@ -84,13 +87,13 @@ def _keras_seed_holder():
   return getattr(backend, "_SEED_GENERATOR", None)
 
 
-def current_keras_seed_generator():
+def current_keras_seed_generator() -> Any:
   """The generator tf_keras initializers draw seeds from on this thread."""
   return getattr(_keras_seed_holder(), "generator", None)
 
 
 @contextlib.contextmanager
-def keras_seed_generator(generator):
+def keras_seed_generator(generator: Any) -> Iterator[None]:
   """Makes tf_keras initializers on this thread draw seeds from
   `generator`; the previous generator is restored afterwards."""
   holder = _keras_seed_holder()
@@ -105,7 +108,7 @@ def keras_seed_generator(generator):
 
 
 @contextlib.contextmanager
-def fresh_keras_names():
+def fresh_keras_names() -> Iterator[None]:
   """Per-graph Keras 3 layer naming.
 
   Keras 3 numbers auto-named layers per process (dense, dense_1, ...), so a
@@ -152,7 +155,9 @@ def _start_graph(graph, config):
 
 
 @contextlib.contextmanager
-def mode_graph_scope(graph, config):
+def mode_graph_scope(
+    graph: tf.Graph,
+    config: RunConfig) -> Iterator[tuple[tf.Variable, tf.Tensor]]:
   """The graph as a mode graph sees it when input_fn runs: default graph,
   devices, seeds, fresh Keras names, then seed and global step created.
 
@@ -165,7 +170,8 @@ def mode_graph_scope(graph, config):
     yield _start_graph(graph, config)
 
 
-def call_input_fn_alone(input_fn, mode, config, params):
+def call_input_fn_alone(input_fn: Callable[..., Any], mode: str,
+                        config: RunConfig, params: Any) -> tuple[tf.Graph, Any]:
   """input_fn's result in a scratch graph whose ops so far (and so the
   random op seeds derived from them) equal a real build's; see
   `build_mode_graph`. Returns (graph, result)."""

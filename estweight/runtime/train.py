@@ -19,6 +19,7 @@ import dataclasses
 import os
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
@@ -37,6 +38,9 @@ from estweight.runtime import lock as lock_lib
 from estweight.runtime import nonfinite
 from estweight.runtime import position
 
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
+
 _v1 = tf.compat.v1
 
 
@@ -47,7 +51,8 @@ def _has_summary_named(graph, name):
   return False
 
 
-def prepare_train_graph(mode_graph, config):
+def prepare_train_graph(mode_graph: graph_lib.ModeGraph,
+                        config: RunConfig) -> None:
   """Adds what tf.estimator adds to a TRAIN graph: loss summary and a saver."""
   graph, spec = mode_graph.graph, mode_graph.spec
   with graph.as_default():
@@ -123,7 +128,7 @@ class TrainLoop:
     self._guard = None  # nonfinite.Guard, built by the first call asking
 
   @property
-  def graph(self):
+  def graph(self) -> tf.Graph:
     return self.mode_graph.graph
 
   def accepts(self, serialized) -> bool:
@@ -194,7 +199,7 @@ class TrainLoop:
       self._callables[fetches_key] = self._session.make_callable(fetches)
     return self._callables[fetches_key]
 
-  def close(self):
+  def close(self) -> None:
     if self._session is not None:
       self._session.close()
       self._session = None
