@@ -8,6 +8,7 @@ numbers follow tf.estimator 2.15's v2 heads: Keras-2 (tf_keras) metrics and
 from __future__ import annotations
 
 import abc
+from typing import Any, Callable, Mapping, Sequence
 
 import tensorflow as tf
 
@@ -28,7 +29,7 @@ SUM_OVER_BATCH_SIZE = losses_lib.SUM_OVER_BATCH_SIZE
 SUM = losses_lib.SUM
 
 
-def require_labels(labels):
+def require_labels(labels: Any) -> None:
   """Raises the one clear error for a missing labels tensor."""
   if labels is None:
     raise ValueError("You must provide a labels Tensor. Given: None. "
@@ -36,7 +37,7 @@ def require_labels(labels):
                      "returns (features, labels) in TRAIN and EVAL.")
 
 
-def broadcast_weights(weights, values):
+def broadcast_weights(weights: Any, values: tf.Tensor) -> Any:
   if isinstance(weights, float):
     return None if weights == 1.0 else weights
   return tf.compat.v2.__internal__.ops.broadcast_weights(weights, values)
@@ -47,12 +48,14 @@ class HeadMetric(tuple):
   `update_metrics` has built it (EstimatorSpec takes it as such), with
   Keras' `result()`."""
 
+  name: str
+
   def __new__(cls, name, value=None, update_op=None):
     metric = super().__new__(cls, (value, update_op))
     metric.name = name
     return metric
 
-  def result(self):
+  def result(self) -> Any:
     if self[0] is None:
       raise ValueError(f"Metric {self.name!r} has no value yet: pass the "
                        "metrics to head.update_metrics(...) first.")
@@ -64,10 +67,10 @@ class Head(abc.ABC):
 
   def __init__(self,
                *,
-               weight_column=None,
-               loss_reduction=SUM_OVER_BATCH_SIZE,
-               loss_fn=None,
-               name=None):
+               weight_column: Any = None,
+               loss_reduction: str = SUM_OVER_BATCH_SIZE,
+               loss_fn: Callable[..., Any] | None = None,
+               name: str | None = None) -> None:
     if weight_column is not None and not isinstance(
         weight_column, (str, tf.__internal__.feature_column.DenseColumn)):
       raise TypeError("`weight_column` must be a feature key or a "
@@ -83,20 +86,20 @@ class Head(abc.ABC):
 
   _v1_metrics = False
 
-  def use_v1_metrics(self):
+  def use_v1_metrics(self) -> Head:
     """Switches eval metrics to tf.compat.v1.metrics, as the compat.v1 canned
     estimators of tf.estimator 2.15 computed them. Returns self."""
     self._v1_metrics = True
     return self
 
   @property
-  def name(self):
+  def name(self) -> str | None:
     """The head's name (None for a single head); in a multi-head model it
     suffixes the head's metric and loss keys, e.g. 'auc/age'."""
     return self._name
 
   @property
-  def loss_reduction(self):
+  def loss_reduction(self) -> str:
     """How the weighted per-example losses become the training loss: a
     `tf.losses.Reduction` (SUM_OVER_BATCH_SIZE by default)."""
     return self._loss_reduction
@@ -110,7 +113,10 @@ class Head(abc.ABC):
     return key if not self._name else f"{key}/{self._name}"
 
   # -------------------------------------------------------------- weights
-  def weights(self, features, logits, allow_per_logit=False):
+  def weights(self,
+              features: Any,
+              logits: tf.Tensor,
+              allow_per_logit: bool = False) -> tf.Tensor | float:
     """Example weights `[batch_size, 1]` (or per logit), or 1.0 if none."""
     column = self._weight_column
     from_input = isinstance(features, dict) and SAMPLE_WEIGHT_KEY in features
@@ -184,12 +190,13 @@ class Head(abc.ABC):
                        f"{logits.shape}.")
     return logits
 
-  def loss(self,
-           labels,
-           logits,
-           features=None,
-           mode=None,
-           regularization_losses=None):
+  def loss(
+      self,
+      labels: Any,
+      logits: tf.Tensor,
+      features: Any = None,
+      mode: str | None = None,
+      regularization_losses: Sequence[tf.Tensor] | None = None) -> tf.Tensor:
     """Regularised training loss (a scalar)."""
     del mode
     with tf.name_scope("losses"):
@@ -207,15 +214,20 @@ class Head(abc.ABC):
 
   # ------------------------------------------------------ predictions etc.
   @abc.abstractmethod
-  def predictions(self, logits, keys=None):
+  def predictions(self,
+                  logits: tf.Tensor,
+                  keys: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
     """Dict of prediction tensors."""
 
   @abc.abstractmethod
-  def export_outputs(self, predictions):
+  def export_outputs(self, predictions: Mapping[str,
+                                                tf.Tensor]) -> dict[str, Any]:
     """Dict of signature name -> ExportOutput."""
 
   @abc.abstractmethod
-  def eval_metric_ops(self, features, logits, labels, regularization_losses):
+  def eval_metric_ops(
+      self, features: Any, logits: tf.Tensor, labels: Any,
+      regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
     """Dict of metric name -> Keras metric object or (value, update_op)."""
 
   # The labels a head takes, for `metrics()` (which has no tensors yet).
@@ -266,16 +278,18 @@ class Head(abc.ABC):
     return updated
 
   # ------------------------------------------------------ estimator spec
-  def create_estimator_spec(self,
-                            features,
-                            mode,
-                            logits,
-                            labels=None,
-                            optimizer=None,
-                            trainable_variables=None,
-                            train_op_fn=None,
-                            update_ops=None,
-                            regularization_losses=None):
+  def create_estimator_spec(
+      self,
+      features: Any,
+      mode: str,
+      logits: tf.Tensor,
+      labels: Any = None,
+      optimizer: Any = None,
+      trainable_variables: Sequence[tf.Variable] | None = None,
+      train_op_fn: Callable[..., Any] | None = None,
+      update_ops: Sequence[Any] | None = None,
+      regularization_losses: Sequence[tf.Tensor] | None = None
+  ) -> EstimatorSpec:
     """Builds the EstimatorSpec for `mode` from logits."""
     with tf.name_scope(self._name or "head"):
       logits = self._check_logits(logits)
@@ -311,8 +325,10 @@ class Head(abc.ABC):
                          loss=loss,
                          train_op=train_op)
 
-  def train_op(self, loss, optimizer, trainable_variables, train_op_fn,
-               update_ops):
+  def train_op(self, loss: tf.Tensor, optimizer: Any,
+               trainable_variables: Sequence[tf.Variable] | None,
+               train_op_fn: Callable[..., Any] | None,
+               update_ops: Sequence[Any] | None) -> Any:
     """`optimizer` applied to `trainable_variables`, or `train_op_fn(loss)`."""
     if (optimizer is None) == (train_op_fn is None):
       raise ValueError("Exactly one of `optimizer` and `train_op_fn` must be "
@@ -325,7 +341,7 @@ class Head(abc.ABC):
       if optimizer is not None:
         train_op = optimizers_lib.minimize(optimizer, loss, trainable_variables)
       else:
-        train_op = train_op_fn(loss)
+        train_op = train_op_fn(loss)  # type: ignore[misc]
       if update_ops:
         train_op = tf.group(train_op, *update_ops)
     return train_op
