@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import re
+from typing import TYPE_CHECKING, Any, Iterable
 
 import tensorflow as tf
 
@@ -46,6 +47,9 @@ from estweight.runtime import fn_args as fn_args_lib
 from estweight.runtime import graph as graph_lib
 from estweight.runtime import inputs as inputs_lib
 from estweight.runtime import preparation
+
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
 
 _v1 = tf.compat.v1
 _FIELD_OF_MODE = {
@@ -69,7 +73,7 @@ _INSTEAD = (
     "README, 'Distributed training').")
 
 
-def strategy_for(config, mode):
+def strategy_for(config: RunConfig, mode: str) -> tf.distribute.Strategy | None:
   """The strategy `mode` runs under: train_distribute in TRAIN,
   eval_distribute in EVAL, None otherwise (PREDICT and exports are never
   replicated, as in tf.estimator)."""
@@ -166,7 +170,8 @@ def _cpu_count_needed(strategy) -> int:
   return max(indices) + 1 if indices else 0
 
 
-def session_config_for(session_config, strategies):
+def session_config_for(session_config: tf.compat.v1.ConfigProto | None,
+                       strategies: Iterable[Any]) -> Any:
   """`session_config` updated for `strategies` (a copy; None unchanged).
 
   Each strategy adds its own settings (`update_config_proto`, as 2.15's
@@ -221,7 +226,7 @@ def _check_devices(strategy, session_config):
 
 
 # ------------------------------------------------------------ loss scaling
-def scale_loss_for_replicas(loss):
+def scale_loss_for_replicas(loss: tf.Tensor) -> tf.Tensor:
   """`loss` divided by the number of replicas when it is a batch mean.
 
   Called by the Keras-optimizer path of the canned heads (v1 optimizers
@@ -308,7 +313,8 @@ class DistributedIteratorInitializerHook(_v1.train.SessionRunHook):
   def __init__(self, initializer):
     self._initializer = initializer
 
-  def after_create_session(self, session, coord):
+  def after_create_session(self, session: tf.compat.v1.Session,
+                           coord: Any) -> None:
     del coord
     session.run(self._initializer)
 
