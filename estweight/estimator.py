@@ -30,7 +30,7 @@ from estweight.spec import EstimatorSpec
 _v1 = tf.compat.v1
 
 
-def check_no_strategy(config, field):
+def check_no_strategy(config: run_config_lib.RunConfig, field: str) -> None:
   """Refuses a RunConfig.train_distribute / eval_distribute strategy that
   estweight cannot run (see runtime/distribute.py: in-graph strategies such
   as MirroredStrategy run; a strategy on a TF_CONFIG cluster, across
@@ -67,7 +67,7 @@ class Estimator:
                        f"Received: config={config!r}.")
     validation.model_fn(model_fn, params)
     model_dir = self._resolve_model_dir(model_dir, config)
-    replacements = {"model_dir": model_dir}
+    replacements: dict[str, Any] = {"model_dir": model_dir}
     if config.session_config is None:
       replacements["session_config"] = (
           run_config_lib.get_default_session_config())

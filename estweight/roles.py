@@ -18,6 +18,7 @@ The same program runs in every process; TF_CONFIG says which task it is:
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
 import tensorflow as tf
 from estweight import _logging as logging
@@ -27,6 +28,10 @@ from estweight.export import exporters as exporters_lib
 from estweight.run_config import TaskType
 from estweight.runtime import checkpoints
 from estweight.runtime import cluster
+
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
+  from estweight.training import EvalSpec, TrainSpec
 
 _POLL_SECS = 0.5
 
@@ -38,7 +43,7 @@ def on_cluster(config) -> bool:
       config.cluster_spec.jobs and config.task_type != TaskType.MASTER)
 
 
-def check_task(config):
+def check_task(config: RunConfig) -> None:
   """Refuses a task this function cannot run, before any network wait."""
   for field in ("train_distribute", "eval_distribute"):
     estimator_lib.check_no_strategy(config, field)
@@ -54,7 +59,8 @@ def check_task(config):
         "'master').")
 
 
-def run_task(estimator, train_spec, eval_spec):
+def run_task(estimator: estimator_lib.Estimator, train_spec: TrainSpec,
+             eval_spec: EvalSpec) -> tuple[Any, list[Any]] | None:
   """This process's role; see the module docstring."""
   config = estimator.config
   check_task(config)
@@ -74,7 +80,8 @@ def run_task(estimator, train_spec, eval_spec):
   return None
 
 
-def run_evaluator(estimator, train_spec, eval_spec):
+def run_evaluator(estimator: estimator_lib.Estimator, train_spec: TrainSpec,
+                  eval_spec: EvalSpec) -> tuple[Any, list[Any]]:
   """Evaluates new checkpoints until the final one; returns the last
   `(eval_result, export_results)`."""
   started = time.time()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import numbers
 import time
+from typing import Any
 
 import tensorflow as tf
 from estweight import _logging as logging
@@ -77,7 +78,7 @@ class EvalSpec(
         exporters, start_delay_secs, throttle_secs)
 
 
-def check_exporters(exporters):
+def check_exporters(exporters: Any) -> tuple[Any, ...]:
   """`exporters` (None, one, or a list) as a tuple; names must be unique."""
   if exporters is None:
     return ()
