@@ -20,12 +20,16 @@ import json
 import os
 import socket
 import time
+from typing import TYPE_CHECKING, Any
 
 import tensorflow as tf
 from estweight import _logging as logging
 
 from estweight import _tf_private
 from estweight.runtime import files
+
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
 
 _v1 = tf.compat.v1
 
@@ -59,7 +63,7 @@ def shares_variables(config) -> bool:
   return config.num_ps_replicas > 0
 
 
-def ensure_server(config):
+def ensure_server(config: RunConfig) -> tf.distribute.Server:
   """This process's gRPC server for its task (started on first call)."""
   key = (config.task_type, config.task_id)
   if key not in _servers:
@@ -84,7 +88,7 @@ def _reachable(address, timeout) -> bool:
     return False
 
 
-def peers(config):
+def peers(config: RunConfig) -> list[tuple[str, int]]:
   """The tasks a training session of this task talks to: the ps tasks and,
   for a non-chief worker sharing variables, the chief."""
   jobs = config.cluster_spec.jobs
@@ -94,7 +98,7 @@ def peers(config):
   return out
 
 
-def wait_for_peers(config):
+def wait_for_peers(config: RunConfig) -> None:
   """Waits until every peer task accepts connections.
 
   Raises:
@@ -127,7 +131,8 @@ def wait_for_peers(config):
     time.sleep(_POLL_SECS)
 
 
-def wait_until_ready(session, ready_op, config):
+def wait_until_ready(session: tf.compat.v1.Session, ready_op: Any,
+                     config: RunConfig) -> None:
   """A non-chief worker's wait for the chief to initialise the variables.
 
   Raises:
@@ -195,7 +200,7 @@ def _marker_dir(model_dir):
   return os.path.join(model_dir, "cluster")
 
 
-def mark_done(model_dir, config, global_step):
+def mark_done(model_dir: str, config: RunConfig, global_step: int) -> None:
   """Records that this task finished training at `global_step`."""
   files.write_json(
       os.path.join(_marker_dir(model_dir),
@@ -234,7 +239,11 @@ def chief_done(model_dir, since, max_steps=None) -> dict | None:
   return None
 
 
-def serve_until_done(config, model_dir, *, max_steps=None, grace_secs=None):
+def serve_until_done(config: RunConfig,
+                     model_dir: str,
+                     *,
+                     max_steps: int | None = None,
+                     grace_secs: float | None = None) -> int:
   """A ps task: serves variables until the chief and the workers are done.
 
   Returns once the chief has finished training (after this task started,
