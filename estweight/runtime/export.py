@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import TYPE_CHECKING, Any
 
 import tensorflow as tf
 from estweight import _logging as logging
 
 from estweight import _tf_private
 from estweight.mode_keys import ModeKeys
+
+if TYPE_CHECKING:
+  from estweight.runtime.graph import ExportGraph
 
 _v1 = tf.compat.v1
 
@@ -32,7 +36,7 @@ TAGS = {
 DEFAULT_SIGNATURE = "serving_default"
 
 
-def signature_defs(export_graph):
+def signature_defs(export_graph: ExportGraph) -> dict[str, Any]:
   """The SignatureDefs of one built export graph.
 
   A receiver with a `default_signature` (see
@@ -128,7 +132,7 @@ def _copy_assets_extra(assets_extra, export_dir):
     tf.io.gfile.copy(source, target)
 
 
-def check_assets_extra(assets_extra):
+def check_assets_extra(assets_extra: dict[str, str] | None) -> None:
   """Raises before any graph is built when an assets_extra entry is bad."""
   if assets_extra is None:
     return
