@@ -220,8 +220,7 @@ class Head(abc.ABC):
     """Dict of prediction tensors."""
 
   @abc.abstractmethod
-  def export_outputs(self, predictions: Mapping[str,
-                                                tf.Tensor]) -> dict[str, Any]:
+  def export_outputs(self, predictions: Mapping[str, Any]) -> dict[str, Any]:
     """Dict of signature name -> ExportOutput."""
 
   @abc.abstractmethod

@@ -1,6 +1,8 @@
 """Classification heads: binary and multi-class (tf.estimator 2.15 numbers)."""
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping, Sequence
+
 import tensorflow as tf
 import tf_keras
 
@@ -180,13 +182,13 @@ class BinaryClassHead(_ClassHead):
   """
 
   def __init__(self,
-               weight_column=None,
-               thresholds=None,
-               label_vocabulary=None,
-               loss_reduction=base.SUM_OVER_BATCH_SIZE,
-               loss_fn=None,
-               name=None,
-               class_weight=None):
+               weight_column: Any = None,
+               thresholds: Sequence[float] | None = None,
+               label_vocabulary: Sequence[str] | None = None,
+               loss_reduction: str = base.SUM_OVER_BATCH_SIZE,
+               loss_fn: Callable[..., Any] | None = None,
+               name: str | None = None,
+               class_weight: Any = None) -> None:
     super().__init__(2,
                      label_vocabulary=label_vocabulary,
                      class_weight=class_weight,
@@ -201,7 +203,7 @@ class BinaryClassHead(_ClassHead):
                          f"thresholds={thresholds!r}.")
 
   @property
-  def logits_dimension(self):
+  def logits_dimension(self) -> int:
     """Size of the last logits dimension."""
     return 1
 
@@ -211,7 +213,9 @@ class BinaryClassHead(_ClassHead):
   def _default_unweighted_loss(self, labels, logits):
     return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
 
-  def predictions(self, logits, keys=None):
+  def predictions(self,
+                  logits: tf.Tensor,
+                  keys: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
     """{prediction key: tensor} for `logits` (only `keys`, when given)."""
     with tf.name_scope("predictions"):
       logistic = tf.sigmoid(logits, name=P.LOGISTIC)
@@ -231,14 +235,16 @@ class BinaryClassHead(_ClassHead):
       }
     return {k: v for k, v in out.items() if keys is None or k in keys}
 
-  def export_outputs(self, predictions):
+  def export_outputs(self, predictions: Mapping[str, Any]) -> dict[str, Any]:
     """{signature name: ExportOutput} for the head's `predictions`."""
     outputs = super().export_outputs(predictions)
     outputs["regression"] = export_outputs_lib.RegressionOutput(
         value=predictions[P.LOGISTIC])
     return outputs
 
-  def eval_metric_ops(self, features, logits, labels, regularization_losses):
+  def eval_metric_ops(
+      self, features: Any, logits: tf.Tensor, labels: Any,
+      regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
     """The evaluation metrics, {name: Keras metric or (value, update_op)},
     under tf.estimator 2.15's keys (prefixed by the head's name if any)."""
     preds = self.predictions(logits)
@@ -317,13 +323,13 @@ class MultiClassHead(_ClassHead):
   """Softmax cross-entropy head for `n_classes` > 2 classes."""
 
   def __init__(self,
-               n_classes,
-               weight_column=None,
-               label_vocabulary=None,
-               loss_reduction=base.SUM_OVER_BATCH_SIZE,
-               loss_fn=None,
-               name=None,
-               class_weight=None):
+               n_classes: int,
+               weight_column: Any = None,
+               label_vocabulary: Sequence[str] | None = None,
+               loss_reduction: str = base.SUM_OVER_BATCH_SIZE,
+               loss_fn: Callable[..., Any] | None = None,
+               name: str | None = None,
+               class_weight: Any = None) -> None:
     if isinstance(n_classes,
                   bool) or not isinstance(n_classes, int) or (n_classes <= 2):
       raise ValueError("`n_classes` must be > 2 for MultiClassHead (use "
@@ -338,7 +344,7 @@ class MultiClassHead(_ClassHead):
                      name=name)
 
   @property
-  def logits_dimension(self):
+  def logits_dimension(self) -> int:
     """Size of the last logits dimension."""
     return self._n_classes
 
@@ -360,7 +366,9 @@ class MultiClassHead(_ClassHead):
                                                           logits=logits)
     return tf.expand_dims(loss, -1)
 
-  def predictions(self, logits, keys=None):
+  def predictions(self,
+                  logits: tf.Tensor,
+                  keys: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
     """{prediction key: tensor} for `logits` (only `keys`, when given)."""
     with tf.name_scope("predictions"):
       class_ids = tf.expand_dims(tf.argmax(logits, axis=-1, name=P.CLASS_IDS),
@@ -375,7 +383,9 @@ class MultiClassHead(_ClassHead):
       }
     return {k: v for k, v in out.items() if keys is None or k in keys}
 
-  def eval_metric_ops(self, features, logits, labels, regularization_losses):
+  def eval_metric_ops(
+      self, features: Any, logits: tf.Tensor, labels: Any,
+      regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
     """The evaluation metrics, {name: Keras metric or (value, update_op)},
     under tf.estimator 2.15's keys (prefixed by the head's name if any)."""
     preds = self.predictions(logits)

@@ -7,6 +7,8 @@ heads; metrics are tf_keras metrics on the per-class probabilities.
 """
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping, Sequence
+
 import tensorflow as tf
 import tf_keras
 
@@ -77,14 +79,14 @@ class MultiLabelHead(base.Head):
     return self._n_classes
 
   def __init__(self,
-               n_classes,
-               weight_column=None,
-               thresholds=None,
-               label_vocabulary=None,
-               loss_reduction=base.SUM_OVER_BATCH_SIZE,
-               loss_fn=None,
-               classes_for_class_based_metrics=None,
-               name=None):
+               n_classes: int,
+               weight_column: Any = None,
+               thresholds: Sequence[float] | None = None,
+               label_vocabulary: Sequence[str] | None = None,
+               loss_reduction: str = base.SUM_OVER_BATCH_SIZE,
+               loss_fn: Callable[..., Any] | None = None,
+               classes_for_class_based_metrics: Sequence[Any] | None = None,
+               name: str | None = None) -> None:
     if isinstance(n_classes,
                   bool) or not isinstance(n_classes, int) or (n_classes < 2):
       raise ValueError("`n_classes` must be an integer >= 2 for "
@@ -106,12 +108,12 @@ class MultiLabelHead(base.Head):
         classes_for_class_based_metrics, n_classes, self._label_vocabulary)
 
   @property
-  def n_classes(self):
+  def n_classes(self) -> int:
     """Number of classes."""
     return self._n_classes
 
   @property
-  def logits_dimension(self):
+  def logits_dimension(self) -> int:
     """Size of the last logits dimension."""
     return self._n_classes
 
@@ -217,7 +219,9 @@ class MultiLabelHead(base.Head):
       names = tf.strings.as_string(tf.range(self._n_classes)[None, :])
     return tf.tile(names, [batch, 1])
 
-  def predictions(self, logits, keys=None):
+  def predictions(self,
+                  logits: tf.Tensor,
+                  keys: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
     """{prediction key: tensor} for `logits` (only `keys`, when given)."""
     valid = (P.LOGITS, P.PROBABILITIES, P.CLASSES)
     for key in keys or ():
@@ -232,7 +236,7 @@ class MultiLabelHead(base.Head):
       }
     return {k: v for k, v in out.items() if not keys or k in keys}
 
-  def export_outputs(self, predictions):
+  def export_outputs(self, predictions: Mapping[str, Any]) -> dict[str, Any]:
     """{signature name: ExportOutput} for the head's `predictions`."""
     classification_output = export_outputs_lib.ClassificationOutput(
         scores=predictions[P.PROBABILITIES], classes=predictions[P.CLASSES])
@@ -247,7 +251,9 @@ class MultiLabelHead(base.Head):
       return self._key(by_id % class_id)
     return self._key(by_name % self._label_vocabulary[class_id])
 
-  def eval_metric_ops(self, features, logits, labels, regularization_losses):
+  def eval_metric_ops(
+      self, features: Any, logits: tf.Tensor, labels: Any,
+      regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
     """The evaluation metrics, {name: Keras metric or (value, update_op)},
     under tf.estimator 2.15's keys (prefixed by the head's name if any)."""
     labels = self._processed_labels(logits, labels)

@@ -1,6 +1,8 @@
 """Regression heads: squared error, Poisson and logistic regression."""
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping, Sequence
+
 import tensorflow as tf
 import tf_keras
 
@@ -22,12 +24,12 @@ class RegressionHead(base.Head):
   """
 
   def __init__(self,
-               label_dimension=1,
-               weight_column=None,
-               loss_reduction=base.SUM_OVER_BATCH_SIZE,
-               loss_fn=None,
-               inverse_link_fn=None,
-               name=None):
+               label_dimension: int = 1,
+               weight_column: Any = None,
+               loss_reduction: str = base.SUM_OVER_BATCH_SIZE,
+               loss_fn: Callable[..., Any] | None = None,
+               inverse_link_fn: Callable[..., Any] | None = None,
+               name: str | None = None) -> None:
     if isinstance(
         label_dimension,
         bool) or not isinstance(label_dimension, int) or label_dimension < 1:
@@ -46,7 +48,7 @@ class RegressionHead(base.Head):
     return self._label_dimension
 
   @property
-  def logits_dimension(self):
+  def logits_dimension(self) -> int:
     """Size of the last logits dimension."""
     return self._label_dimension
 
@@ -76,7 +78,9 @@ class RegressionHead(base.Head):
                                          predictions=logits,
                                          reduction=_v1.losses.Reduction.NONE)
 
-  def predictions(self, logits, keys=None):
+  def predictions(self,
+                  logits: tf.Tensor,
+                  keys: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
     """{prediction key: tensor} for `logits` (only `keys`, when given)."""
     with tf.name_scope("predictions"):
       if self._inverse_link_fn is not None:
@@ -85,7 +89,7 @@ class RegressionHead(base.Head):
         out = {P.PREDICTIONS: logits}
     return {k: v for k, v in out.items() if keys is None or k in keys}
 
-  def export_outputs(self, predictions):
+  def export_outputs(self, predictions: Mapping[str, Any]) -> dict[str, Any]:
     """{signature name: ExportOutput} for the head's `predictions`."""
     regression = export_outputs_lib.RegressionOutput(
         value=predictions[P.PREDICTIONS])
@@ -95,7 +99,9 @@ class RegressionHead(base.Head):
         "predict": export_outputs_lib.PredictOutput(predictions)
     }
 
-  def eval_metric_ops(self, features, logits, labels, regularization_losses):
+  def eval_metric_ops(
+      self, features: Any, logits: tf.Tensor, labels: Any,
+      regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
     """The evaluation metrics, {name: Keras metric or (value, update_op)},
     under tf.estimator 2.15's keys (prefixed by the head's name if any)."""
     predicted = self.predictions(logits)[P.PREDICTIONS]
@@ -131,11 +137,11 @@ class PoissonRegressionHead(RegressionHead):
   """Poisson regression: log-Poisson loss, predictions = exp(logits)."""
 
   def __init__(self,
-               label_dimension=1,
-               weight_column=None,
-               loss_reduction=base.SUM_OVER_BATCH_SIZE,
-               compute_full_loss=True,
-               name=None):
+               label_dimension: int = 1,
+               weight_column: Any = None,
+               loss_reduction: str = base.SUM_OVER_BATCH_SIZE,
+               compute_full_loss: bool = True,
+               name: str | None = None) -> None:
     self._compute_full_loss = compute_full_loss
     super().__init__(label_dimension=label_dimension,
                      weight_column=weight_column,
@@ -154,9 +160,9 @@ class LogisticRegressionHead(RegressionHead):
   """Regression of targets in [0, 1] with sigmoid cross-entropy."""
 
   def __init__(self,
-               weight_column=None,
-               loss_reduction=base.SUM_OVER_BATCH_SIZE,
-               name=None):
+               weight_column: Any = None,
+               loss_reduction: str = base.SUM_OVER_BATCH_SIZE,
+               name: str | None = None) -> None:
     super().__init__(label_dimension=1,
                      weight_column=weight_column,
                      loss_reduction=loss_reduction,
