@@ -18,7 +18,7 @@ import copy
 import dataclasses
 import functools
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import tensorflow as tf
 
@@ -26,15 +26,15 @@ from estweight import _tf_private
 from estweight.canned import optimizers as optimizers_lib
 
 
-def tf_variable(var):
+def tf_variable(var: Any) -> Any:
   """The tf.Variable behind a Keras 3 variable (a tf_keras one is one)."""
   inner = getattr(var, "value", None)
   return inner if isinstance(inner, tf.Variable) else var
 
 
-def uniquify(names):
+def uniquify(names: Iterable[str]) -> list[str]:
   """Output names made unique as Keras 2 did: out, out_1, out_2."""
-  seen, counts, out = set(), {}, []
+  seen, counts, out = set(), {}, []  # type: ignore[var-annotated]
   for name in names:
     proposal = name
     while proposal in seen:
@@ -71,7 +71,9 @@ class Flavor:
   def owns(self, model) -> bool:
     raise NotImplementedError
 
-  def custom_object_scope(self, custom_objects):
+  def custom_object_scope(
+      self, custom_objects: Mapping[str, Any] | None
+  ) -> contextlib.AbstractContextManager[Any]:
     raise NotImplementedError
 
   def is_compiled(self, model) -> bool:
@@ -91,23 +93,26 @@ class Flavor:
       return model_class.from_config(copy.deepcopy(info.config),
                                      custom_objects=custom_objects)
 
-  def make_loss(self, info, custom_objects, output_names):
+  def make_loss(self, info: ModelInfo, custom_objects: Mapping[str, Any] | None,
+                output_names: Sequence[str] | None) -> Callable[..., Any]:
     """`(y_true, y_pred, sample_weight, regularization) -> scalar`."""
     raise NotImplementedError
 
-  def make_metrics(self, info, custom_objects, output_names):
+  def make_metrics(
+      self, info: ModelInfo, custom_objects: Mapping[str, Any] | None,
+      output_names: Sequence[str] | None) -> _MetricsAdapter | None:
     """A container with `update_state(y_true, y_pred, sample_weight)`,
     `results() -> {name: tensor}` and `variables`."""
     raise NotImplementedError
 
-  def regularization_losses(self, clone):
+  def regularization_losses(self, clone: Any) -> list[Any]:
     return list(clone.losses)
 
-  def graph_scope(self):
+  def graph_scope(self) -> contextlib.AbstractContextManager[None]:
     """Entered around every graph build that creates Keras objects."""
     return contextlib.nullcontext()
 
-  def weights(self, model):
+  def weights(self, model: Any) -> list[Any]:
     return [tf_variable(w) for w in model.weights]
 
 
@@ -149,24 +154,27 @@ class Keras3(Flavor):
   """Keras 3 (`import keras`, TensorFlow backend)."""
   name = "keras"
 
-  def owns(self, model):
+  def owns(self, model: Any) -> bool:
     keras = sys.modules.get("keras")  # no model of it if never imported
     return keras is not None and isinstance(model, keras.Model)
 
-  def custom_object_scope(self, custom_objects):
+  def custom_object_scope(
+      self, custom_objects: Mapping[str, Any] | None
+  ) -> contextlib.AbstractContextManager[Any]:
     import keras  # pylint: disable=g-import-not-at-top
     return keras.saving.custom_object_scope(custom_objects or {})
 
-  def is_compiled(self, model):
+  def is_compiled(self, model: Any) -> bool:
     return bool(getattr(model, "compiled", False)) and getattr(
         model, "optimizer", None) is not None
 
-  def is_graph_network(self, model):
+  def is_graph_network(self, model: Any) -> bool:
     import keras  # pylint: disable=g-import-not-at-top
     functional = _tf_private.keras_internal("keras.functional")
     return isinstance(model, (keras.Sequential, functional.Functional))
 
-  def describe(self, model, custom_objects):
+  def describe(self, model: Any,
+               custom_objects: Mapping[str, Any] | None) -> ModelInfo:
     # Serialized, so every graph deserializes its own fresh metric objects.
     compile_config = model.get_compile_config() or {}
     args = {
@@ -177,7 +185,7 @@ class Keras3(Flavor):
     input_names = output_names = None
     inputs_are_dict = False
     if graph_net and model.built and getattr(model, "inputs", None):
-      struct = getattr(model, "_inputs_struct", None)
+      struct: Any = getattr(model, "_inputs_struct", None)
       inputs_are_dict = isinstance(struct, dict)
       input_names = (list(struct) if inputs_are_dict else
                      [t._keras_history[0].name for t in model.inputs])  # pylint: disable=protected-access
@@ -214,7 +222,8 @@ class Keras3(Flavor):
           for k, v in info.compile_args.items()
       }
 
-  def make_loss(self, info, custom_objects, output_names):
+  def make_loss(self, info: ModelInfo, custom_objects: Mapping[str, Any] | None,
+                output_names: Sequence[str] | None) -> Callable[..., Any]:
     compile_utils = _tf_private.keras_internal("keras.compile_utils")
     args = self._deserialize(info, custom_objects)
     if args["loss"] is None:
@@ -232,7 +241,9 @@ class Keras3(Flavor):
 
     return loss_fn
 
-  def make_metrics(self, info, custom_objects, output_names):
+  def make_metrics(
+      self, info: ModelInfo, custom_objects: Mapping[str, Any] | None,
+      output_names: Sequence[str] | None) -> _MetricsAdapter | None:
     compile_utils = _tf_private.keras_internal("keras.compile_utils")
     args = self._deserialize(info, custom_objects)
     if not args["metrics"] and not args["weighted_metrics"]:
@@ -250,20 +261,22 @@ class TfKeras(Flavor):
   """tf_keras (Keras 2, what `tf.keras` was in TensorFlow 2.15)."""
   name = "tf_keras"
 
-  def owns(self, model):
+  def owns(self, model: Any) -> bool:
     tf_keras = sys.modules.get("tf_keras")
     return tf_keras is not None and isinstance(model, tf_keras.Model)
 
-  def custom_object_scope(self, custom_objects):
+  def custom_object_scope(
+      self, custom_objects: Mapping[str, Any] | None
+  ) -> contextlib.AbstractContextManager[Any]:
     import tf_keras  # pylint: disable=g-import-not-at-top
     return tf_keras.utils.custom_object_scope(custom_objects or {})
 
-  def is_compiled(self, model):
+  def is_compiled(self, model: Any) -> bool:
     return bool(getattr(model, "_is_compiled", False)) and getattr(
         model, "optimizer", None) is not None
 
   @contextlib.contextmanager
-  def graph_scope(self):
+  def graph_scope(self) -> Iterator[None]:
     """Undoes tf_keras's class swapping when the graph build ends.
 
     A tf_keras layer, model or metric created in a graph re-bases its class
@@ -281,12 +294,13 @@ class TfKeras(Flavor):
         if cls.__bases__ != bases:
           cls.__bases__ = bases
 
-  def is_graph_network(self, model):
+  def is_graph_network(self, model: Any) -> bool:
     import tf_keras  # pylint: disable=g-import-not-at-top
     return bool(getattr(model, "_is_graph_network", False)) or isinstance(
         model, tf_keras.Sequential)
 
-  def describe(self, model, custom_objects):
+  def describe(self, model: Any,
+               custom_objects: Mapping[str, Any] | None) -> ModelInfo:
     import tf_keras  # pylint: disable=g-import-not-at-top
     compile_config = model.get_compile_config() or {}
     args = {
@@ -324,7 +338,8 @@ class TfKeras(Flavor):
           for k, v in info.compile_args.items()
       }
 
-  def make_loss(self, info, custom_objects, output_names):
+  def make_loss(self, info: ModelInfo, custom_objects: Mapping[str, Any] | None,
+                output_names: Sequence[str] | None) -> Callable[..., Any]:
     compile_utils = _tf_private.keras_internal("tf_keras.compile_utils")
     args = self._deserialize(info, custom_objects)
     if args["loss"] is None:
@@ -342,7 +357,9 @@ class TfKeras(Flavor):
 
     return loss_fn
 
-  def make_metrics(self, info, custom_objects, output_names):
+  def make_metrics(
+      self, info: ModelInfo, custom_objects: Mapping[str, Any] | None,
+      output_names: Sequence[str] | None) -> _MetricsAdapter | None:
     compile_utils = _tf_private.keras_internal("tf_keras.compile_utils")
     args = self._deserialize(info, custom_objects)
     if not args["metrics"] and not args["weighted_metrics"]:
