@@ -99,7 +99,7 @@ class RunConfig(run_config_lib.RunConfig):
     return self._tpu_config
 
   @property
-  def cluster(self):
+  def cluster(self) -> None:
     """None: there is no TPU cluster resolver (TPUs are not supported)."""
     return self._cluster
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import tensorflow as tf
 
@@ -190,11 +191,11 @@ class TPUEstimator(Estimator):
     return spec
 
   def train(self,
-            input_fn,
-            hooks=None,
-            steps=None,
-            max_steps=None,
-            saving_listeners=None):
+            input_fn: Callable[..., Any],
+            hooks: Iterable[Any] | None = None,
+            steps: int | None = None,
+            max_steps: int | None = None,
+            saving_listeners: Iterable[Any] | None = None) -> Estimator:
     """`Estimator.train`, after checking `train_batch_size` is set."""
     self._require_batch_size(ModeKeys.TRAIN, "train_batch_size")
     return super().train(input_fn,
@@ -204,11 +205,11 @@ class TPUEstimator(Estimator):
                          saving_listeners=saving_listeners)
 
   def evaluate(self,
-               input_fn,
-               steps=None,
-               hooks=None,
-               checkpoint_path=None,
-               name=None):
+               input_fn: Callable[..., Any],
+               steps: int | None = None,
+               hooks: Iterable[Any] | None = None,
+               checkpoint_path: str | None = None,
+               name: str | None = None) -> dict[str, Any]:
     """`Estimator.evaluate`, after checking `eval_batch_size` is set."""
     self._require_batch_size(ModeKeys.EVAL, "eval_batch_size")
     return super().evaluate(input_fn,
@@ -218,11 +219,11 @@ class TPUEstimator(Estimator):
                             name=name)
 
   def predict(self,
-              input_fn,
-              predict_keys=None,
-              hooks=None,
-              checkpoint_path=None,
-              yield_single_examples=True):
+              input_fn: Callable[..., Any],
+              predict_keys: str | Sequence[str] | None = None,
+              hooks: Iterable[Any] | None = None,
+              checkpoint_path: str | None = None,
+              yield_single_examples: bool = True) -> Iterator[Any]:
     """`Estimator.predict`, after checking `predict_batch_size` is set."""
     self._require_batch_size(ModeKeys.PREDICT, "predict_batch_size")
     return super().predict(input_fn,
