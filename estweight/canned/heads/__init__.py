@@ -1,4 +1,7 @@
 """Canned heads (public as estweight.BinaryClassHead, ...)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
 from estweight.canned.heads.base import Head
 from estweight.canned.heads.classification import BinaryClassHead
 from estweight.canned.heads.classification import MultiClassHead
@@ -9,11 +12,11 @@ from estweight.canned.heads.regression import PoissonRegressionHead
 from estweight.canned.heads.regression import RegressionHead
 
 
-def binary_or_multi_class_head(n_classes,
-                               weight_column,
-                               label_vocabulary,
-                               loss_reduction,
-                               class_weight=None):
+def binary_or_multi_class_head(n_classes: int,
+                               weight_column: Any,
+                               label_vocabulary: Sequence[str] | None,
+                               loss_reduction: str,
+                               class_weight: Any = None) -> Head:
   """The head a canned classifier uses for `n_classes`."""
   if isinstance(n_classes, bool) or not isinstance(n_classes, int) or (n_classes
                                                                        < 2):

@@ -14,6 +14,8 @@ are the heads' own (`accuracy/<head_name>`, ...) and each head's loss
 """
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping, Sequence
+
 import numbers
 
 import numpy as np
@@ -112,7 +114,9 @@ class MultiHead(base.Head):
     TypeError: `heads` or `head_weights` are not sequences of heads/numbers.
   """
 
-  def __init__(self, heads, head_weights=None):
+  def __init__(self,
+               heads: Sequence[Any],
+               head_weights: Sequence[float] | None = None) -> None:
     heads = _check_heads(heads)
     self._heads = heads
     self._head_weights = _check_head_weights(head_weights, heads)
@@ -120,12 +124,12 @@ class MultiHead(base.Head):
                      name="_".join(head.name for head in heads))
 
   @property
-  def heads(self):
+  def heads(self) -> Sequence[base.Head]:
     """The heads, in the order their logits are concatenated."""
     return self._heads
 
   @property
-  def logits_dimension(self):
+  def logits_dimension(self) -> int:
     """Size of the last logits dimension."""
     return sum(head.logits_dimension for head in self._heads)
 
@@ -195,12 +199,13 @@ class MultiHead(base.Head):
         loss = loss + tf.add_n(list(regularization_losses))
     return loss
 
-  def loss(self,
-           labels,
-           logits,
-           features=None,
-           mode=None,
-           regularization_losses=None):
+  def loss(
+      self,
+      labels: Any,
+      logits: Any,
+      features: Any = None,
+      mode: str | None = None,
+      regularization_losses: Sequence[tf.Tensor] | None = None) -> tf.Tensor:
     """Weighted sum of the heads' losses plus regularization (a scalar).
 
     Args:
@@ -219,7 +224,9 @@ class MultiHead(base.Head):
                               regularization_losses)
 
   # ------------------------------------------------------ predictions etc.
-  def predictions(self, logits, keys=None):
+  def predictions(self,
+                  logits: Any,
+                  keys: Sequence[Any] | None = None) -> dict[Any, tf.Tensor]:
     """Every head's predictions, keyed `(head_name, prediction_key)`.
 
     Args:
@@ -240,7 +247,7 @@ class MultiHead(base.Head):
       out = {k: v for k, v in out.items() if k in keys or k[1] in keys}
     return out
 
-  def export_outputs(self, predictions):
+  def export_outputs(self, predictions: Mapping[Any, Any]) -> dict[str, Any]:
     """Each head's export outputs, prefixed with its name, plus merged ones.
 
     A head's 'serving_default' is exported as '<head_name>', its other
@@ -274,7 +281,10 @@ class MultiHead(base.Head):
     return outputs
 
   # -------------------------------------------------------------- metrics
-  def metrics(self, regularization_losses=None):
+  def metrics(
+      self,
+      regularization_losses: Sequence[tf.Tensor] | None = None
+  ) -> dict[str, base.HeadMetric]:
     """The multi-head's own metrics, not yet updated: `loss/<head_name>`
     per head (and the regularization loss); `update_metrics` adds the
     heads' metrics."""
@@ -283,7 +293,9 @@ class MultiHead(base.Head):
       names.insert(0, self._key(MetricKeys.LOSS_REGULARIZATION))
     return {name: base.HeadMetric(name) for name in names}
 
-  def eval_metric_ops(self, features, logits, labels, regularization_losses):
+  def eval_metric_ops(
+      self, features: Any, logits: Any, labels: Any,
+      regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
     """Each head's loss and metrics (without regularization), plus the
     regularization loss as `regularization_loss/<multi_head_name>`."""
     logits = self._check_logits(logits)
@@ -309,16 +321,18 @@ class MultiHead(base.Head):
     return metrics
 
   # ------------------------------------------------------ estimator spec
-  def create_estimator_spec(self,
-                            features,
-                            mode,
-                            logits,
-                            labels=None,
-                            optimizer=None,
-                            trainable_variables=None,
-                            train_op_fn=None,
-                            update_ops=None,
-                            regularization_losses=None):
+  def create_estimator_spec(
+      self,
+      features: Any,
+      mode: str,
+      logits: Any,
+      labels: Any = None,
+      optimizer: Any = None,
+      trainable_variables: Sequence[tf.Variable] | None = None,
+      train_op_fn: Callable[..., Any] | None = None,
+      update_ops: Sequence[Any] | None = None,
+      regularization_losses: Sequence[tf.Tensor] | None = None
+  ) -> EstimatorSpec:
     """Builds the EstimatorSpec for `mode` from all heads' logits.
 
     Args:

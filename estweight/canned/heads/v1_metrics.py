@@ -6,6 +6,8 @@ slightly from the Keras ones; these reproduce the v1 numbers.
 """
 from __future__ import annotations
 
+from typing import Any, Callable, Sequence
+
 import tensorflow as tf
 
 from estweight.canned.keys import MetricKeys
@@ -19,14 +21,14 @@ def _mean_of(values, weights, name):
   return _m.mean(values, weights=_broadcast(weights, values), name=name)
 
 
-def binary(key,
-           labels,
-           logistic,
-           class_ids,
-           weights,
-           unreduced,
-           thresholds=(),
-           loss_weights=None):
+def binary(key: Callable[[str], str],
+           labels: tf.Tensor,
+           logistic: tf.Tensor,
+           class_ids: tf.Tensor,
+           weights: tf.Tensor | float,
+           unreduced: tf.Tensor,
+           thresholds: Sequence[float] = (),
+           loss_weights: tf.Tensor | float | None = None) -> dict[str, Any]:
   """Binary-head metrics; `labels` are float 0/1 of shape [batch, 1].
 
   `loss_weights` (default `weights`) weigh `average_loss` only.
@@ -67,7 +69,13 @@ def binary(key,
   return out
 
 
-def multi_class(key, labels, class_ids, weights, unreduced, loss_weights=None):
+def multi_class(
+    key: Callable[[str], str],
+    labels: tf.Tensor,
+    class_ids: tf.Tensor,
+    weights: tf.Tensor | float,
+    unreduced: tf.Tensor,
+    loss_weights: tf.Tensor | float | None = None) -> dict[str, Any]:
   """Multi-class-head metrics; `loss_weights` as in `binary`."""
   loss_weights = weights if loss_weights is None else loss_weights
   return {
@@ -78,7 +86,9 @@ def multi_class(key, labels, class_ids, weights, unreduced, loss_weights=None):
   }
 
 
-def regression(key, labels, predicted, weights, unreduced):
+def regression(key: Callable[[str], str], labels: tf.Tensor,
+               predicted: tf.Tensor, weights: tf.Tensor | float,
+               unreduced: tf.Tensor) -> dict[str, Any]:
   return {
       key(MetricKeys.LOSS_MEAN):
           _m.mean(unreduced, weights=weights),
@@ -89,7 +99,9 @@ def regression(key, labels, predicted, weights, unreduced):
   }
 
 
-def regularization(key, regularization_losses):
+def regularization(
+    key: Callable[[str], str],
+    regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
   if not regularization_losses:
     return {}
   return {
