@@ -138,7 +138,7 @@ def make_saver(keys: dict, config):
       save_relative_paths=True)
 
 
-def keras_checkpoint_path(model_dir):
+def keras_checkpoint_path(model_dir: str) -> str:
   return os.path.join(model_dir, KERAS_DIR, KERAS_CKPT)
 
 

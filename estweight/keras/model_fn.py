@@ -7,6 +7,8 @@ features dict `{'features': ..., 'sample_weights': ...}`.
 """
 from __future__ import annotations
 
+from typing import Any, Callable, Iterable, Mapping
+
 import tensorflow as tf
 
 from estweight.canned import optimizers as optimizers_lib
@@ -46,7 +48,7 @@ def _key_error(what, expected, received):
       f"\tReceived keys: {sorted(received)}\n\tMissing keys: {missing}")
 
 
-def split_sample_weights(features, weights):
+def split_sample_weights(features: Any, weights: Any) -> tuple[Any, Any]:
   """(features, sample_weight) from either weight source; both is an error."""
   sample_weight = None
   if isinstance(features, dict) and set(features) == SAMPLE_WEIGHT_KEYS:
@@ -74,7 +76,7 @@ def _tensor(value):
   return tf.convert_to_tensor(value)
 
 
-def model_inputs(info, features):
+def model_inputs(info: flavors_lib.ModelInfo, features: Any) -> Any:
   """The features arranged as the model's call expects them."""
   names = info.input_names
   if names is None:  # a subclassed model: given as they come
@@ -114,7 +116,8 @@ def model_inputs(info, features):
   return values[0] if len(values) == 1 else values
 
 
-def flat_outputs(info, outputs):
+def flat_outputs(info: flavors_lib.ModelInfo,
+                 outputs: Any) -> tuple[list[Any], list[Any]]:
   """(output names, output tensors) of one call of the rebuilt model."""
   if isinstance(outputs, dict):
     return list(outputs), list(outputs.values())
@@ -188,7 +191,8 @@ def _metric_ops(flavor, info, custom_objects, names, y_true, y_pred,
   return {name: (value, update_op) for name, value in results.items()}
 
 
-def check_metric_names_map(metric_names_map, names):
+def check_metric_names_map(metric_names_map: Mapping[str, str],
+                           names: Iterable[str]) -> None:
   expected, given = set(names), set(metric_names_map)
   if expected != given:
     raise ValueError(
@@ -198,13 +202,15 @@ def check_metric_names_map(metric_names_map, names):
         f"{metric_names_map!r}.")
 
 
-def make_model_fn(flavor,
-                  info,
-                  *,
-                  custom_objects=None,
-                  checkpoint_format=checkpoint_lib.CHECKPOINT,
-                  metric_names_map=None,
-                  export_outputs=None):
+def make_model_fn(
+    flavor: flavors_lib.Flavor,
+    info: flavors_lib.ModelInfo,
+    *,
+    custom_objects: Mapping[str, Any] | None = None,
+    checkpoint_format: str = checkpoint_lib.CHECKPOINT,
+    metric_names_map: Mapping[str, str] | None = None,
+    export_outputs: Mapping[str, Callable[..., Any]] | None = None
+) -> Callable[..., EstimatorSpec]:
   """A model_fn `(features, labels, mode, config, weights=None)`."""
 
   def model_fn(features, labels, mode, config, weights=None):
