@@ -5,6 +5,7 @@ import inspect
 import os
 import re
 import tempfile
+from typing import Any, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -188,7 +189,8 @@ def _check_dicts(custom_objects, metric_names_map, export_outputs):
           f"{key!r}]={value!r}.")
 
 
-def load_keras_model(path, custom_objects=None):
+def load_keras_model(path: str | os.PathLike,
+                     custom_objects: Mapping[str, Any] | None = None) -> Any:
   """A compiled model from `.keras` (Keras 3), `.h5` or a SavedModel
   directory (tf_keras, as tf.keras 2.15 saved them)."""
   path = os.fspath(path)
