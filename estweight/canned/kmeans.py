@@ -7,7 +7,9 @@ The graph is TensorFlow's own `clustering_ops.KMeans` (the one tf.estimator
 """
 from __future__ import annotations
 
+import os
 import time
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -18,6 +20,9 @@ from estweight.estimator import Estimator
 from estweight.export.outputs import PredictOutput
 from estweight.mode_keys import ModeKeys
 from estweight.spec import EstimatorSpec
+
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
 
 _v1 = tf.compat.v1
 
@@ -124,17 +129,17 @@ class KMeans(Estimator):
   CLUSTER_CENTERS_VAR_NAME = clustering_ops.CLUSTERS_VAR_NAME
 
   def __init__(self,
-               num_clusters,
-               model_dir=None,
-               initial_clusters=RANDOM_INIT,
-               distance_metric=SQUARED_EUCLIDEAN_DISTANCE,
-               seed=None,
-               use_mini_batch=True,
-               mini_batch_steps_per_iteration=1,
-               kmeans_plus_plus_num_retries=2,
-               relative_tolerance=None,
-               config=None,
-               feature_columns=None):
+               num_clusters: int | tf.Tensor,
+               model_dir: str | os.PathLike | None = None,
+               initial_clusters: Any = RANDOM_INIT,
+               distance_metric: str = SQUARED_EUCLIDEAN_DISTANCE,
+               seed: int | None = None,
+               use_mini_batch: bool = True,
+               mini_batch_steps_per_iteration: int = 1,
+               kmeans_plus_plus_num_retries: int = 2,
+               relative_tolerance: float | None = None,
+               config: RunConfig | None = None,
+               feature_columns: Any = None) -> None:
     inits = (self.RANDOM_INIT, self.KMEANS_PLUS_PLUS_INIT)
     if isinstance(initial_clusters, str) and initial_clusters not in inits:
       raise ValueError(f"Unsupported initialization algorithm "
@@ -205,16 +210,16 @@ class KMeans(Estimator):
     for result in self.predict(input_fn=input_fn, predict_keys=[key]):
       yield result[key]
 
-  def predict_cluster_index(self, input_fn):
+  def predict_cluster_index(self, input_fn: Callable) -> Iterator[Any]:
     """Yields the index of the nearest center of each input point."""
     yield from self._predict_one_key(input_fn, self.CLUSTER_INDEX)
 
-  def score(self, input_fn):
+  def score(self, input_fn: Callable) -> Any:
     """The sum of the distances of the first batch's points to their
     nearest centers (squared Euclidean: not negated, unlike sklearn)."""
     return self.evaluate(input_fn=input_fn, steps=1)[self.SCORE]
 
-  def transform(self, input_fn):
+  def transform(self, input_fn: Callable) -> Iterator[np.ndarray]:
     """Yields each point's distances to all centers: Euclidean (the square
     root of the squared distances) or cosine, per `distance_metric`."""
     for distances in self._predict_one_key(input_fn, self.ALL_DISTANCES):
@@ -223,6 +228,6 @@ class KMeans(Estimator):
       else:
         yield distances
 
-  def cluster_centers(self):
+  def cluster_centers(self) -> np.ndarray:
     """The centers from the latest checkpoint, `[num_clusters, dim]`."""
     return self.get_variable_value(self.CLUSTER_CENTERS_VAR_NAME)
