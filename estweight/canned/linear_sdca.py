@@ -16,6 +16,7 @@ than one example do not train reproducibly (in tf.estimator 2.15 either).
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING, Any, Callable
 
 import tensorflow as tf
 
@@ -25,6 +26,9 @@ from estweight.canned.heads import classification
 from estweight.canned.heads import regression
 from estweight.mode_keys import ModeKeys
 from estweight.spec import EstimatorSpec
+
+if TYPE_CHECKING:
+  from estweight.canned.heads import base as head_base
 
 _v1 = tf.compat.v1
 _fc = tf.__internal__.feature_column
@@ -55,12 +59,12 @@ class LinearSDCA:
   """
 
   def __init__(self,
-               example_id_column,
-               num_loss_partitions=1,
-               num_table_shards=None,
-               symmetric_l1_regularization=0.0,
-               symmetric_l2_regularization=1.0,
-               adaptive=False):
+               example_id_column: str,
+               num_loss_partitions: int = 1,
+               num_table_shards: int | None = None,
+               symmetric_l1_regularization: float = 0.0,
+               symmetric_l2_regularization: float = 1.0,
+               adaptive: bool = False) -> None:
     _check_count("num_loss_partitions", num_loss_partitions)
     if num_table_shards is not None:
       _check_count("num_table_shards", num_table_shards)
@@ -97,7 +101,7 @@ def _check_count(name, value):
                      f"{name}={value!r}.")
 
 
-def loss_type_of(head):
+def loss_type_of(head: head_base.Head) -> str:
   """The SDCA loss for `head`: logistic (binary) or squared (regression).
 
   Raises:
@@ -119,7 +123,9 @@ def loss_type_of(head):
                    f"Received: head={head!r}.")
 
 
-def make_sdca_model_fn(head, feature_columns, optimizer, sparse_combiner):
+def make_sdca_model_fn(head: head_base.Head, feature_columns: Any,
+                       optimizer: LinearSDCA,
+                       sparse_combiner: str) -> Callable[..., Any]:
   """The model_fn of a linear estimator trained by `optimizer` (LinearSDCA).
 
   Raises:
