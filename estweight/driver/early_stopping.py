@@ -48,10 +48,10 @@ class EarlyStopping:
     self.baseline = None if baseline is None else float(baseline)
     self.reset()
 
-  def reset(self):
+  def reset(self) -> None:
     """Forgets every evaluation seen: no best, no wait, not stopped."""
     self.best = self.baseline
-    self.best_step = None
+    self.best_step: int | None = None
     self.wait = 0
     self.stopped = False
 

@@ -19,6 +19,7 @@ import numbers
 import os
 import shutil
 import time
+from typing import Any, Mapping, Sequence
 
 import tensorflow as tf
 
@@ -67,7 +68,10 @@ def _write(logdir, summaries):
     writer.close()
 
 
-def write_hparams(model_dir, trials, param_grid, metric):
+def write_hparams(model_dir: str | os.PathLike[str],
+                  trials: Sequence[Mapping[str, Any]],
+                  param_grid: Mapping[str, Sequence[Any]],
+                  metric: str) -> str | None:
   """Writes the HParams summary of `trials` under model_dir/hparams/.
 
   Args:

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import math
 import os
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from estweight import _logging as logging
+
+if TYPE_CHECKING:
+  from matplotlib.figure import Figure
 
 LEARNING_CURVE = "learning_curve.png"
 GRID_SUMMARY = "grid_summary.png"
@@ -78,7 +82,11 @@ def _mark_best(ax, step, value, what, *, left):
               })
 
 
-def learning_curve(model_dir, history, metric, *, best_step=None):
+def learning_curve(model_dir: str | os.PathLike[str],
+                   history: Sequence[Mapping[str, Any]],
+                   metric: str,
+                   *,
+                   best_step: int | None = None) -> str | None:
   """Draws `learning_curve_figure` into model_dir/learning_curve.png.
 
   Returns:
@@ -92,11 +100,11 @@ def learning_curve(model_dir, history, metric, *, best_step=None):
   return None if fig is None else _save(fig, model_dir, LEARNING_CURVE)
 
 
-def learning_curve_figure(history,
-                          metric,
+def learning_curve_figure(history: Sequence[Mapping[str, Any]],
+                          metric: str,
                           *,
-                          best_step=None,
-                          title="learning curve"):
+                          best_step: int | None = None,
+                          title: str = "learning curve") -> Figure | None:
   """Loss and the eval `metric` over global steps.
 
   One panel per quantity, sharing the step axis: training and evaluation
@@ -180,7 +188,11 @@ def learning_curve_figure(history,
   return fig
 
 
-def grid_summary(model_dir, trials, metric, *, mode="min"):
+def grid_summary(model_dir: str | os.PathLike[str],
+                 trials: Sequence[Mapping[str, Any]],
+                 metric: str,
+                 *,
+                 mode: str = "min") -> str | None:
   """Draws `grid_summary_figure` into model_dir/grid_summary.png.
 
   Returns:
@@ -190,7 +202,10 @@ def grid_summary(model_dir, trials, metric, *, mode="min"):
   return None if fig is None else _save(fig, model_dir, GRID_SUMMARY)
 
 
-def grid_summary_figure(trials, metric, *, mode="min"):
+def grid_summary_figure(trials: Sequence[Mapping[str, Any]],
+                        metric: str,
+                        *,
+                        mode: str = "min") -> Figure | None:
   """Each trial's best `metric`, best first.
 
   A dot per trial, labelled by its directory and params in full; the axis

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import traceback
 import warnings
+from typing import Any, Callable, Sequence
 
 _STOP = None
 # The loggers whose levels workers copy from the parent.
@@ -55,7 +56,7 @@ def _startup_error_path(parent_pid, pid):
                       f"estweight-worker-{parent_pid}-{pid}.error")
 
 
-def refuse_in_starting_worker(what):
+def refuse_in_starting_worker(what: str) -> None:
   """Raises when this process is a spawned worker still importing `__main__`.
 
   A spawned worker re-runs the main script (as `__mp_main__`) to find the
@@ -167,7 +168,12 @@ class _Worker:
     return f"worker {self.number} (pid {self.process.pid})"
 
 
-def run(fn, jobs, *, workers, on_result, describe_job=str):
+def run(fn: Callable[[Any], Any],
+        jobs: Sequence[Any],
+        *,
+        workers: int,
+        on_result: Callable[[int, Any], Any],
+        describe_job: Callable[[int], str] = str) -> None:
   """Runs `fn(job)` for every job in up to `workers` spawned processes.
 
   Args:
@@ -195,7 +201,8 @@ def run(fn, jobs, *, workers, on_result, describe_job=str):
           "nested functions (or pass workers=1).") from e
   context = multiprocessing.get_context("spawn")
   log_queue = context.Queue()
-  listener = logging.handlers.QueueListener(log_queue, _Replay())
+  listener = logging.handlers.QueueListener(log_queue,
+                                            _Replay())  # type: ignore[arg-type]
   listener.start()
   pool = []
   try:
