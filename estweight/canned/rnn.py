@@ -16,6 +16,8 @@ as they are.
 from __future__ import annotations
 
 import functools
+import os
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import tensorflow as tf
 import tf_keras
@@ -29,6 +31,9 @@ from estweight.estimator import Estimator
 from estweight.export import outputs as outputs_lib
 from estweight.mode_keys import ModeKeys
 from estweight.spec import EstimatorSpec
+
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
 
 CELL_TYPES = {
     "simple_rnn": tf_keras.layers.SimpleRNNCell,
@@ -45,7 +50,9 @@ _fc = tf.__internal__.feature_column
 
 
 # ------------------------------------------------------------ arguments
-def check_rnn_args(rnn_cell_fn, units, cell_type):
+def check_rnn_args(
+    rnn_cell_fn: Callable[..., Any] | None, units: Sequence[int] | None,
+    cell_type: Any) -> tuple[Callable[..., Any] | None, list[int] | None, Any]:
   """Validates the cell arguments; returns (rnn_cell_fn, units, cell class).
 
   Exactly one way to make cells: `rnn_cell_fn`, or `units` with an optional
@@ -88,7 +95,8 @@ def _describe_default(value):
   return "(default)" if value is USE_DEFAULT else repr(value)
 
 
-def check_sequence_columns(columns, arg="sequence_feature_columns"):
+def check_sequence_columns(columns: Any,
+                           arg: str = "sequence_feature_columns") -> list[Any]:
   """Validates sequence dense columns; returns them as a list."""
   if columns is None or isinstance(columns, (str, dict)):
     raise TypeError(f"`{arg}` must be a list of sequence dense columns "
@@ -109,14 +117,16 @@ def check_sequence_columns(columns, arg="sequence_feature_columns"):
   return columns
 
 
-def check_context_columns(columns, arg="context_feature_columns"):
+def check_context_columns(columns: Any,
+                          arg: str = "context_feature_columns"
+                         ) -> list[Any] | None:
   """None, or validated non-sequence dense columns."""
   if columns is None:
     return None
   return list(networks.check_feature_columns(columns, arg=arg, dense_only=True))
 
 
-def rnn_optimizer(optimizer):
+def rnn_optimizer(optimizer: Any) -> Any:
   """An optimizer name becomes 2.15's RNN default: learning rate 0.05 and
   per-variable gradient clipping at norm 5; anything else is unchanged."""
   builder.check_optimizer(optimizer)
@@ -154,7 +164,7 @@ def _keras2_config(value):
   return value
 
 
-def as_tf_keras_cell(cell):
+def as_tf_keras_cell(cell: Any) -> Any:
   """`cell` with Keras 3 (TF 2.16+ `tf.keras`) cells replaced by their
   tf_keras twins: Keras 2 RNN layers cannot run Keras 3 cells, and 2.15
   code wrote `tf.keras.layers.LSTMCell(...)` meaning Keras 2."""
@@ -191,7 +201,8 @@ def _cell_from_fn(rnn_cell_fn):
   return converted
 
 
-def make_rnn_layer(rnn_cell_fn, units, cell_class, return_sequences):
+def make_rnn_layer(rnn_cell_fn: Callable[..., Any] | None, units: Any,
+                   cell_class: Any, return_sequences: bool) -> Any:
   """A Keras RNN layer over the cells `rnn_cell_fn()` or `units` make."""
   if rnn_cell_fn is not None:
     cell = _cell_from_fn(rnn_cell_fn)
@@ -202,7 +213,8 @@ def make_rnn_layer(rnn_cell_fn, units, cell_class, return_sequences):
   return tf_keras.layers.RNN(cell=cell, return_sequences=return_sequences)
 
 
-def tile_context(context_input, sequence_input):
+def tile_context(context_input: tf.Tensor,
+                 sequence_input: tf.Tensor) -> tf.Tensor:
   """`context_input` [batch, d1] repeated at every step of `sequence_input`
   [batch, time, d0], appended to it: [batch, time, d0 + d1]."""
   steps = tf.shape(sequence_input)[1]
@@ -214,11 +226,11 @@ class RNNModel(tf_keras.Model):
   """Sequence input layer, RNN layer and logits layer, named as in 2.15."""
 
   def __init__(self,
-               rnn_layer,
-               units,
-               sequence_feature_columns,
-               context_feature_columns=None,
-               name="rnn_model"):
+               rnn_layer: Any,
+               units: int,
+               sequence_feature_columns: Any,
+               context_feature_columns: Any = None,
+               name: str = "rnn_model") -> None:
     super().__init__(name=name)
     self._sequence_input = tf_keras.experimental.SequenceFeatures(
         sequence_feature_columns)
@@ -229,7 +241,9 @@ class RNNModel(tf_keras.Model):
     self._logits = tf_keras.layers.Dense(units, name="logits")
 
   @tf.autograph.experimental.do_not_convert
-  def call(self, features, training=None):
+  def call(self,
+           features: Mapping[str, Any],
+           training: bool | None = None) -> tuple[tf.Tensor, tf.Tensor]:
     """Returns (logits, sequence mask [batch, time] of real steps)."""
     sequence_input, lengths = self._sequence_input(features, training=training)
     mask = tf.sequence_mask(lengths)
@@ -240,8 +254,10 @@ class RNNModel(tf_keras.Model):
     return self._logits(outputs), mask
 
 
-def rnn_logits(features, mode, *, units, sequence_feature_columns,
-               context_feature_columns, cell_args, return_sequences, mask_key):
+def rnn_logits(features: Any, mode: str, *, units: int,
+               sequence_feature_columns: Any, context_feature_columns: Any,
+               cell_args: tuple[Any, Any, Any], return_sequences: bool,
+               mask_key: str | None) -> tuple[tf.Tensor, list[Any], list[Any]]:
   """(logits, trainable variables, update ops) of an RNN.
 
   With `return_sequences`, the mask of real steps is added to `features`
@@ -276,9 +292,9 @@ class SequentialHeadWrapper(head_base.Head):
   """
 
   def __init__(self,
-               static_head,
-               sequence_length_mask="sequence_mask",
-               feature_columns=None):
+               static_head: head_base.Head,
+               sequence_length_mask: str = "sequence_mask",
+               feature_columns: Any = None) -> None:
     if not isinstance(static_head, head_base.Head) or isinstance(
         static_head, SequentialHeadWrapper):
       raise ValueError("`static_head` must be an estweight head that is not "
@@ -306,15 +322,15 @@ class SequentialHeadWrapper(head_base.Head):
     self._flat_keys = keys
 
   @property
-  def static_head(self):
+  def static_head(self) -> head_base.Head:
     return self._static_head
 
   @property
-  def input_sequence_mask_key(self):
+  def input_sequence_mask_key(self) -> str:
     return self._mask_key
 
   @property
-  def logits_dimension(self):
+  def logits_dimension(self) -> int:
     return self._static_head.logits_dimension
 
   def _mask(self, features):
@@ -350,41 +366,48 @@ class SequentialHeadWrapper(head_base.Head):
     # pylint: disable-next=protected-access
     return self._static_head._default_unweighted_loss(labels, logits)
 
-  def loss(self,
-           labels,
-           logits,
-           features=None,
-           mode=None,
-           regularization_losses=None):
+  def loss(
+      self,
+      labels: Any,
+      logits: tf.Tensor,
+      features: Any = None,
+      mode: str | None = None,
+      regularization_losses: Sequence[tf.Tensor] | None = None) -> tf.Tensor:
     features, logits, labels = self._flatten(features, logits, labels)
     return self._static_head.loss(labels, logits, features, mode,
                                   regularization_losses)
 
-  def predictions(self, logits, keys=None):
+  def predictions(self,
+                  logits: tf.Tensor,
+                  keys: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
     return self._static_head.predictions(logits, keys)
 
-  def export_outputs(self, predictions):
+  def export_outputs(self, predictions: Mapping[str, Any]) -> dict[str, Any]:
     output = outputs_lib.PredictOutput(predictions)
     return {
         tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY: output,
         "predict": output
     }
 
-  def eval_metric_ops(self, features, logits, labels, regularization_losses):
+  def eval_metric_ops(
+      self, features: Any, logits: tf.Tensor, labels: Any,
+      regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
     features, logits, labels = self._flatten(features, logits, labels)
     return self._static_head.eval_metric_ops(features, logits, labels,
                                              regularization_losses)
 
-  def create_estimator_spec(self,
-                            features,
-                            mode,
-                            logits,
-                            labels=None,
-                            optimizer=None,
-                            trainable_variables=None,
-                            train_op_fn=None,
-                            update_ops=None,
-                            regularization_losses=None):
+  def create_estimator_spec(
+      self,
+      features: Any,
+      mode: str,
+      logits: tf.Tensor,
+      labels: Any = None,
+      optimizer: Any = None,
+      trainable_variables: Sequence[tf.Variable] | None = None,
+      train_op_fn: Callable[..., Any] | None = None,
+      update_ops: Sequence[Any] | None = None,
+      regularization_losses: Sequence[tf.Tensor] | None = None
+  ) -> EstimatorSpec:
     if mode != ModeKeys.PREDICT:
       features, logits, labels = self._flatten(features, logits, labels)
       return self._static_head.create_estimator_spec(
@@ -440,16 +463,16 @@ class RNNEstimator(Estimator):
   """
 
   def __init__(self,
-               head,
-               sequence_feature_columns,
-               context_feature_columns=None,
-               units=None,
-               cell_type=USE_DEFAULT,
-               rnn_cell_fn=None,
-               return_sequences=False,
-               model_dir=None,
-               optimizer="Adagrad",
-               config=None):
+               head: head_base.Head,
+               sequence_feature_columns: Any,
+               context_feature_columns: Any = None,
+               units: Sequence[int] | None = None,
+               cell_type: Any = USE_DEFAULT,
+               rnn_cell_fn: Callable[..., Any] | None = None,
+               return_sequences: bool = False,
+               model_dir: str | os.PathLike | None = None,
+               optimizer: Any = "Adagrad",
+               config: RunConfig | None = None) -> None:
     if not isinstance(head, head_base.Head):
       raise ValueError("`head` must be an estweight head (e.g. "
                        f"BinaryClassHead()). Received: head={head!r}.")
@@ -487,20 +510,20 @@ class RNNClassifier(RNNEstimator):
   """
 
   def __init__(self,
-               sequence_feature_columns,
-               context_feature_columns=None,
-               units=None,
-               cell_type=USE_DEFAULT,
-               rnn_cell_fn=None,
-               return_sequences=False,
-               model_dir=None,
-               n_classes=2,
-               weight_column=None,
-               label_vocabulary=None,
-               optimizer="Adagrad",
-               loss_reduction=head_base.SUM_OVER_BATCH_SIZE,
-               sequence_mask="sequence_mask",
-               config=None):
+               sequence_feature_columns: Any,
+               context_feature_columns: Any = None,
+               units: Sequence[int] | None = None,
+               cell_type: Any = USE_DEFAULT,
+               rnn_cell_fn: Callable[..., Any] | None = None,
+               return_sequences: bool = False,
+               model_dir: str | os.PathLike | None = None,
+               n_classes: int = 2,
+               weight_column: Any = None,
+               label_vocabulary: Sequence[str] | None = None,
+               optimizer: Any = "Adagrad",
+               loss_reduction: str = head_base.SUM_OVER_BATCH_SIZE,
+               sequence_mask: str = "sequence_mask",
+               config: RunConfig | None = None) -> None:
     head = heads_lib.binary_or_multi_class_head(n_classes, weight_column,
                                                 label_vocabulary,
                                                 loss_reduction)
