@@ -8,6 +8,7 @@ Variable names are the checkpoint contract with tf.estimator 2.15:
 from __future__ import annotations
 
 import functools
+from typing import Any, Callable, Mapping, Sequence
 
 import tensorflow as tf
 import tf_keras
@@ -22,10 +23,10 @@ def _is_sequence(column) -> bool:
   return type(column).__name__.startswith("Sequence")
 
 
-def check_feature_columns(feature_columns,
+def check_feature_columns(feature_columns: Any,
                           *,
-                          arg="feature_columns",
-                          dense_only=False):
+                          arg: str = "feature_columns",
+                          dense_only: bool = False) -> tuple[Any, ...]:
   """Validates v2 feature columns; returns them as a sorted tuple."""
   if feature_columns is None or isinstance(feature_columns, (str, dict)):
     raise ValueError(f"`{arg}` must be a list of tf.feature_column columns. "
@@ -57,7 +58,7 @@ def check_feature_columns(feature_columns,
   return tuple(sorted(columns, key=lambda c: c.name))
 
 
-def check_features(features):
+def check_features(features: Any) -> None:
   if not isinstance(features, dict):
     raise ValueError(
         "`features` must be a dict of feature key -> Tensor for canned "
@@ -65,7 +66,7 @@ def check_features(features):
         f"Received: features={features!r}.")
 
 
-def add_layer_summary(value, tag):
+def add_layer_summary(value: tf.Tensor, tag: str) -> None:
   _v1.summary.scalar(f"{tag}/fraction_of_zero_values",
                      tf.math.zero_fraction(value))
   _v1.summary.histogram(f"{tag}/activation", value)
@@ -75,13 +76,13 @@ class DNNNetwork(tf_keras.Model):
   """Input layer, hidden Dense layers and a logits layer, named as in 2.15."""
 
   def __init__(self,
-               units,
-               hidden_units,
-               feature_columns,
-               activation_fn,
-               dropout,
-               batch_norm,
-               name="dnn"):
+               units: int,
+               hidden_units: Sequence[int],
+               feature_columns: Any,
+               activation_fn: Any,
+               dropout: float | None,
+               batch_norm: bool,
+               name: str = "dnn") -> None:
     super().__init__(name=name)
     with tf.name_scope("input_from_feature_columns") as scope:
       self._input_layer = tf_keras.layers.DenseFeatures(
@@ -111,7 +112,7 @@ class DNNNetwork(tf_keras.Model):
   # Plain Python control flow only: autograph's conversion cost 0.6 s of a
   # first train() and changed no op.
   @tf.autograph.experimental.do_not_convert
-  def call(self, features, mode):
+  def call(self, features: Mapping[str, Any], mode: str) -> tf.Tensor:
     training = mode == ModeKeys.TRAIN
     net = self._input_layer(features, training=training)
     for i, layer in enumerate(self._hidden):
@@ -126,8 +127,10 @@ class DNNNetwork(tf_keras.Model):
     return logits
 
 
-def dnn_logits(features, mode, *, units, hidden_units, feature_columns,
-               activation_fn, dropout, batch_norm):
+def dnn_logits(features: Mapping[str, Any], mode: str, *, units: int,
+               hidden_units: Sequence[int], feature_columns: Any,
+               activation_fn: Any, dropout: float | None,
+               batch_norm: bool) -> tuple[tf.Tensor, list[Any], list[Any]]:
   """(logits, trainable variables, update ops) of a DNN."""
   network = DNNNetwork(units, hidden_units, feature_columns, activation_fn,
                        dropout, batch_norm)
@@ -135,17 +138,17 @@ def dnn_logits(features, mode, *, units, hidden_units, feature_columns,
   return logits, network.trainable_variables, network.updates
 
 
-def linear_logits(features,
+def linear_logits(features: Mapping[str, Any],
                   *,
-                  units,
-                  feature_columns,
-                  sparse_combiner,
-                  partitioner=None):
+                  units: int,
+                  feature_columns: Any,
+                  sparse_combiner: str,
+                  partitioner: Any = None) -> tuple[tf.Tensor, list[Any]]:
   """(logits, variables) of a linear model over feature columns."""
   if sparse_combiner not in ("sum", "mean", "sqrtn"):
     raise ValueError("`sparse_combiner` must be 'sum', 'mean' or 'sqrtn'. "
                      f"Received: sparse_combiner={sparse_combiner!r}.")
-  cols_to_vars = {}
+  cols_to_vars: dict[Any, list[Any]] = {}
   with _v1.variable_scope("linear", partitioner=partitioner):
     logits = _v1.feature_column.linear_model(features,
                                              list(feature_columns),
@@ -166,7 +169,11 @@ def linear_logits(features,
   return logits, weights + list(biases)
 
 
-def baseline_logits(features, *, units, weight_key=None):
+def baseline_logits(
+    features: Mapping[str, Any],
+    *,
+    units: int,
+    weight_key: str | None = None) -> tuple[tf.Tensor, list[tf.Variable]]:
   """Logits that are one learned bias per unit, the same for every example.
 
   Unlike tf.estimator 2.15, the bias initializer does not depend on the
@@ -179,7 +186,8 @@ def baseline_logits(features, *, units, weight_key=None):
   return logits, [bias]
 
 
-def batch_size_of(features, weight_key):
+def batch_size_of(features: Mapping[str, Any],
+                  weight_key: str | None) -> tf.Tensor:
   # Prefer a real feature (serving may not feed weights); fall back to the
   # weights when they are all there is.
   keys = [k for k in features if k != weight_key] or list(features)
@@ -196,18 +204,20 @@ def batch_size_of(features, weight_key):
 # towers of the (v2) canned estimators.
 
 
-def dnn_logits_fn(*, input_layer_partitioner=None, **kwargs):
+def dnn_logits_fn(*,
+                  input_layer_partitioner: Any = None,
+                  **kwargs: Any) -> Callable[..., Any]:
   """A DNN tower's `logits_fn` (see `dnn_logits` for the arguments)."""
   del input_layer_partitioner  # None: only compat.v1 DNNs take one
   return functools.partial(dnn_logits, **kwargs)
 
 
-def linear_logits_fn(**kwargs):
+def linear_logits_fn(**kwargs: Any) -> Callable[..., Any]:
   """A linear tower's `logits_fn` (see `linear_logits` for the arguments)."""
   return functools.partial(_without_updates, linear_logits, **kwargs)
 
 
-def baseline_logits_fn(**kwargs):
+def baseline_logits_fn(**kwargs: Any) -> Callable[..., Any]:
   """A baseline's `logits_fn` (see `baseline_logits` for the arguments)."""
   return functools.partial(_without_updates, baseline_logits, **kwargs)
 
