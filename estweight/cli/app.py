@@ -290,7 +290,7 @@ def _quiet_logs(verbose):
     logging.set_verbosity(saved[2])
 
 
-def console_main():
+def console_main() -> None:
   """The `estweight` console script (and `python -m estweight`)."""
   # Quiets TensorFlow's C++ start-up lines, which it prints when imported,
   # i.e. later (`--verbosity=1` does not bring them back; set

@@ -4,12 +4,20 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+from typing import TYPE_CHECKING
 
 import estweight
 from estweight.cli.checks import CLASSIFIERS
 from estweight.cli.checks import FACTORY
 from estweight.cli.checks import REGRESSORS
 from estweight.cli.config import ConfigError
+
+if TYPE_CHECKING:
+  import ml_collections
+
+  from estweight.cli.table import Table
+  from estweight.driver.early_stopping import EarlyStopping
+
 # Arguments the CLI fills itself (from data and model fields).
 _FILLED = ("feature_columns", "linear_feature_columns", "dnn_feature_columns",
            "model_dir", "config", "n_classes", "label_vocabulary",
@@ -71,7 +79,7 @@ def _check_args(cls, args):
                         f"{hint} It takes: {allowed}.")
 
 
-def check_task(config, table):
+def check_task(config: ml_collections.ConfigDict, table: Table) -> None:
   """The model fits the label's task (model.name itself is checked by
   `estweight.cli.checks`)."""
   name = config.model.name
@@ -205,7 +213,7 @@ def _factory_estimator(config, table, run_cfg):
   return estweight.Estimator(model_fn, config=run_cfg, params={})
 
 
-def early_stopping(config):
+def early_stopping(config: ml_collections.ConfigDict) -> EarlyStopping | None:
   es = config.driver.early_stopping
   if not es.metric:
     return None

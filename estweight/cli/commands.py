@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from estweight import _logging as logging
@@ -21,6 +22,11 @@ from estweight.cli import config as config_lib
 from estweight.cli import data as data_lib
 from estweight.cli import extras
 from estweight.cli.config import ConfigError
+
+if TYPE_CHECKING:
+  import ml_collections
+
+  from estweight.cli.table import Table
 
 DATA_DIR = "data"  # <model_dir>/data/: the prepared rows input_fns stream
 
@@ -80,11 +86,16 @@ def _table(data_config, data_dir):
   return _TABLES[key]
 
 
-def data_dir(model_dir):
+def data_dir(model_dir: str) -> str:
   return os.path.join(model_dir, DATA_DIR)
 
 
-def input_fn(config, model_dir, split, *, train=False, write=True):
+def input_fn(config: ml_collections.ConfigDict,
+             model_dir: str,
+             split: str,
+             *,
+             train: bool = False,
+             write: bool = True) -> Callable[..., Any]:
   """The input_fn of `split` ('train' repeats and shuffles) streaming from
   `<model_dir>/data/` (`write=False`: for checks, which build a graph but
   must leave model_dir untouched)."""
@@ -95,7 +106,11 @@ def input_fn(config, model_dir, split, *, train=False, write=True):
                   write=write)
 
 
-def prepare(config, model_dir, *, data_from=None, **run_overrides):
+def prepare(config: ml_collections.ConfigDict,
+            model_dir: str,
+            *,
+            data_from: str | None = None,
+            **run_overrides: Any) -> tuple[Table, estweight.Estimator]:
   """(table, estimator) after every check that needs no graph; the data
   stream from `<data_from or model_dir>/data/`."""
   table = _table(config.data, data_dir(data_from or model_dir))
@@ -121,7 +136,10 @@ def _save(config, model_dir, changes):
     config_lib.save(config, model_dir)
 
 
-def train(config, model_dir, *, force=False):
+def train(config: ml_collections.ConfigDict,
+          model_dir: str,
+          *,
+          force: bool = False) -> Any:
   """Trains with the iteration driver; returns the IterationResult.
 
   Prints the evaluation of the best checkpoint (the one evaluate, predict
@@ -227,7 +245,10 @@ def _train_on_cluster(config, model_dir, changes):
   return out
 
 
-def evaluate(config, model_dir, *, checkpoint=None):
+def evaluate(config: ml_collections.ConfigDict,
+             model_dir: str,
+             *,
+             checkpoint: str | None = None) -> dict[str, Any]:
   """Evaluates the checkpoint `estweight.cli.checkpoint` chooses; prints
   the choice and the metrics."""
   checks.check(config, "evaluate")
@@ -257,7 +278,10 @@ class _TrialEstimatorFn:
                                  build.run_config(trial, run_config.model_dir))
 
 
-def search(config, model_dir, *, force=False):
+def search(config: ml_collections.ConfigDict,
+           model_dir: str,
+           *,
+           force: bool = False) -> Any:
   """Grid search over search.grid; one trial per point, resumable."""
   checks.check(config, "search")
   grid = dict(config.search.grid)

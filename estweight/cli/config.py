@@ -19,7 +19,7 @@ import difflib
 import importlib.util
 import json
 import os
-from typing import Any
+from typing import Any, Mapping
 
 import ml_collections
 
@@ -285,7 +285,7 @@ def resolve(path: str | None,
 # ------------------------------------------------------ saved config
 
 
-def flatten(tree, prefix=""):
+def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
   """{'a.b': value} for every leaf (free-form sections stay whole)."""
   out = {}
   for key, value in tree.items():

@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import ml_collections
 import numpy as np
@@ -353,7 +353,8 @@ def _read(cfg):
   return train, evals, features, types, columns
 
 
-def check_finite(columns, features, types, where):
+def check_finite(columns: Mapping[str, np.ndarray], features: Iterable[str],
+                 types: Mapping[str, str], where: str) -> None:
   """Raises DataError naming the source, row and column of the first
   infinite value of a float feature (NaN is a missing value; ints and
   strings cannot be infinite)."""

@@ -16,6 +16,7 @@ import csv
 import json
 import os
 import tempfile
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,13 +25,16 @@ from estweight.cli import checks
 from estweight.cli import commands
 from estweight.cli import data as data_lib
 
+if TYPE_CHECKING:
+  import ml_collections
 
-def predict(config,
-            model_dir,
+
+def predict(config: ml_collections.ConfigDict,
+            model_dir: str,
             *,
-            output=None,
-            checkpoint=None,
-            input_path=None):
+            output: str | None = None,
+            checkpoint: str | None = None,
+            input_path: str | None = None) -> str:
   """Writes the predictions of predict.split, or of the file `input_path`
   (features needed, label optional), with the checkpoint
   `estweight.cli.checkpoint` chooses. Returns the output path."""

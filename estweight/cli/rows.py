@@ -3,6 +3,7 @@ per-row weights that balance a grouping column."""
 from __future__ import annotations
 
 import math
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -11,11 +12,15 @@ from estweight.cli.schema import DataError
 SPLITS = ("train", "eval")
 
 
-def round_half_up(x):
+def round_half_up(x: float) -> int:
   return int(math.floor(x + 0.5))
 
 
-def split(cfg, whole, ids, n_classes, rng, where):
+def split(
+    cfg: Mapping[str, Any], whole: Mapping[str, np.ndarray],
+    ids: Mapping[str, np.ndarray] | None, n_classes: int,
+    rng: np.random.RandomState, where: str
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray] | None, str]:
   """Splits eval off the train source: ({split: columns}, {split: class ids}
   or None, describe() note). Stratified by class when `ids` is given; each
   split keeps the source's row order."""
@@ -45,7 +50,9 @@ def split(cfg, whole, ids, n_classes, rng, where):
       f"{cfg['split_seed']}" + (", stratified" if ids else "") + ")")
 
 
-def minority_rows(ids, n_classes, fraction, rng, names):
+def minority_rows(ids: np.ndarray, n_classes: int, fraction: float,
+                  rng: np.random.RandomState,
+                  names: Sequence[Any]) -> tuple[np.ndarray, str]:
   """(training rows kept, describe() note)."""
   counts = np.bincount(ids, minlength=n_classes)
   present = np.flatnonzero(counts)
@@ -60,11 +67,16 @@ def minority_rows(ids, n_classes, fraction, rng, names):
       f"training rows (minority_keep_fraction={fraction})")
 
 
-def take(columns, index):
+def take(columns: Mapping[str, np.ndarray],
+         index: Any) -> dict[str, np.ndarray]:
   return {k: v[index] for k, v in columns.items()}
 
 
-def balance_weights(columns, group, where, weight_column=None):
+def balance_weights(
+    columns: Mapping[str, Mapping[str, np.ndarray]],
+    group: str,
+    where: str,
+    weight_column: str | None = None) -> tuple[dict[str, np.ndarray], str]:
   """Per-row weights `n / (groups * group size)` from the training rows.
 
   Every group (value of column `group`) then carries the same total weight

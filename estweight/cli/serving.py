@@ -24,7 +24,7 @@ serves the `predict` signature as `serving_default`.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import json
 import os
@@ -34,6 +34,11 @@ import estweight
 from estweight.cli import checkpoint as checkpoint_lib
 from estweight.cli import checks
 from estweight.cli import commands
+
+if TYPE_CHECKING:
+  import ml_collections
+
+  from estweight.cli.table import Table
 
 SCHEMA_FILE = "serving_schema.json"
 _DTYPES = {"float": "float32", "int": "int64", "string": "string"}
@@ -136,7 +141,8 @@ def _signatures(export_dir):
   return []
 
 
-def serving_receiver_fn(config, table):
+def serving_receiver_fn(config: ml_collections.ConfigDict,
+                        table: Table) -> Callable[[], Any]:
   """The receiver fn of export.receiver: 'parsing' (tf.Examples parsed with
   `table.parse_spec()`) or 'raw' (one tensor per feature, `predict` served
   as serving_default)."""
@@ -147,7 +153,10 @@ def serving_receiver_fn(config, table):
       table.raw_serving_features(), default_signature="predict")
 
 
-def export(config, model_dir, *, checkpoint=None):
+def export(config: ml_collections.ConfigDict,
+           model_dir: str,
+           *,
+           checkpoint: str | None = None) -> str:
   """Exports the checkpoint `estweight.cli.checkpoint` chooses with its
   serving schema; prints the choice, the schema and (last) the path."""
   checks.check(config, "export")
