@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sized
 
 import tensorflow as tf
 
 from estweight.canned import networks
 from estweight.canned import optimizers as optimizers_lib
 from estweight.mode_keys import ModeKeys
+
+if TYPE_CHECKING:
+  from estweight.canned.heads import base as head_base
 
 
 @dataclasses.dataclass
@@ -32,12 +35,16 @@ class Tower:
     self.optimizer = optimizers_lib.eager_prepare(self.optimizer)
 
 
-def linear_default_learning_rate(feature_columns, cap=0.2):
+def linear_default_learning_rate(feature_columns: Sized,
+                                 cap: float = 0.2) -> float:
   """tf.estimator's Ftrl default for `optimizer=None`: min(cap, 1/sqrt(n))."""
   return min(cap, 1.0 / math.sqrt(len(feature_columns)))
 
 
-def check_optimizer(optimizer, *, arg="optimizer", v1=False):
+def check_optimizer(optimizer: Any,
+                    *,
+                    arg: str = "optimizer",
+                    v1: bool = False) -> None:
   """Fails early (at construction) on an unknown optimizer name."""
   names = (optimizers_lib.V1_OPTIMIZER_NAMES
            if v1 else optimizers_lib.OPTIMIZER_NAMES)
@@ -47,7 +54,10 @@ def check_optimizer(optimizer, *, arg="optimizer", v1=False):
                      f"Received: {arg}={optimizer!r}.")
 
 
-def make_model_fn(head, towers, *, v1=False):
+def make_model_fn(head: head_base.Head,
+                  towers: Iterable[Tower],
+                  *,
+                  v1: bool = False) -> Callable[..., Any]:
   """A model_fn summing the towers' logits and training each tower's
   variables with its own optimizer (the first one counts global steps)."""
   towers = list(towers)
@@ -91,7 +101,8 @@ def make_model_fn(head, towers, *, v1=False):
   return model_fn
 
 
-def with_input_weights(features, weights):
+def with_input_weights(features: Mapping[str, Any],
+                       weights: Any) -> Mapping[str, Any]:
   """Features with the weights of a (features, labels, weights) input added
   under the key the heads read when they have no weight_column."""
   if weights is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from typing import Any
 
 import tensorflow as tf
 import tf_keras
@@ -84,7 +85,7 @@ def _keras3_twin(opt):
   return cls, {k: config[k] for k in keys if k in config}
 
 
-def eager_prepare(opt):
+def eager_prepare(opt: Any) -> Any:
   """Call at estimator construction, where execution is eager.
 
   A Keras 3 optimizer instance becomes a factory of its legacy twin: its
@@ -100,7 +101,10 @@ def eager_prepare(opt):
   return opt
 
 
-def get_optimizer_instance(opt, learning_rate=None, *, v1=False):
+def get_optimizer_instance(opt: Any,
+                           learning_rate: float | None = None,
+                           *,
+                           v1: bool = False) -> Any:
   """An optimizer instance from a name, instance, class or callable.
 
   Args:
@@ -143,13 +147,17 @@ def _is_optimizer(opt) -> bool:
       _is_keras3_optimizer(opt) and hasattr(opt, "apply_gradients"))
 
 
-def tie_to_global_step(optimizer):
+def tie_to_global_step(optimizer: Any) -> None:
   """Makes a Keras optimizer count steps in the global step variable."""
   if isinstance(optimizer, _legacy.Optimizer):
     optimizer.iterations = _v1.train.get_or_create_global_step()
 
 
-def minimize(optimizer, loss, variables, *, count_steps=True):
+def minimize(optimizer: Any,
+             loss: tf.Tensor,
+             variables: Any,
+             *,
+             count_steps: bool = True) -> Any:
   """One update op that applies `optimizer` to `variables` for `loss`.
 
   `count_steps`: a v1 optimizer increments the global step (only one
