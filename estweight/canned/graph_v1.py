@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import tensorflow as tf
 import tf_keras.api._v1.keras as _keras_v1
@@ -17,6 +18,9 @@ from estweight.canned import builder
 from estweight.canned import networks
 from estweight.canned import optimizers as optimizers_lib
 from estweight.mode_keys import ModeKeys
+
+if TYPE_CHECKING:
+  from estweight.canned.heads import base as head_base
 
 _v1 = tf.compat.v1
 # The TF1 layers (`tf.compat.v1.layers`), as tf_keras ships them.
@@ -41,7 +45,8 @@ def _default_partitioner(config, min_slice_size=None):
   return _v1.min_max_variable_partitioner(**kwargs)
 
 
-def dnn_logits_fn(*, input_layer_partitioner, **kwargs):
+def dnn_logits_fn(*, input_layer_partitioner: Any,
+                  **kwargs: Any) -> Callable[..., Any]:
   """`logits_fn` of a v1 DNN tower (see `dnn_layers` for the arguments)."""
   return functools.partial(_dnn_logits,
                            input_layer_partitioner=input_layer_partitioner,
@@ -58,8 +63,10 @@ def _dnn_logits(features, mode, config, *, input_layer_partitioner, **kwargs):
                       **kwargs)
 
 
-def dnn_layers(features, mode, *, units, hidden_units, feature_columns,
-               activation_fn, dropout, batch_norm, input_layer_partitioner):
+def dnn_layers(features: Mapping[str, Any], mode: str, *, units: int,
+               hidden_units: Sequence[int], feature_columns: Any,
+               activation_fn: Any, dropout: float | None, batch_norm: bool,
+               input_layer_partitioner: Any) -> tf.Tensor:
   """The v1 DNN's layers in the current variable scope; its logits."""
   training = mode == ModeKeys.TRAIN
   with _v1.variable_scope("input_from_feature_columns",
@@ -92,7 +99,8 @@ def dnn_layers(features, mode, *, units, hidden_units, feature_columns,
   return logits
 
 
-def linear_logits_fn(*, units, feature_columns, sparse_combiner, partitioner):
+def linear_logits_fn(*, units: int, feature_columns: Any, sparse_combiner: str,
+                     partitioner: Any) -> Callable[..., Any]:
   """`logits_fn` of a v1 linear tower."""
   return functools.partial(_linear_logits,
                            units=units,
@@ -113,7 +121,8 @@ def _linear_logits(features, mode, config, *, units, feature_columns,
   return logits
 
 
-def baseline_logits_fn(*, units, weight_key):
+def baseline_logits_fn(*, units: int,
+                       weight_key: str | None) -> Callable[..., Any]:
   """`logits_fn` of a v1 baseline: a bias from `baseline/bias`."""
   return functools.partial(_baseline_logits, units=units, weight_key=weight_key)
 
@@ -128,7 +137,10 @@ def _baseline_logits(features, mode, config, *, units, weight_key):
   return tf.math.multiply(bias, tf.ones(tf.stack([batch_size, units])))
 
 
-def make_model_fn(head, towers, *, combined=False):
+def make_model_fn(head: head_base.Head,
+                  towers: Iterable[builder.Tower],
+                  *,
+                  combined: bool = False) -> Callable[..., Any]:
   """A model_fn over v1 towers.
 
   Single models build their update inside the model's variable scope, as
