@@ -9,7 +9,7 @@ builders in dnn.py, linear.py, baseline.py and dnn_linear_combined.py; a
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from estweight.canned import builder
 from estweight.canned import graph_v1
@@ -18,7 +18,8 @@ from estweight.canned import networks
 from estweight.canned.heads import base as head_base
 
 
-def check_hidden_units(hidden_units, arg="hidden_units"):
+def check_hidden_units(hidden_units: Any,
+                       arg: str = "hidden_units") -> list[int]:
   try:
     units = [int(u) for u in hidden_units]
     ok = bool(units) and all(
@@ -31,7 +32,7 @@ def check_hidden_units(hidden_units, arg="hidden_units"):
   return units
 
 
-def check_dropout(dropout, arg="dropout"):
+def check_dropout(dropout: Any, arg: str = "dropout") -> None:
   if dropout is not None and not (isinstance(dropout, (int, float)) and
                                   0 <= dropout < 1):
     raise ValueError(f"`{arg}` must be None or a rate in [0, 1). Received: "
@@ -116,15 +117,15 @@ class Flavour:
   combined_optimizer_args: tuple[str, str]
   no_columns_message: str
 
-  def check_optimizer(self, optimizer, arg="optimizer"):
+  def check_optimizer(self, optimizer: Any, arg: str = "optimizer") -> None:
     builder.check_optimizer(optimizer, arg=arg, v1=self.v1_optimizers)
 
   def classifier_head(self,
-                      n_classes,
-                      weight_column,
-                      label_vocabulary,
-                      loss_reduction,
-                      class_weight=None):
+                      n_classes: int,
+                      weight_column: Any,
+                      label_vocabulary: Sequence[str] | None,
+                      loss_reduction: str,
+                      class_weight: Any = None) -> head_base.Head:
     head = heads_lib.binary_or_multi_class_head(n_classes,
                                                 weight_column,
                                                 label_vocabulary,
@@ -132,7 +133,8 @@ class Flavour:
                                                 class_weight=class_weight)
     return head.use_v1_metrics() if self.v1_metrics else head
 
-  def regression_head(self, label_dimension, weight_column, loss_reduction):
+  def regression_head(self, label_dimension: int, weight_column: Any,
+                      loss_reduction: str) -> head_base.Head:
     head = heads_lib.RegressionHead(label_dimension=label_dimension,
                                     weight_column=weight_column,
                                     loss_reduction=loss_reduction)
