@@ -6,8 +6,9 @@ estweight: restore the case's golden checkpoint, export with a parsing and a
 raw receiver, describe the SavedModel (files, MetaGraph tags, signature
 names, method names, input/output keys, dtypes and shapes, variables) and
 serve the 20 evaluation examples through every signature. Layouts must be
-identical; served numbers equal to float32 rounding (rtol 1e-6), strings and
-ids exactly. gen_export also checks each export's `predict` signature
+identical; served numbers equal to float32 rounding (rtol 1e-6, atol 1e-6:
+the goldens were served on another CPU, and AVX-512 kernels sum in another
+order, seen 1.3e-7 apart on a logit of -0.018), strings and ids exactly. gen_export also checks each export's `predict` signature
 against the case's golden predict().
 """
 import json
@@ -48,7 +49,7 @@ def _assert_served_equal(got, want, where):
       assert actual["dtype"] == expected["dtype"], label
       if expected["dtype"].startswith("float"):
         np.testing.assert_allclose(actual["value"], expected["value"],
-                                   rtol=1e-6, atol=1e-7, err_msg=label)
+                                   rtol=1e-6, atol=1e-6, err_msg=label)
       else:
         assert actual["value"] == expected["value"], label
 

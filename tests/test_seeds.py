@@ -47,11 +47,13 @@ def test_iris_custom_estimator_matches_tf_estimator_2_15(tmp_path):
   with open(os.path.join(HERE, "golden", "iris_custom.json")) as f:
     golden = json.load(f)
   ours = iris_custom.run(str(tmp_path))
-  # Same seed, data and steps: tf.estimator 2.15 numbers, bit for bit.
+  # Same seed, data and steps: tf.estimator 2.15's numbers. Predictions are
+  # equal; the loss after 400 float32 steps within 1e-5 (the golden's CPU and
+  # an AVX-512 one differ there by 1.2e-6 relative: other summation orders).
   assert ours["global_step"] == golden["global_step"] == 400
   assert ours["accuracy"] == golden["accuracy"]
   assert ours["class_ids"] == golden["class_ids"]
-  np.testing.assert_allclose(ours["loss"], golden["loss"], rtol=1e-6)
+  np.testing.assert_allclose(ours["loss"], golden["loss"], rtol=1e-5)
   np.testing.assert_allclose(ours["first_probabilities"],
                              golden["first_probabilities"], rtol=1e-5,
                              atol=1e-9)
