@@ -15,6 +15,7 @@ import importlib
 import logging as std_logging
 import os
 import sys
+import tempfile
 import traceback
 import warnings
 
@@ -206,8 +207,9 @@ def _config_command(overrides):
 def _dispatch(command, config, model_dir):
   module, function = _RUNNERS[command]
   # The command's module imports TensorFlow: only now, after every check.
-  run_command = getattr(importlib.import_module(f"estweight.cli.{module}"),
-                        function)
+  with _startup_notices_hidden():
+    run_command = getattr(importlib.import_module(f"estweight.cli.{module}"),
+                          function)
   kwargs = {
       "force": FLAGS.force
   } if command in ("train", "search") else {
@@ -262,6 +264,43 @@ def run(argv) -> int:
         traceback.print_exc()
       return _error(command, extras.explain(e), 1)
   return 0
+
+
+# TensorFlow's C++ start-up lines, printed before its logging is set up, so
+# TF_CPP_MIN_LOG_LEVEL does not hide them (TF 2.21: the oneDNN notice on CPUs
+# with AVX-512 VNNI, the CPU-instructions notice).
+_STARTUP_NOTICE_PREFIXES = ("I0000 ", "WARNING: All log messages before "
+                            "absl::InitializeLog()", "To enable the following "
+                            "instructions")
+
+
+@contextlib.contextmanager
+def _startup_notices_hidden():
+  """Drops TensorFlow's INFO start-up lines from stderr while it is imported,
+  unless TF_CPP_MIN_LOG_LEVEL=0 asks for them; every other line, and all of
+  them if the import fails, still reach stderr."""
+  if ("tensorflow" in sys.modules or
+      os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") in ("", "0")):
+    yield
+    return
+  sys.stderr.flush()
+  saved = os.dup(2)
+  failed = True
+  with tempfile.TemporaryFile() as captured:
+    os.dup2(captured.fileno(), 2)
+    try:
+      yield
+      failed = False
+    finally:
+      sys.stderr.flush()
+      os.dup2(saved, 2)
+      os.close(saved)
+      captured.seek(0)
+      lines = captured.read().decode(errors="replace").splitlines(True)
+      for line in lines:
+        if failed or not line.startswith(_STARTUP_NOTICE_PREFIXES):
+          sys.stderr.write(line)
+      sys.stderr.flush()
 
 
 @contextlib.contextmanager
