@@ -8,7 +8,9 @@ What a training process needs beyond the single-process loop:
 - a non-chief worker sharing variables on parameter servers waits, bounded by
   `session_creation_timeout_secs`, until the chief has initialised or
   restored them;
-- errors from a task that died mid-run read as such;
+- errors from a task that died mid-run read as such, also one that dies
+  while this task's session is being set up (TensorFlow then waits forever,
+  whatever the timeouts: `watch_peers`);
 - done markers in model_dir: a training task writes
   `model_dir/cluster/<type>-<index>.done` when it finishes, so parameter
   servers and the evaluator (which tf.estimator left waiting forever) learn
@@ -19,8 +21,9 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import tensorflow as tf
 from estweight import _logging as logging
@@ -36,6 +39,7 @@ _v1 = tf.compat.v1
 CHIEF_JOBS = ("chief", "master")
 TRAINING_JOBS = ("chief", "master", "worker")
 _POLL_SECS = 0.5
+_LOST_GRACE_SECS = 3.0
 _servers: dict = {}  # (task_type, task_id) -> tf.distribute.Server
 
 
@@ -88,6 +92,14 @@ def _reachable(address, timeout) -> bool:
     return False
 
 
+def _unreachable(config, tasks):
+  """The (job, index) of `tasks` whose port does not accept a connection."""
+  return [(j, i)
+          for j, i in tasks
+          if not _reachable(config.cluster_spec.task_address(j, i), timeout=1.0)
+         ]
+
+
 def peers(config: RunConfig) -> list[tuple[str, int]]:
   """The tasks a training session of this task talks to: the ps tasks and,
   for a non-chief worker sharing variables, the chief."""
@@ -109,11 +121,7 @@ def wait_for_peers(config: RunConfig) -> None:
   waiting = list(peers(config))
   logged = False
   while waiting:
-    waiting = [
-        (j, i)
-        for j, i in waiting
-        if not _reachable(config.cluster_spec.task_address(j, i), timeout=1.0)
-    ]
+    waiting = _unreachable(config, waiting)
     if not waiting:
       return
     if time.monotonic() >= deadline:
@@ -129,6 +137,42 @@ def wait_for_peers(config: RunConfig) -> None:
                    ", ".join(_describe(config, j, i) for j, i in waiting))
       logged = True
     time.sleep(_POLL_SECS)
+
+
+def watch_peers(config: RunConfig, fn: Callable[[], Any]) -> Any:
+  """Runs `fn` (a first session.run) while checking that the peers answer.
+
+  A distributed session's first run finds the cluster's devices, and if a
+  task dies meanwhile TensorFlow waits for it forever (neither
+  `operation_timeout_in_ms` nor `RunOptions.timeout_in_ms` bound it). `fn`
+  runs in a daemon thread; the caller gets its result or exception, or an
+  UnavailableError as soon as a peer stops accepting connections (the run()
+  of the training loop turns it into a ClusterError naming the task).
+  """
+  outcome: list = []
+
+  def target():
+    try:
+      outcome.append((True, fn()))
+    except BaseException as e:  # pylint: disable=broad-except
+      outcome.append((False, e))
+
+  thread = threading.Thread(target=target,
+                            daemon=True,
+                            name="estweight-first-run")
+  thread.start()
+  while True:
+    thread.join(_POLL_SECS)
+    if outcome:
+      ok, value = outcome[0]
+      if ok:
+        return value
+      raise value
+    gone = _unreachable(config, peers(config))
+    if gone:
+      raise tf.errors.UnavailableError(
+          None, None, f"{', '.join(_describe(config, j, i) for j, i in gone)}"
+          " stopped answering while this task set up its session")
 
 
 def wait_until_ready(session: tf.compat.v1.Session, ready_op: Any,
@@ -170,10 +214,12 @@ def lost_task_error(config, session, error) -> ClusterError:
   """
   if session is not None:
     _tf_private.abandon_session(session)
-  gone = [(j, i)
-          for j, i in peers(config)
-          if not _reachable(config.cluster_spec.task_address(j, i), timeout=1.0)
-         ]
+  # A killed task's connections can reset a moment before its port closes.
+  deadline = time.monotonic() + _LOST_GRACE_SECS
+  gone = _unreachable(config, peers(config))
+  while not gone and time.monotonic() < deadline:
+    time.sleep(_POLL_SECS / 2)
+    gone = _unreachable(config, peers(config))
   lines = [
       line.strip()
       for line in str(getattr(error, "message", error)).splitlines()

@@ -246,7 +246,15 @@ class TrainLoop:
     if self._session is None or self._restart_each_call:
       self._open_session()
     session = self._session
-    self._sync_variables()
+    if self._distributed:  # the first run, which TF lets hang on a dead peer
+
+      def sync():  # in a thread of its own: the default graph is per thread
+        with self.graph.as_default():
+          self._sync_variables()
+
+      cluster.watch_peers(config, sync)
+    else:
+      self._sync_variables()
     session.run(spec.scaffold.local_init_op,
                 feed_dict=spec.scaffold.local_init_feed_dict)
     self._init_input(session, source)
