@@ -204,3 +204,23 @@ def test_keras_mean_metric_wrapper_counts_only_real_batches(tmp_path,
   est.train(input_fn, steps=1)
   # w = 0.5, y = 2x + 1: squared errors 1, 6.25, 16, 30.25 -> 53.5 / 4.
   assert est.evaluate(input_fn)["mse"] == pytest.approx(13.375, rel=1e-6)
+
+
+def test_a_keras3_optimizer_given_to_a_head_is_a_clear_error(tmp_path):
+  """2.15 raised AttributeError ('no attribute get_updates') for its new Keras
+  optimizers here; the message now names the optimizers that work."""
+
+  def model_fn(features, labels, mode):
+    kernel = v1.get_variable("k", [1, 1])
+    logits = tf.matmul(tf.reshape(features["x"], [-1, 1]), kernel)
+    return estweight.BinaryClassHead().create_estimator_spec(
+        features=features, mode=mode, logits=logits, labels=labels,
+        optimizer=keras.optimizers.SGD(0.1), trainable_variables=[kernel])
+
+  est = estweight.Estimator(model_fn, model_dir=str(tmp_path / "model"))
+  with pytest.raises(ValueError,
+                     match=r"`optimizer` must be a tf_keras.optimizers.legacy "
+                     r"or tf.compat.v1.train optimizer where a head builds "
+                     r"the train op.*Received: optimizer=<keras"):
+    est.train(models.xy_input_fn([1.0, 0.0], [1, 0]), steps=1)
+  assert not os.path.exists(tmp_path / "model")

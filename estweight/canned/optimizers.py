@@ -166,5 +166,12 @@ def minimize(optimizer: Any,
   if isinstance(optimizer, _v1.train.Optimizer):
     step = _v1.train.get_global_step() if count_steps else None
     return optimizer.minimize(loss, global_step=step, var_list=list(variables))
+  if not hasattr(optimizer, "get_updates"):  # Keras 3 (2.15: AttributeError)
+    raise ValueError(
+        "`optimizer` must be a tf_keras.optimizers.legacy or "
+        "tf.compat.v1.train optimizer where a head builds the train op: a "
+        "Keras 3 optimizer cannot update variables in a TF1 graph (canned "
+        "estimators convert one given to them). Received: "
+        f"optimizer={optimizer!r}.")
   return optimizer.get_updates(distribute.scale_loss_for_replicas(loss),
                                list(variables))[0]
