@@ -10,15 +10,39 @@ from __future__ import annotations
 
 import numbers
 import os
-from typing import Callable
+from typing import (TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping,
+                    TypeVar, overload)
 
 from estweight import _logging as logging
 from estweight.runtime import checkpoints
 from estweight.runtime import fn_args as fn_args_lib
 
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
+
+_T = TypeVar("_T")
+
+
+@overload
+def integer(name: str,
+            value: Any,
+            *,
+            minimum: int | None = ...,
+            allow_none: Literal[False]) -> int:
+  ...
+
+
+@overload
+def integer(name: str,
+            value: Any,
+            *,
+            minimum: int | None = ...,
+            allow_none: bool = ...) -> int | None:
+  ...
+
 
 def integer(name: str,
-            value,
+            value: Any,
             *,
             minimum: int | None = None,
             allow_none: bool = True) -> int | None:
@@ -53,11 +77,11 @@ def integer(name: str,
 
 
 def number(name: str,
-           value,
+           value: Any,
            *,
            minimum: float | None = None,
            exclusive: bool = False,
-           allow_none: bool = True):
+           allow_none: bool = True) -> numbers.Real | None:
   """`value` as a float-or-int number (None passes when `allow_none`)."""
   if value is None and allow_none:
     return None
@@ -74,7 +98,8 @@ def number(name: str,
   return value
 
 
-def instances(name: str, values, cls) -> list:
+def instances(name: str, values: Iterable[Any] | None,
+              cls: type[_T]) -> list[_T]:
   """`values` (None: empty) as a list, each an instance of `cls`."""
   values = list(values or [])
   for value in values:
@@ -88,7 +113,7 @@ _MODEL_FN_ARGS = frozenset(
     ("features", "labels", "mode", "params", "config", "weights"))
 
 
-def model_fn(model_fn: Callable, params) -> None:
+def model_fn(model_fn: Callable, params: Mapping[str, Any] | None) -> None:
   """Checks a model_fn's signature the way tf.estimator does, with clearer words."""
   if model_fn is None:
     raise ValueError("`model_fn` must be provided to Estimator. "
@@ -120,7 +145,8 @@ def model_fn(model_fn: Callable, params) -> None:
         f"{fn_args_lib.describe(model_fn)}.")
 
 
-def model_dir(model_dir, config) -> str | None:
+def model_dir(model_dir: str | os.PathLike[str] | None,
+              config: RunConfig) -> str | None:
   """`model_dir`, else `config.model_dir` (None if neither), validated.
 
   Raises:

@@ -5,6 +5,8 @@ The feature columns' spec plus a fixed-length label (and weight) feature, as
 """
 from __future__ import annotations
 
+from typing import Any, Iterable
+
 import tensorflow as tf
 
 from estweight import validation
@@ -31,11 +33,11 @@ def _with_label_and_weight(feature_columns, label_key, label_feature,
   return spec
 
 
-def classifier_parse_example_spec(feature_columns,
-                                  label_key,
-                                  label_dtype=tf.int64,
-                                  label_default=None,
-                                  weight_column=None) -> dict:
+def classifier_parse_example_spec(feature_columns: Iterable[Any],
+                                  label_key: str,
+                                  label_dtype: tf.dtypes.DType = tf.int64,
+                                  label_default: Any = None,
+                                  weight_column: Any = None) -> dict[str, Any]:
   """Parse spec of the features, a [1] class label and the weight column.
 
   Args:
@@ -50,12 +52,12 @@ def classifier_parse_example_spec(feature_columns,
       tf.io.FixedLenFeature((1,), label_dtype, label_default), weight_column)
 
 
-def regressor_parse_example_spec(feature_columns,
-                                 label_key,
-                                 label_dtype=tf.float32,
-                                 label_default=None,
-                                 label_dimension=1,
-                                 weight_column=None) -> dict:
+def regressor_parse_example_spec(feature_columns: Iterable[Any],
+                                 label_key: str,
+                                 label_dtype: tf.dtypes.DType = tf.float32,
+                                 label_default: Any = None,
+                                 label_dimension: int = 1,
+                                 weight_column: Any = None) -> dict[str, Any]:
   """Parse spec of the features, a [label_dimension] label and the weight
   column (see classifier_parse_example_spec)."""
   label_dimension = validation.integer("label_dimension",

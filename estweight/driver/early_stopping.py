@@ -7,6 +7,7 @@ driver in model_dir so a killed job resumes with the same patience count.
 from __future__ import annotations
 
 import numbers
+from typing import Iterable
 
 from estweight.runtime import best as best_lib
 
@@ -65,7 +66,7 @@ class EarlyStopping:
     a NaN value never does (`BestMetric.better`)."""
     return self.best_metric.better(value, self.best)
 
-  def update(self, value, global_step: int | None = None) -> bool:
+  def update(self, value: float, global_step: int | None = None) -> bool:
     """Records one evaluation; returns True if training should stop now.
 
     A NaN value never improves. Once stopped, further updates keep
@@ -82,7 +83,7 @@ class EarlyStopping:
       self.stopped = True
     return self.stopped
 
-  def stops_on(self, values) -> bool:
+  def stops_on(self, values: Iterable[float]) -> bool:
     """Whether these evaluations' values (in step order) stop training,
     counted from a fresh state (this object's state is left alone)."""
     fresh = EarlyStopping(**self.config())

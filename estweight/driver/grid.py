@@ -29,6 +29,7 @@ import io
 import itertools
 import os
 import time
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from estweight import _logging as logging
 from estweight.driver import hparams as hparams_lib
@@ -39,6 +40,10 @@ from estweight.driver.loop import run_iterations
 from estweight.runtime import best as best_lib
 from estweight.runtime import files
 from estweight.runtime import fn_args as fn_args_lib
+
+if TYPE_CHECKING:
+  from estweight.estimator import Estimator
+  from estweight.run_config import RunConfig
 
 RESULTS_JSON = "results.json"
 RESULTS_CSV = "results.csv"
@@ -164,19 +169,19 @@ def _duration(seconds):
   return str(datetime.timedelta(seconds=round(seconds)))
 
 
-def grid_search(estimator_fn,
-                param_grid,
-                train_input_fn,
-                eval_input_fn,
+def grid_search(estimator_fn: Callable[[dict[str, Any], RunConfig], Estimator],
+                param_grid: Mapping[str, Sequence[Any]],
+                train_input_fn: Callable[..., Any],
+                eval_input_fn: Callable[..., Any],
                 *,
-                model_dir,
-                metric,
-                mode,
-                steps_per_iteration,
-                max_steps,
-                early_stopping=None,
-                eval_steps=None,
-                workers=1) -> GridResult:
+                model_dir: str | os.PathLike[str],
+                metric: str,
+                mode: str,
+                steps_per_iteration: int,
+                max_steps: int,
+                early_stopping: EarlyStopping | None = None,
+                eval_steps: int | None = None,
+                workers: int = 1) -> GridResult:
   """Trains one model per grid point and reports the best by `metric`.
 
   Args:

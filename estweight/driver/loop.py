@@ -16,6 +16,7 @@ import functools
 import os
 import shutil
 import time
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -63,16 +64,19 @@ def _plain(metrics):
   }
 
 
-def run_iterations(estimator,
-                   train_input_fn,
-                   eval_input_fn,
-                   *,
-                   steps_per_iteration,
-                   max_steps,
-                   eval_steps=None,
-                   early_stopping=None,
-                   keep_best=True,
-                   exporters=None) -> IterationResult:
+def run_iterations(
+    estimator: Estimator,
+    train_input_fn: Callable[..., Any],
+    eval_input_fn: Callable[..., Any],
+    *,
+    steps_per_iteration: int,
+    max_steps: int,
+    eval_steps: int | None = None,
+    early_stopping: EarlyStopping | None = None,
+    keep_best: bool = True,
+    exporters: exporters_lib.Exporter | Sequence[exporters_lib.Exporter] |
+    None = None
+) -> IterationResult:
   """Alternates training and evaluation until `max_steps` or early stop.
 
   Args:

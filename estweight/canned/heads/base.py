@@ -235,7 +235,10 @@ class Head(abc.ABC):
   def _label_width(self) -> int:
     return 1
 
-  def metrics(self, regularization_losses=None) -> dict:
+  def metrics(
+      self,
+      regularization_losses: Sequence[tf.Tensor] | None = None
+  ) -> dict[str, HeadMetric]:
     """The evaluation metrics, not yet updated: `{name: HeadMetric}`.
 
     tf.estimator's two-step metrics API for custom model_fns: pass the dict
@@ -257,12 +260,14 @@ class Head(abc.ABC):
           self.eval_metric_ops(features, logits, labels, regularization))
     return {name: HeadMetric(name) for name in names}
 
-  def update_metrics(self,
-                     eval_metrics,
-                     features,
-                     logits,
-                     labels,
-                     regularization_losses=None) -> dict:
+  def update_metrics(
+      self,
+      eval_metrics: dict[str, Any],
+      features: Any,
+      logits: tf.Tensor | Mapping[str, tf.Tensor],
+      labels: Any,
+      regularization_losses: Sequence[tf.Tensor] | None = None
+  ) -> dict[str, Any]:
     """`eval_metrics` (from `metrics()`) updated with this batch: a dict
     for `EstimatorSpec(eval_metric_ops=...)`."""
     if not isinstance(eval_metrics, dict):

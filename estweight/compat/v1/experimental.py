@@ -1,5 +1,10 @@
 """`tf.compat.v1.estimator.experimental`: the v2 names (without the RNN
 estimators, as in 2.15) plus KMeans and the v1 logit function builders."""
+from __future__ import annotations
+
+# Private names only: dir() of this namespace lists its globals.
+import typing as _typing
+
 # pylint: disable=g-importing-member,unused-import
 from estweight import _api
 from estweight.experimental import InMemoryEvaluatorHook
@@ -13,6 +18,9 @@ from estweight.experimental import stop_if_lower_hook
 from estweight.experimental import stop_if_no_decrease_hook
 from estweight.experimental import stop_if_no_increase_hook
 
+if _typing.TYPE_CHECKING:
+  from typing import Any, Callable, Iterable, Mapping, Sequence
+
 # Loaded on first use: the canned package imports tf_keras.
 _LAZY = {
     "KMeans": "estweight.canned.kmeans",
@@ -22,8 +30,11 @@ _LAZY = {
 __dir__, __getattr__ = _api.lazy_attributes(globals(), _LAZY)
 
 
-def dnn_logit_fn_builder(units, hidden_units, feature_columns, activation_fn,
-                         dropout, input_layer_partitioner, batch_norm):
+def dnn_logit_fn_builder(
+    units: int, hidden_units: Sequence[int], feature_columns: Iterable[Any],
+    activation_fn: Callable[..., Any] | None, dropout: float | None,
+    input_layer_partitioner: Callable[..., Any] | None,
+    batch_norm: bool) -> Callable[[Mapping[str, Any], str], Any]:
   """`logit_fn(features, mode)` building tf.compat.v1's DNN (input layer,
   `hiddenlayer_i`, `logits`) in the caller's variable scope."""
   from estweight.canned import dnn as dnn_lib  # pylint: disable=g-import-not-at-top
@@ -48,7 +59,10 @@ def dnn_logit_fn_builder(units, hidden_units, feature_columns, activation_fn,
   return dnn_logit_fn
 
 
-def linear_logit_fn_builder(units, feature_columns, sparse_combiner="sum"):
+def linear_logit_fn_builder(
+    units: int,
+    feature_columns: Iterable[Any],
+    sparse_combiner: str = "sum") -> Callable[[Mapping[str, Any]], Any]:
   """`logit_fn(features)` building tf.compat.v1's linear model
   (`linear_model/...` weights and bias) in the caller's variable scope."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
