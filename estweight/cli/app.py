@@ -18,6 +18,7 @@ import sys
 import tempfile
 import traceback
 import warnings
+from typing import Sequence
 
 from absl import flags
 from absl import logging
@@ -220,7 +221,7 @@ def _dispatch(command, config, model_dir):
   return run_command(config, model_dir, **kwargs)
 
 
-def run(argv) -> int:
+def run(argv: Sequence[str]) -> int:
   """Runs `argv` (argv[0] is the program); returns the exit code."""
   args = list(argv[1:])
   if not args or args[0] in ("-h", "--help", "help"):

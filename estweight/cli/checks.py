@@ -11,11 +11,15 @@ import difflib
 import math
 import numbers
 import os
+from typing import TYPE_CHECKING
 
 from estweight.cli import data as data_lib
 from estweight.cli import extras
 from estweight.cli import schema as schema_lib
 from estweight.cli.config import ConfigError
+
+if TYPE_CHECKING:
+  import ml_collections
 
 CLASSIFIERS = ("DNNClassifier", "LinearClassifier",
                "DNNLinearCombinedClassifier", "BaselineClassifier")
@@ -59,7 +63,7 @@ def _one_of(key, value, allowed):
                       f"{key}={value!r}.{hint}")
 
 
-def check_model(config) -> None:
+def check_model(config: ml_collections.ConfigDict) -> None:
   """model.name, model.network and model.learning_rate."""
   model = config.model
   if model.name not in MODEL_NAMES:
@@ -76,7 +80,7 @@ def check_model(config) -> None:
                       f"model.learning_rate={rate!r}.")
 
 
-def check_data(config) -> None:
+def check_data(config: ml_collections.ConfigDict) -> None:
   """config.data field types and values (no file is read)."""
   data_lib.check_config(config.data)
   for field in ("train", "eval"):
@@ -97,7 +101,7 @@ def check_data(config) -> None:
                         f"={weight!r}.")
 
 
-def check_run(config) -> None:
+def check_run(config: ml_collections.ConfigDict) -> None:
   run = config.run
   if run.tf_random_seed is not None and not _is_int(run.tf_random_seed):
     raise ConfigError("run.tf_random_seed must be an integer or None. "
@@ -109,7 +113,7 @@ def check_run(config) -> None:
   _non_negative("run.save_summary_steps", run.save_summary_steps)
 
 
-def check_driver(config) -> None:
+def check_driver(config: ml_collections.ConfigDict) -> None:
   driver = config.driver
   _positive("driver.steps_per_iteration", driver.steps_per_iteration)
   _positive("driver.max_steps", driver.max_steps)
@@ -125,7 +129,7 @@ def check_driver(config) -> None:
                         f"min_delta={early.min_delta!r}.")
 
 
-def check_search(config) -> dict:
+def check_search(config: ml_collections.ConfigDict) -> dict:
   """Returns search.grid as a dict after checking it and search.*."""
   from estweight.cli import config as config_lib  # pylint: disable=g-import-not-at-top
   grid = dict(config.search.grid)
@@ -153,11 +157,11 @@ def check_search(config) -> dict:
   return grid
 
 
-def check_export(config) -> None:
+def check_export(config: ml_collections.ConfigDict) -> None:
   _one_of("export.receiver", config.export.receiver, RECEIVERS)
 
 
-def check_predict(config) -> None:
+def check_predict(config: ml_collections.ConfigDict) -> None:
   _one_of("predict.split", config.predict.split, PREDICT_SPLITS)
   _one_of("predict.format", config.predict.format, PREDICT_FORMATS)
 
@@ -171,8 +175,8 @@ def output_format(path: str, flag: str = "--output") -> str:
   return extension
 
 
-def check_predict_flags(config, *, input_path: str | None,
-                        output: str | None) -> None:
+def check_predict_flags(config: ml_collections.ConfigDict, *,
+                        input_path: str | None, output: str | None) -> None:
   """--input names a readable data file; the output's extension is known."""
   if output or config.predict.output:
     output_format(output or config.predict.output,
@@ -192,7 +196,7 @@ def check_predict_flags(config, *, input_path: str | None,
       raise ConfigError(f"--input={input_path!r} does not exist.")
 
 
-def check(config, command: str) -> None:
+def check(config: ml_collections.ConfigDict, command: str) -> None:
   """Every check `command` needs ('train', 'evaluate', 'predict', 'export',
   'search').
 

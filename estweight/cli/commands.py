@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 from estweight import _logging as logging
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 DATA_DIR = "data"  # <model_dir>/data/: the prepared rows input_fns stream
 
 
-def format_table(rows, headers) -> str:
+def format_table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
   """A plain aligned text table."""
   cells = [[str(h) for h in headers]] + [[_fmt(v) for v in r] for r in rows]
   widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
@@ -48,7 +48,7 @@ def _fmt(value):
   return str(value)
 
 
-def metrics_table(metrics) -> str:
+def metrics_table(metrics: Mapping[str, Any]) -> str:
   return format_table(sorted(metrics.items()), ["metric", "value"])
 
 

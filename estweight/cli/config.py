@@ -19,7 +19,7 @@ import difflib
 import importlib.util
 import json
 import os
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import ml_collections
 
@@ -265,7 +265,7 @@ def _nest(path, value):
 
 
 def resolve(path: str | None,
-            overrides=(),
+            overrides: Iterable[tuple[str, Any]] = (),
             *,
             base: dict | None = None) -> ml_collections.ConfigDict:
   """defaults <- config file (or `base`) <- overrides, validated."""
@@ -297,7 +297,7 @@ def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
   return out
 
 
-def to_json(config) -> str:
+def to_json(config: ml_collections.ConfigDict) -> str:
   return json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n"
 
 
@@ -320,7 +320,8 @@ def read_saved(model_dir: str) -> dict | None:
   return files.read_json(os.path.join(model_dir, SAVED_CONFIG), expect=dict)
 
 
-def check_against_saved(config, model_dir: str, *, force: bool) -> list[str]:
+def check_against_saved(config: ml_collections.ConfigDict, model_dir: str, *,
+                        force: bool) -> list[str]:
   """Refuses (ConfigError) a config that differs from model_dir's saved one.
 
   Returns the differing lines (empty when equal or nothing was saved).
@@ -340,6 +341,6 @@ def check_against_saved(config, model_dir: str, *, force: bool) -> list[str]:
   return lines
 
 
-def save(config, model_dir: str) -> None:
+def save(config: ml_collections.ConfigDict, model_dir: str) -> None:
   """Writes config.json atomically."""
   files.write_atomic(os.path.join(model_dir, SAVED_CONFIG), to_json(config))
