@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import estweight
 from estweight.cli.checks import CLASSIFIERS
@@ -25,7 +25,8 @@ _FILLED = ("feature_columns", "linear_feature_columns", "dnn_feature_columns",
            "dnn_hidden_units", "optimizer", "dnn_optimizer")
 
 
-def run_config(config, model_dir, **overrides) -> estweight.RunConfig:
+def run_config(config: ml_collections.ConfigDict, model_dir: str | None,
+               **overrides: Any) -> estweight.RunConfig:
   run = config.run
   steps = run.save_checkpoints_steps
   kwargs = dict(
@@ -120,7 +121,8 @@ def _class_weight(config, table):
                     f"class -> weight. Received: data.class_weight={cw!r}.")
 
 
-def build_estimator(config, table, run_cfg) -> estweight.Estimator:
+def build_estimator(config: ml_collections.ConfigDict, table: Table,
+                    run_cfg: estweight.RunConfig) -> estweight.Estimator:
   """The estimator config.model describes, over `table`'s features."""
   check_task(config, table)
   model = config.model
@@ -131,7 +133,7 @@ def build_estimator(config, table, run_cfg) -> estweight.Estimator:
   args = dict(model.args)
   _check_args(cls, args)
   optimizer = _optimizer(model)
-  kwargs = {"config": run_cfg}
+  kwargs: dict[str, Any] = {"config": run_cfg}
   if table.weight_column:
     kwargs["weight_column"] = table.weight_column
   if name in CLASSIFIERS:

@@ -65,6 +65,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import ml_collections
 import numpy as np
@@ -72,6 +73,9 @@ import numpy as np
 from estweight.cli import rows as rows_lib
 from estweight.cli import schema as schema_lib
 from estweight.cli.schema import DataError  # noqa: F401  (public here)
+
+if TYPE_CHECKING:
+  from estweight.cli.table import Table
 
 SPLITS = rows_lib.SPLITS
 TASKS = ("auto", "classification", "regression")
@@ -107,7 +111,7 @@ def default_data_config() -> ml_collections.ConfigDict:
 
 
 # ----------------------------------------------------------------- config
-def check_config(data_config) -> dict:
+def check_config(data_config: Any) -> dict:
   """The config as a plain dict over the defaults, field types checked.
 
   Reads no file (the CLI runs it before TensorFlow is imported).
@@ -169,7 +173,7 @@ def check_config(data_config) -> dict:
   return cfg
 
 
-def is_positive_int(value) -> bool:
+def is_positive_int(value: Any) -> bool:
   return bool(
       isinstance(value, (int, np.integer)) and not isinstance(value, bool) and
       value > 0)
@@ -186,7 +190,7 @@ def _bad(key, value, expectation):
 
 
 # ------------------------------------------------------------------- load
-def load(data_config, *, data_dir: str | None = None):
+def load(data_config: Any, *, data_dir: str | None = None) -> Table:
   """Reads, types, splits and checks the data `data_config` describes.
 
   Args:
@@ -276,7 +280,7 @@ def load(data_config, *, data_dir: str | None = None):
                data_dir=data_dir)
 
 
-def read_inputs(table, path: str, *, field: str = "--input") -> dict:
+def read_inputs(table: Table, path: str, *, field: str = "--input") -> dict:
   """The rows of a new file to predict on, typed as `table` was trained.
 
   Args:

@@ -18,8 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+  import tensorflow as tf
 
 # Column type -> (tf dtype name, tf.train.Feature list field).
 _KINDS = {
@@ -127,7 +131,7 @@ def dataset(path: str,
             batch_size: int,
             shuffle_buffer: int = 0,
             seed: int | None = None,
-            repeat: bool = False):
+            repeat: bool = False) -> tf.data.Dataset:
   """A Dataset of `{column: [batch_size] tensor}` dicts read from `path`.
 
   Rows are shuffled (when `shuffle_buffer` > 0, reshuffled every pass from

@@ -19,7 +19,7 @@ applies `data.schema`, `typed_columns` converts.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import csv
 import dataclasses
@@ -349,7 +349,7 @@ def _bad_value(where, column, row, value, type_, reason):
 
 
 # ------------------------------------------------------- columns by name
-def not_a_column(what: str, name: str, source: Source):
+def not_a_column(what: str, name: str, source: Source) -> NoReturn:
   """Raises: `what` (a config entry, "data.label='y'") is not a column of
   `source`; suggests the nearest column."""
   columns = list(source.columns)

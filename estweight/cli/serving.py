@@ -49,7 +49,7 @@ _EXAMPLE_LISTS = {
 }
 
 
-def serving_schema(config, table) -> dict:
+def serving_schema(config: ml_collections.ConfigDict, table: Table) -> dict:
   """The input contract of an export of `table`'s model (see the module
   docstring), as written to serving_schema.json."""
   receiver = config.export.receiver
@@ -88,10 +88,12 @@ def serving_schema(config, table) -> dict:
             "shape": [None]
         } for name, entry in features.items()
     }
-  label = {"name": table.label, "task": table.task}
+  label: dict[str, Any] = {"name": table.label, "task": table.task}
   if table.task == "classification":
-    label["classes"] = (list(table.label_vocabulary) if table.label_vocabulary
-                        else list(range(table.n_classes)))
+    label["classes"] = (
+        list(table.label_vocabulary) if table.label_vocabulary else list(
+            range(table.n_classes))  # type: ignore[arg-type]
+    )
   return {
       "receiver": receiver,
       "inputs": inputs,

@@ -5,7 +5,7 @@ import atexit
 import shutil
 import tempfile
 from collections.abc import Mapping
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import tensorflow as tf
@@ -56,21 +56,21 @@ class Table:
 
   def __init__(self,
                *,
-               config,
-               task,
-               label,
-               weight_column,
-               feature_names,
-               schema,
-               n_classes,
-               label_vocabulary,
-               class_counts,
-               vocabularies,
-               stats,
-               columns,
-               labels,
-               notes,
-               data_dir=None):
+               config: dict[str, Any],
+               task: str,
+               label: str,
+               weight_column: str | None,
+               feature_names: list[str],
+               schema: dict[str, str],
+               n_classes: int | None,
+               label_vocabulary: list[str] | None,
+               class_counts: dict[Any, int] | None,
+               vocabularies: dict[str, list[str]],
+               stats: dict[str, tuple[float, float]],
+               columns: dict[str, dict[str, np.ndarray]],
+               labels: dict[str, np.ndarray],
+               notes: list[str],
+               data_dir: str | None = None):
     self.config = config
     self.task = task
     self.label = label
@@ -86,7 +86,8 @@ class Table:
     self._labels = labels  # split -> labels as fed to models
     self._notes = notes  # describe() lines about split and minority
     self.data_dir = data_dir
-    self._files = {}  # split -> records file written by this process
+    # split -> (records file, written by this process)
+    self._files: dict[str, tuple[str, bool]] = {}
 
   def num_rows(self, split: str) -> int:
     return len(self._labels[_check_split(split)])
@@ -303,7 +304,9 @@ class Table:
     if self.task == "classification":
       lines.append(f"label: {self.label!r}, classification, {self.n_classes}"
                    " classes (train rows per class):")
-      for i, (name, count) in enumerate(self.class_counts.items()):
+      # class_counts is None only for regression.
+      for i, (name, count) in enumerate(
+          self.class_counts.items()):  # type: ignore[union-attr]
         shown = f"{name!r} (id {i})" if self.label_vocabulary else f"{name}"
         lines.append(f"  {shown}: {count}")
     else:
