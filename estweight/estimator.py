@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import os
 import tempfile
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -58,7 +58,8 @@ class Estimator:
                model_dir: str | os.PathLike | None = None,
                config: run_config_lib.RunConfig | None = None,
                params: dict[str, Any] | None = None,
-               warm_start_from=None):
+               warm_start_from: str | bytes | os.PathLike |
+               warm_start_lib.WarmStartSettings | None = None):
     if config is None:
       config = run_config_lib.RunConfig()
       logging.info("Using default config.")
@@ -387,10 +388,10 @@ class Estimator:
   # --------------------------------------------------------------- predict
   def predict(self,
               input_fn: Callable,
-              predict_keys=None,
+              predict_keys: str | Sequence[str] | None = None,
               hooks: Iterable | None = None,
               checkpoint_path: str | None = None,
-              yield_single_examples: bool = True):
+              yield_single_examples: bool = True) -> Iterator[Any]:
     """Yields predictions for the features from `input_fn`.
 
     Args:

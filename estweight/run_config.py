@@ -4,13 +4,15 @@ from __future__ import annotations
 import copy
 import json
 import os
-from typing import Any
+from typing import Any, Callable
 
 import tensorflow as tf
 
 from estweight import validation
 
-_USE_DEFAULT = object()
+# Typed Any so that it can be the default of the typed arguments it stands in
+# for ("not given": tf.estimator's default applies).
+_USE_DEFAULT: Any = object()
 _DEFAULT_CHECKPOINT_SECS = 600
 
 _REPLACEABLE = frozenset(
@@ -100,17 +102,17 @@ class RunConfig:
                model_dir: str | os.PathLike | None = None,
                tf_random_seed: int | None = None,
                save_summary_steps: int = 100,
-               save_checkpoints_steps=_USE_DEFAULT,
-               save_checkpoints_secs=_USE_DEFAULT,
-               session_config=None,
+               save_checkpoints_steps: int | None = _USE_DEFAULT,
+               save_checkpoints_secs: float | None = _USE_DEFAULT,
+               session_config: tf.compat.v1.ConfigProto | None = None,
                keep_checkpoint_max: int | None = 5,
                keep_checkpoint_every_n_hours: float = 10000,
                log_step_count_steps: int | None = 100,
-               train_distribute=None,
-               device_fn=None,
+               train_distribute: tf.distribute.Strategy | None = None,
+               device_fn: Callable[[tf.Operation], str] | None = None,
                protocol: str | None = None,
-               eval_distribute=None,
-               experimental_distribute=None,
+               eval_distribute: tf.distribute.Strategy | None = None,
+               experimental_distribute: Any = None,
                experimental_max_worker_delay_secs: int | None = None,
                session_creation_timeout_secs: int = 7200,
                checkpoint_save_graph_def: bool = True):
@@ -305,7 +307,7 @@ class RunConfig:
           self._task_type, self._task_id)
 
   # ------------------------------------------------------------ replace()
-  def replace(self, **kwargs) -> "RunConfig":
+  def replace(self, **kwargs: Any) -> "RunConfig":
     """Returns a copy with the given fields changed (validated again)."""
     for key in kwargs:
       if key not in _REPLACEABLE:

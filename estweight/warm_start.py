@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import collections
 import os
+from typing import Mapping, Sequence
 
 import tensorflow as tf
 
@@ -23,11 +24,14 @@ class WarmStartSettings(
   Warm starting happens only while model_dir holds no checkpoint.
   """
 
-  def __new__(cls,
-              ckpt_to_initialize_from,
-              vars_to_warm_start=".*",
-              var_name_to_vocab_info=None,
-              var_name_to_prev_var_name=None):
+  def __new__(
+      cls,
+      ckpt_to_initialize_from: str | os.PathLike[str],
+      vars_to_warm_start: str | Sequence[str] | None = ".*",
+      var_name_to_vocab_info: Mapping[str, tf.compat.v1.train.VocabInfo] |
+      None = None,
+      var_name_to_prev_var_name: Mapping[str, str] | None = None
+  ) -> WarmStartSettings:
     if not ckpt_to_initialize_from:
       raise ValueError("`ckpt_to_initialize_from` must be a checkpoint path "
                        "or directory. Received: ckpt_to_initialize_from="
@@ -37,7 +41,9 @@ class WarmStartSettings(
                            var_name_to_prev_var_name or {})
 
 
-def normalize_warm_start(warm_start_from) -> WarmStartSettings | None:
+def normalize_warm_start(
+    warm_start_from: str | bytes | os.PathLike | WarmStartSettings | None
+) -> WarmStartSettings | None:
   """Turns the `warm_start_from` constructor argument into settings."""
   if warm_start_from is None:
     return None

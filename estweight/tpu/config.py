@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+from typing import Any
 
 from estweight import run_config as run_config_lib
 from estweight import validation
@@ -72,11 +73,11 @@ class RunConfig(run_config_lib.RunConfig):
   """
 
   def __init__(self,
-               tpu_config=None,
-               evaluation_master=None,
-               master=None,
-               cluster=None,
-               **kwargs):
+               tpu_config: TPUConfig | None = None,
+               evaluation_master: str | None = None,
+               master: str | None = None,
+               cluster: Any = None,
+               **kwargs: Any):
     super().__init__(**kwargs)
     if tpu_config is not None and not isinstance(tpu_config, TPUConfig):
       raise TypeError("`tpu_config` must be a TPUConfig. Received: "
@@ -103,7 +104,7 @@ class RunConfig(run_config_lib.RunConfig):
     """None: there is no TPU cluster resolver (TPUs are not supported)."""
     return self._cluster
 
-  def replace(self, **kwargs) -> "RunConfig":
+  def replace(self, **kwargs: Any) -> "RunConfig":
     """A copy with `kwargs` replaced (`tpu_config` among them)."""
     tpu_config = kwargs.pop("tpu_config", self._tpu_config)
     new = super().replace(**kwargs)

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import collections
-from typing import Any, Callable, Iterable, Iterator, Sequence
+import os
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import tensorflow as tf
 
+from estweight import run_config as run_config_lib
 from estweight import validation
+from estweight import warm_start as warm_start_lib
 from estweight.estimator import Estimator
 from estweight.mode_keys import ModeKeys
 from estweight.runtime import fn_args as fn_args_lib
@@ -112,21 +115,22 @@ class TPUEstimator(Estimator):
   """
 
   def __init__(self,
-               model_fn=None,
-               model_dir=None,
-               config=None,
-               params=None,
-               use_tpu=True,
-               train_batch_size=None,
-               eval_batch_size=None,
-               predict_batch_size=None,
-               batch_axis=None,
-               eval_on_tpu=True,
-               export_to_tpu=True,
-               export_to_cpu=True,
-               warm_start_from=None,
-               embedding_config_spec=None,
-               export_saved_model_api_version=None):
+               model_fn: Callable[..., Any] | None = None,
+               model_dir: str | os.PathLike | None = None,
+               config: run_config_lib.RunConfig | None = None,
+               params: Mapping[str, Any] | None = None,
+               use_tpu: bool = True,
+               train_batch_size: int | None = None,
+               eval_batch_size: int | None = None,
+               predict_batch_size: int | None = None,
+               batch_axis: Any = None,
+               eval_on_tpu: bool = True,
+               export_to_tpu: bool = True,
+               export_to_cpu: bool = True,
+               warm_start_from: str | bytes | os.PathLike |
+               warm_start_lib.WarmStartSettings | None = None,
+               embedding_config_spec: Any = None,
+               export_saved_model_api_version: Any = None):
     del batch_axis, eval_on_tpu, export_to_tpu, export_to_cpu
     del export_saved_model_api_version
     if use_tpu:

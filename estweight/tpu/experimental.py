@@ -1,11 +1,18 @@
 """`tf.compat.v1.estimator.tpu.experimental`: TPU embedding configuration."""
+from __future__ import annotations
+
+# Private names only: dir() of this namespace lists its globals.
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+  from typing import Any
 
 
 class EmbeddingConfigSpec:
   """TPU embedding tables exist only on TPUs; off TPU, use feature columns'
   embeddings (`tf.feature_column.embedding_column`) instead."""
 
-  def __init__(self, *args, **kwargs):
+  def __init__(self, *args: Any, **kwargs: Any):
     del args, kwargs
     raise NotImplementedError(
         "EmbeddingConfigSpec configures TPU embedding tables, which need a "
