@@ -1,6 +1,8 @@
 """add_metrics: extend an Estimator's evaluation with more metrics."""
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping
+
 from estweight.estimator import Estimator
 from estweight.mode_keys import ModeKeys
 from estweight.runtime import fn_args as fn_args_lib
@@ -8,7 +10,8 @@ from estweight.runtime import fn_args as fn_args_lib
 _METRIC_FN_ARGS = ("predictions", "features", "labels", "config")
 
 
-def add_metrics(estimator: Estimator, metric_fn) -> Estimator:
+def add_metrics(estimator: Estimator,
+                metric_fn: Callable[..., Mapping[str, Any]]) -> Estimator:
   """Returns a new Estimator whose evaluation also reports `metric_fn`'s metrics.
 
   Args:

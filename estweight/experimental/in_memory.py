@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import tensorflow as tf
 
 from estweight.runtime import evaluate as evaluate_lib
+
+if TYPE_CHECKING:
+  from estweight.estimator import Estimator
 
 _v1 = tf.compat.v1
 
@@ -22,12 +25,12 @@ class InMemoryEvaluatorHook(_v1.train.SessionRunHook):
   """
 
   def __init__(self,
-               estimator,
-               input_fn,
-               steps=None,
-               hooks=None,
-               name=None,
-               every_n_iter=100):
+               estimator: Estimator,
+               input_fn: Callable[..., Any],
+               steps: int | None = None,
+               hooks: Sequence[Any] | None = None,
+               name: str | None = None,
+               every_n_iter: int = 100):
     if isinstance(every_n_iter, bool) or not isinstance(
         every_n_iter, numbers.Integral) or every_n_iter <= 0:
       raise ValueError("`every_n_iter` must be a positive integer. Received: "
@@ -40,7 +43,7 @@ class InMemoryEvaluatorHook(_v1.train.SessionRunHook):
     self._steps = steps
     self._name = name
     self._every = int(every_n_iter)
-    self.results = []
+    self.results: list[dict[str, Any]] = []
 
   def begin(self) -> None:
     """Finds the variables to evaluate (the training graph's globals)."""

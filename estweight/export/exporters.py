@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import os
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import tensorflow as tf
 from estweight import _logging as logging
@@ -127,11 +127,11 @@ class LatestExporter(Exporter):
   """
 
   def __init__(self,
-               name,
-               serving_input_receiver_fn,
-               assets_extra=None,
-               as_text=False,
-               exports_to_keep=5):
+               name: str,
+               serving_input_receiver_fn: Callable[[], Any],
+               assets_extra: Mapping[str, str] | None = None,
+               as_text: bool = False,
+               exports_to_keep: int | None = 5):
     self._exporter = _SavedModelExporter(name, serving_input_receiver_fn,
                                          assets_extra, as_text)
     _check_exports_to_keep(exports_to_keep)
@@ -158,10 +158,10 @@ class FinalExporter(Exporter):
   """Exports once, after the final evaluation (`is_the_final_export`)."""
 
   def __init__(self,
-               name,
-               serving_input_receiver_fn,
-               assets_extra=None,
-               as_text=False):
+               name: str,
+               serving_input_receiver_fn: Callable[[], Any],
+               assets_extra: Mapping[str, str] | None = None,
+               as_text: bool = False):
     self._exporter = _SavedModelExporter(name, serving_input_receiver_fn,
                                          assets_extra, as_text)
 
@@ -238,13 +238,13 @@ class BestExporter(Exporter):
   """
 
   def __init__(self,
-               name="best_exporter",
-               serving_input_receiver_fn=None,
-               event_file_pattern="eval/*.tfevents.*",
-               compare_fn=_loss_smaller,
-               assets_extra=None,
-               as_text=False,
-               exports_to_keep=5):
+               name: str = "best_exporter",
+               serving_input_receiver_fn: Callable[[], Any] | None = None,
+               event_file_pattern: str | None = "eval/*.tfevents.*",
+               compare_fn: Callable[..., bool] = _loss_smaller,
+               assets_extra: Mapping[str, str] | None = None,
+               as_text: bool = False,
+               exports_to_keep: int | None = 5):
     _check_compare_fn(compare_fn)
     self._exporter = _SavedModelExporter(name, serving_input_receiver_fn,
                                          assets_extra, as_text)
@@ -252,8 +252,8 @@ class BestExporter(Exporter):
     self._event_file_pattern = event_file_pattern
     self._compare_fn = compare_fn
     self._exports_to_keep = exports_to_keep
-    self._model_dir = None
-    self._best_eval_result = None
+    self._model_dir: str | None = None
+    self._best_eval_result: Mapping[str, Any] | None = None
 
   @property
   def name(self) -> str:

@@ -35,7 +35,11 @@ def _check_tensor(value, arg, key=None):
       f"export graph. Received: {where}={value!r}.")
 
 
-def wrap_and_check_input_tensors(tensors, arg: str, *, allow_int_keys=False):
+def wrap_and_check_input_tensors(
+    tensors: Any,
+    arg: str,
+    *,
+    allow_int_keys: bool = False) -> dict[str | int, Any]:
   """`tensors` as a dict of name -> tensor; a single tensor gets a default key.
 
   Args:
@@ -183,8 +187,10 @@ SERVING_RECEIVERS = (ServingInputReceiver, TensorServingInputReceiver)
 ALL_RECEIVERS = SERVING_RECEIVERS + (SupervisedInputReceiver,)
 
 
-def build_parsing_serving_input_receiver_fn(feature_spec: Mapping[str, Any],
-                                            default_batch_size=None):
+def build_parsing_serving_input_receiver_fn(
+    feature_spec: Mapping[str, Any],
+    default_batch_size: int | None = None
+) -> Callable[[], ServingInputReceiver]:
   """A receiver fn fed serialized tf.Examples, parsed with `feature_spec`.
 
   Args:
@@ -257,7 +263,7 @@ def _placeholders(values, default_key, default_batch_size):
 
 
 def build_raw_serving_input_receiver_fn(
-    features,
+    features: Mapping[str, Any],
     default_batch_size: int | None = None,
     *,
     default_signature: str | None = None) -> Callable[[], Any]:
@@ -301,8 +307,8 @@ def build_raw_serving_input_receiver_fn(
 
 
 def build_raw_supervised_input_receiver_fn(
-    features,
-    labels,
+    features: Any,
+    labels: Any,
     default_batch_size: int | None = None) -> Callable[[], Any]:
   """A TRAIN/EVAL receiver fn fed features and labels directly.
 

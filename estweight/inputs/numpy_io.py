@@ -49,8 +49,8 @@ def make_dataset(columns: Mapping[str, Any], *, batch_size: int,
   return dataset.batch(batch_size).prefetch(1)
 
 
-def numpy_input_fn(x,
-                   y=None,
+def numpy_input_fn(x: np.ndarray | dict[str, np.ndarray],
+                   y: np.ndarray | dict[str, np.ndarray] | None = None,
                    batch_size: int = 128,
                    num_epochs: int | None = 1,
                    shuffle: bool | None = None,
