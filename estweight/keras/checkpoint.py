@@ -20,6 +20,7 @@ variables 2.15 did not have) is restored by a second saver built for it.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -27,6 +28,9 @@ from estweight import _logging as logging
 
 from estweight.keras import flavors as flavors_lib
 from estweight.runtime import checkpoints
+
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
 
 _v1 = tf.compat.v1
 SAVER, CHECKPOINT = "saver", "checkpoint"
@@ -45,7 +49,7 @@ def _relative_name(weight, layer_name):
   return parts[-1]
 
 
-def object_prefixes(model) -> dict:
+def object_prefixes(model: Any) -> dict[str, str]:
   """{graph variable name: 2.15 object path} for the model's weights."""
   out: dict[str, str] = {}
 
@@ -69,7 +73,9 @@ def object_prefixes(model) -> dict:
   return out
 
 
-def variable_keys(checkpoint_format, model, optimizer=None) -> dict:
+def variable_keys(checkpoint_format: str,
+                  model: Any,
+                  optimizer: Any = None) -> dict[str, str]:
   """{graph variable name: checkpoint key} for every global variable that
   needs a key other than its graph name."""
   if checkpoint_format == SAVER:
@@ -125,7 +131,7 @@ class _KeyedSaver(_v1.train.Saver):
     super().restore(sess, save_path)
 
 
-def make_saver(keys: dict, config):
+def make_saver(keys: dict, config: RunConfig) -> tf.compat.v1.train.Saver:
   """A saver writing `keys` names (graph names for the other variables)."""
   var_list = {
       keys.get(var.op.name, var.op.name): var for var in _v1.global_variables()
@@ -153,7 +159,8 @@ def _fits(checkpoint, expected: dict) -> bool:
              for key, shape in expected.items())
 
 
-def write_first_checkpoint(model_dir, keys_and_values) -> str:
+def write_first_checkpoint(model_dir: str,
+                           keys_and_values: Mapping[str, Any]) -> str:
   """Writes `model_dir/keras/keras_model.ckpt` ({key: array}); keeps one
   that is already there and fits, as tf.estimator 2.15 kept the first.
 

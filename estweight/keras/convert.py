@@ -25,7 +25,7 @@ _v1 = tf.compat.v1
 
 
 def model_to_estimator(
-    keras_model=None,
+    keras_model: Any = None,
     keras_model_path: str | os.PathLike | None = None,
     custom_objects: dict | None = None,
     model_dir: str | os.PathLike | None = None,

@@ -68,7 +68,7 @@ class Flavor:
   """One Keras package."""
   name = ""
 
-  def owns(self, model) -> bool:
+  def owns(self, model: Any) -> bool:
     raise NotImplementedError
 
   def custom_object_scope(
@@ -76,16 +76,18 @@ class Flavor:
   ) -> contextlib.AbstractContextManager[Any]:
     raise NotImplementedError
 
-  def is_compiled(self, model) -> bool:
+  def is_compiled(self, model: Any) -> bool:
     raise NotImplementedError
 
-  def is_graph_network(self, model) -> bool:
+  def is_graph_network(self, model: Any) -> bool:
     raise NotImplementedError
 
-  def describe(self, model, custom_objects) -> ModelInfo:
+  def describe(self, model: Any,
+               custom_objects: Mapping[str, Any] | None) -> ModelInfo:
     raise NotImplementedError
 
-  def rebuild(self, info: ModelInfo, custom_objects):
+  def rebuild(self, info: ModelInfo,
+              custom_objects: Mapping[str, Any] | None) -> Any:
     """A fresh model from `info.config` in the current graph."""
     # A deep copy: Functional.from_config consumes the dict it is given.
     with self.custom_object_scope(custom_objects):
@@ -397,7 +399,7 @@ class _MetricsAdapter:
 FLAVORS = (Keras3(), TfKeras())
 
 
-def flavor_of(model) -> Flavor | None:
+def flavor_of(model: Any) -> Flavor | None:
   for flavor in FLAVORS:
     if flavor.owns(model):
       return flavor
