@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 MODES = ("min", "max")
 
@@ -56,7 +56,7 @@ class BestMetric:
       return value < best - self.min_delta
     return value > best + self.min_delta
 
-  def select(self, items: Iterable, key: Callable | None = None):
+  def select(self, items: Iterable, key: Callable | None = None) -> Any:
     """The best of `items` (by `key(item)`, default the item), or None.
 
     The first item, replaced in turn by each later one `better` than the

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import tensorflow as tf
 from estweight import _logging as logging
+
+if TYPE_CHECKING:
+  from estweight.warm_start import WarmStartSettings
 
 
 class CheckpointError(RuntimeError):
@@ -40,7 +44,7 @@ def checkpoints_on_disk(model_dir: str) -> list[str]:
   return [path for _, path in sorted(found, reverse=True)]
 
 
-def latest_checkpoint(model_dir: str, skip=()) -> str | None:
+def latest_checkpoint(model_dir: str, skip: Sequence[str] = ()) -> str | None:
   """The newest complete checkpoint in model_dir (None: there is none).
 
   The one the `checkpoint` file names, when all its files are there. When
@@ -80,7 +84,7 @@ def latest_checkpoint(model_dir: str, skip=()) -> str | None:
   return None
 
 
-def stamp(checkpoint_path: str):
+def stamp(checkpoint_path: str) -> tuple[int, ...] | None:
   """Identifies a checkpoint's content by its .index file (None if missing):
   a checkpoint replaced under the same name gets a new stamp."""
   index = checkpoint_path + ".index"
@@ -120,7 +124,7 @@ def resolve_checkpoint_path(path: str) -> str:
   return path
 
 
-def apply_warm_start(settings) -> None:
+def apply_warm_start(settings: WarmStartSettings | None) -> None:
   """Adds the warm-start initialisers to the current graph."""
   if settings is None:
     return
@@ -139,7 +143,7 @@ def check_model_dir(model_dir: str) -> None:
                      f"Received: model_dir={model_dir!r}.")
 
 
-def raise_if_names_differ(path: str, error) -> None:
+def raise_if_names_differ(path: str, error: BaseException) -> None:
   """Raises CheckpointError when restoring `path` failed because the model
   has a variable the (readable) checkpoint does not hold: the model changed,
   the files are fine, and falling back to an older checkpoint would not
@@ -160,7 +164,7 @@ def raise_if_names_differ(path: str, error) -> None:
       "var_name_to_prev_var_name={...}) to map the old names.") from None
 
 
-def write_values(path: str, values) -> str:
+def write_values(path: str, values: Mapping[str, Any]) -> str:
   """Writes `values` ({checkpoint key: array}) as the checkpoint `path`.
 
   In a graph and session of its own (no .meta); returns `path`.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 
 class StateFileError(ValueError):
@@ -47,11 +48,13 @@ def write_atomic(path: str, text: str) -> None:
   gfile.rename(tmp, path, overwrite=True)
 
 
-def write_json(path: str, data) -> None:
+def write_json(path: str, data: Any) -> None:
   write_atomic(path, json.dumps(data, indent=1, sort_keys=True))
 
 
-def read_json(path: str, default=None, expect: type | None = None):
+def read_json(path: str,
+              default: Any = None,
+              expect: type | None = None) -> Any:
   """The JSON in `path` (`default` when it does not exist).
 
   Raises:

@@ -8,7 +8,7 @@ without them they call the session directly, which is the fast path.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import tensorflow as tf
 
@@ -18,7 +18,7 @@ _v1 = tf.compat.v1
 
 
 @contextlib.contextmanager
-def open_graph(graph: tf.Graph):
+def open_graph(graph: tf.Graph) -> Iterator[None]:
   """Lets hooks add ops in `begin()` to a graph the loop keeps finalized."""
   if graph.finalized:
     _tf_private.unfinalize(graph)
@@ -45,7 +45,7 @@ class HookedRunner:
       for hook in self.hooks:
         hook.begin()
 
-  def after_create_session(self, session) -> None:
+  def after_create_session(self, session: tf.compat.v1.Session) -> None:
     for hook in self.hooks:
       hook.after_create_session(session, self.coord)
 
@@ -101,7 +101,7 @@ class HookedRunner:
     return results["loop"], (stop or context.stop_requested or
                              self.should_stop())
 
-  def end(self, session) -> None:
+  def end(self, session: tf.compat.v1.Session) -> None:
     for hook in self.hooks:
       hook.end(session)
 

@@ -55,7 +55,9 @@ class StepCounter:
       None if unknown.
   """
 
-  def __init__(self, every, writer, start, target):
+  def __init__(self, every: int | None,
+               writer: tf.compat.v1.summary.FileWriter | None, start: int,
+               target: int | None):
     self._every = every
     self._writer = writer
     self._target = target

@@ -1,12 +1,13 @@
 """The line of an error that says what went wrong (no TensorFlow import:
 the CLI uses it before, and without, loading TensorFlow)."""
+from __future__ import annotations
 
 # Lines of TensorFlow's error text that are not the cause.
 _NOISE = ("Graph execution error", "Detected at node", "Node:", "[[", "File \"",
           "Additional GRPC error", "defined at")
 
 
-def cause(error) -> str:
+def cause(error: BaseException | str) -> str:
   """The line that says what went wrong in a (TensorFlow) error.
 
   TensorFlow's errors may start with "Graph execution error:" and the

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -59,7 +59,7 @@ def current() -> BuildContext | None:
 
 
 @contextlib.contextmanager
-def building(context: BuildContext):
+def building(context: BuildContext) -> Iterator[BuildContext]:
   previous = current()
   _local.context = context
   try:
