@@ -47,12 +47,12 @@ class ClusterError(RuntimeError):
   """A cluster task is unreachable, not ready in time, or died mid-run."""
 
 
-def is_distributed(config) -> bool:
+def is_distributed(config: RunConfig) -> bool:
   return bool(config.cluster_spec.jobs) and config.task_type in (TRAINING_JOBS +
                                                                  ("ps",))
 
 
-def task_name(task_type, task_id) -> str:
+def task_name(task_type: str, task_id: int) -> str:
   return f"/job:{task_type}/task:{task_id}"
 
 
@@ -61,7 +61,7 @@ def _describe(config, job, index) -> str:
   return f"{task_name(job, index)} ({address})"
 
 
-def shares_variables(config) -> bool:
+def shares_variables(config: RunConfig) -> bool:
   """Whether the training tasks share one set of variables on ps tasks
   (without ps tasks, each worker trains its own copy, as in tf.estimator)."""
   return config.num_ps_replicas > 0
@@ -207,7 +207,8 @@ def wait_until_ready(session: tf.compat.v1.Session, ready_op: Any,
     time.sleep(_POLL_SECS)
 
 
-def lost_task_error(config, session, error) -> ClusterError:
+def lost_task_error(config: RunConfig, session: tf.compat.v1.Session | None,
+                    error: BaseException) -> ClusterError:
   """A ClusterError for a session error caused by a task that went away.
 
   The session is abandoned: closing it would block forever.
@@ -256,7 +257,7 @@ def mark_done(model_dir: str, config: RunConfig, global_step: int) -> None:
                    })
 
 
-def read_done(model_dir) -> dict:
+def read_done(model_dir: str) -> dict:
   """{'<type>-<index>': {'global_step', 'time'}} of finished tasks."""
   directory = _marker_dir(model_dir)
   out: dict[str, dict] = {}
@@ -273,7 +274,9 @@ def read_done(model_dir) -> dict:
   return out
 
 
-def chief_done(model_dir, since, max_steps=None) -> dict | None:
+def chief_done(model_dir: str,
+               since: float,
+               max_steps: int | None = None) -> dict | None:
   """The chief's done record if it finished after `since` (a time.time()),
   or at `max_steps` or later (a task restarted after the end)."""
   for job in CHIEF_JOBS:

@@ -13,11 +13,15 @@ verbosity.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import tensorflow as tf
 from estweight import _logging as logging
 from estweight.runtime.messages import cause
+
+if TYPE_CHECKING:
+  from estweight.runtime.graph import ModeGraph
 
 _NODE = re.compile(r"\{\{node ([^}]+)\}\}")
 _FUNCTION_NODE = re.compile(r"\{\{function_node ([^}]+)\}\}")
@@ -38,7 +42,7 @@ def _bracket_groups(text):
   return groups
 
 
-def describe(error) -> tuple[str, str | None]:
+def describe(error: BaseException) -> tuple[str, str | None]:
   """(the problem in one sentence, the graph node that found it)."""
   text = str(getattr(error, "message", None) or error)
   node = None
@@ -74,7 +78,8 @@ class InvalidDataError(tf.errors.InvalidArgumentError):
     tf_error: the `tf.errors.InvalidArgumentError` TensorFlow raised.
   """
 
-  def __init__(self, problem, *, batch, step, node, tf_error):
+  def __init__(self, problem: str, *, batch: int, step: int, node: str | None,
+               tf_error: tf.errors.InvalidArgumentError):
     self.problem, self.batch, self.step = problem, batch, step
     self.node, self.tf_error = node, tf_error
     where = f" (checked by {node})" if node else ""
@@ -89,7 +94,7 @@ class InvalidDataError(tf.errors.InvalidArgumentError):
 class NonFiniteLossError(tf.compat.v1.train.NanLossDuringTrainingError):
   """The loss was NaN or Inf (a tf.estimator NanLossDuringTrainingError)."""
 
-  def __init__(self, loss, step, latest):
+  def __init__(self, loss: Any, step: int, latest: str | None):
     super().__init__()
     self.loss, self.step, self.latest_checkpoint = loss, step, latest
     self.message = (
@@ -102,7 +107,8 @@ class NonFiniteLossError(tf.compat.v1.train.NanLossDuringTrainingError):
     return self.message
 
 
-def from_tf_error(error, *, batch, step) -> InvalidDataError:
+def from_tf_error(error: tf.errors.InvalidArgumentError, *, batch: int,
+                  step: int) -> InvalidDataError:
   """An `InvalidDataError` for TensorFlow's `error` (kept as `tf_error`)."""
   logging.debug("TensorFlow's error for batch %d: %s", batch, error)
   problem, node = describe(error)
@@ -113,11 +119,11 @@ def from_tf_error(error, *, batch, step) -> InvalidDataError:
                           tf_error=error)
 
 
-def check_first_batch(session,
-                      mode_graph,
-                      reinitialize_input,
+def check_first_batch(session: tf.compat.v1.Session,
+                      mode_graph: ModeGraph,
+                      reinitialize_input: Callable[[tf.compat.v1.Session], Any],
                       *,
-                      non_finite_ok=False) -> None:
+                      non_finite_ok: bool = False) -> None:
   """Computes the loss of the input's first batch before anything is
   written, so a bad dataset leaves a new model_dir untouched.
 

@@ -16,13 +16,16 @@ outside) make the caller build a fresh graph, as every call did before.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import tensorflow as tf
 from estweight import _logging as logging
 
 from estweight import _tf_private
 from estweight.runtime import graph as graph_lib
+
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
 
 _v1 = tf.compat.v1
 
@@ -37,10 +40,10 @@ class SerializedInput:
   element_spec: Any
 
 
-def serialize_input(input_fn,
-                    mode,
-                    config,
-                    params,
+def serialize_input(input_fn: Callable[..., Any],
+                    mode: str,
+                    config: RunConfig,
+                    params: Any,
                     *,
                     skip_batches: int = 0) -> SerializedInput | None:
   """The Dataset `input_fn` returns, serialized; None if it cannot be.
@@ -76,7 +79,8 @@ class IteratorFeed:
     element_spec: the structure the graph was built for.
   """
 
-  def __init__(self, graph, iterator, element_spec):
+  def __init__(self, graph: tf.Graph, iterator: tf.compat.v1.data.Iterator,
+               element_spec: Any):
     self.element_spec = element_spec
     with graph.as_default(), graph.name_scope("estweight_feed"):
       self._bytes = _v1.placeholder(tf.string, [], name="dataset_graph_def")
@@ -88,5 +92,6 @@ class IteratorFeed:
     return (serialized is not None and
             serialized.element_spec == self.element_spec)
 
-  def initialize(self, session, serialized: SerializedInput) -> None:
+  def initialize(self, session: tf.compat.v1.Session,
+                 serialized: SerializedInput) -> None:
     session.run(self._initializer, {self._bytes: serialized.graph_def})

@@ -26,7 +26,7 @@ class InputResult:
 class DatasetInitializerHook(tf.compat.v1.train.SessionRunHook):
   """Initialises a dataset iterator once the session exists."""
 
-  def __init__(self, iterator):
+  def __init__(self, iterator: tf.compat.v1.data.Iterator):
     self._iterator = iterator
 
   def begin(self) -> None:
@@ -67,13 +67,14 @@ def call_input_fn_raw(input_fn: Callable[..., Any], mode: str, params: Any,
     return fn_args_lib.call_with_available(input_fn, available)
 
 
-def call_input_fn(input_fn, mode, params, config) -> InputResult:
+def call_input_fn(input_fn: Callable[..., Any], mode: str, params: Any,
+                  config: Any) -> InputResult:
   """Calls input_fn on the CPU and parses what it returns."""
   return parse_input_fn_result(call_input_fn_raw(input_fn, mode, params,
                                                  config))
 
 
-def parse_input_fn_result(result) -> InputResult:
+def parse_input_fn_result(result: Any) -> InputResult:
   """Splits an input_fn result into features, labels and example weights.
 
   A Dataset becomes an initializable iterator (initialised by a hook); its

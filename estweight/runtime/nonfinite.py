@@ -19,6 +19,8 @@ them concurrently, so there is nothing to put back).
 """
 from __future__ import annotations
 
+from typing import Any, Callable, Sequence
+
 import numpy as np
 import tensorflow as tf
 
@@ -49,7 +51,7 @@ class SkipNonFiniteBatches(_v1.train.SessionRunHook):
                                               allow_none=False)
 
 
-def find(hooks) -> tuple[SkipNonFiniteBatches | None, list]:
+def find(hooks: Sequence[Any]) -> tuple[SkipNonFiniteBatches | None, list]:
   """(the SkipNonFiniteBatches in `hooks` or None, the other hooks)."""
   guards = [h for h in hooks if isinstance(h, SkipNonFiniteBatches)]
   if len(guards) > 1:
@@ -67,7 +69,7 @@ class Guard:
     global_step: its global step variable (not copied: it counts the step).
   """
 
-  def __init__(self, graph, global_step):
+  def __init__(self, graph: tf.Graph, global_step: tf.Variable):
     variables = [
         v for v in graph.get_collection(_v1.GraphKeys.GLOBAL_VARIABLES)
         if v is not global_step
@@ -99,11 +101,13 @@ class Guard:
 class Skipper:
   """Applies a SkipNonFiniteBatches in one train call."""
 
-  def __init__(self, options, guard, writer):
+  def __init__(self, options: SkipNonFiniteBatches, guard: Guard,
+               writer: tf.compat.v1.summary.FileWriter | None):
     self._options, self._guard, self._writer = options, guard, writer
     self.total = self.in_a_row = 0
 
-  def after_step(self, session, loss, step, latest_checkpoint) -> bool:
+  def after_step(self, session: tf.compat.v1.Session, loss: Any, step: int,
+                 latest_checkpoint: Callable[[], str | None]) -> bool:
     """True when the step's batch was skipped (variables put back).
 
     `latest_checkpoint`: `() -> path or None`, for the error.
