@@ -37,7 +37,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import re
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import tensorflow as tf
 
@@ -95,7 +95,7 @@ def _has_cluster(strategy) -> bool:
     return True  # a resolver that cannot say: assume a real cluster
 
 
-def check_strategy(config, field) -> None:
+def check_strategy(config: RunConfig, field: str) -> None:
   """Raises for a `config.<field>` strategy estweight cannot run.
 
   Runs before any graph is built and before any network wait.
@@ -310,7 +310,7 @@ def _input_iterator(strategy, input_fn, mode, params, config):
 class DistributedIteratorInitializerHook(_v1.train.SessionRunHook):
   """Initialises a strategy's input iterator once the session exists."""
 
-  def __init__(self, initializer):
+  def __init__(self, initializer: tf.Operation):
     self._initializer = initializer
 
   def after_create_session(self, session: tf.compat.v1.Session,
@@ -319,15 +319,16 @@ class DistributedIteratorInitializerHook(_v1.train.SessionRunHook):
     session.run(self._initializer)
 
 
-def build_replicated_graph(*,
-                           strategy,
-                           input_fn,
-                           call_model_fn,
-                           mode,
-                           config,
-                           params,
-                           use_labels=True,
-                           after_model_fn=None) -> graph_lib.ModeGraph:
+def build_replicated_graph(
+    *,
+    strategy: tf.distribute.Strategy,
+    input_fn: Callable[..., Any],
+    call_model_fn: Callable[[Any, Any, str, Any], Any],
+    mode: str,
+    config: RunConfig,
+    params: Any,
+    use_labels: bool = True,
+    after_model_fn: Callable[[Any], Any] | None = None) -> graph_lib.ModeGraph:
   """The TRAIN or EVAL graph of `mode` replicated by `strategy`.
 
   Arguments as `graph.build_mode_graph`. The returned ModeGraph has no

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import tensorflow as tf
 from estweight import _logging as logging
@@ -151,14 +151,14 @@ def check_assets_extra(assets_extra: dict[str, str] | None) -> None:
                        f"exist. Received: {source!r}.")
 
 
-def write_saved_model(export_graphs,
+def write_saved_model(export_graphs: Iterable[ExportGraph],
                       *,
-                      export_dir_base,
-                      checkpoint_path,
-                      session_config,
-                      assets_extra=None,
-                      as_text=False,
-                      strip_default_attrs=True) -> bytes:
+                      export_dir_base: str | os.PathLike,
+                      checkpoint_path: str,
+                      session_config: tf.compat.v1.ConfigProto | None,
+                      assets_extra: Mapping[str, str] | None = None,
+                      as_text: bool = False,
+                      strip_default_attrs: bool = True) -> bytes:
   """Writes the built graphs (in MODE_ORDER) as one SavedModel.
 
   Returns:
@@ -188,7 +188,9 @@ def write_saved_model(export_graphs,
   return export_dir
 
 
-def check_export_args(export_dir_base, input_receiver_fn_map) -> list[str]:
+def check_export_args(
+    export_dir_base: str | os.PathLike | None,
+    input_receiver_fn_map: Mapping[str, Callable[..., Any]]) -> list[str]:
   """Refuses a bad export directory or receiver fn map before anything is
   built; returns the map's modes in MODE_ORDER."""
   if export_dir_base is None or not os.fspath(export_dir_base):

@@ -6,7 +6,7 @@ import contextlib
 import dataclasses
 import random
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import tensorflow as tf
 
@@ -130,7 +130,7 @@ def fresh_keras_names() -> Iterator[None]:
     global_state.set_global_attribute("object_name_uids", saved)
 
 
-def device_fn_for(config) -> Callable | None:
+def device_fn_for(config: RunConfig) -> Callable | None:
   if config.device_fn is not None:
     return config.device_fn
   if config.num_ps_replicas > 0:
@@ -180,14 +180,15 @@ def call_input_fn_alone(input_fn: Callable[..., Any], mode: str,
     return graph, inputs_lib.call_input_fn_raw(input_fn, mode, params, config)
 
 
-def build_mode_graph(*,
-                     input_fn,
-                     call_model_fn,
-                     mode,
-                     config,
-                     params,
-                     use_labels=True,
-                     after_model_fn=None) -> ModeGraph:
+def build_mode_graph(
+    *,
+    input_fn: Callable[..., Any],
+    call_model_fn: Callable[[Any, Any, str, Any], Any],
+    mode: str,
+    config: RunConfig,
+    params: Any,
+    use_labels: bool = True,
+    after_model_fn: Callable[[Any], Any] | None = None) -> ModeGraph:
   """Builds a fresh graph for `mode`.
 
   Args:
@@ -251,8 +252,10 @@ class ExportGraph:
   receiver: Any
 
 
-def build_export_graph(*, receiver_fn, call_model_fn, mode, config,
-                       check_receiver) -> ExportGraph:
+def build_export_graph(*, receiver_fn: Callable[[], Any],
+                       call_model_fn: Callable[[Any, Any, str, Any], Any],
+                       mode: str, config: RunConfig,
+                       check_receiver: Callable[[Any], Any]) -> ExportGraph:
   """Builds a fresh graph for `mode` fed by `receiver_fn` instead of input_fn.
 
   Args:
@@ -284,7 +287,7 @@ _STATEFUL_RANDOM_OPS = frozenset(
      "RandomCrop"))
 
 
-def step_keeps_random_state(graph, fetches) -> bool:
+def step_keeps_random_state(graph: tf.Graph, fetches: Iterable[Any]) -> bool:
   """Whether running `fetches` uses stateful random ops (e.g. dropout)."""
   graph_def = graph.as_graph_def()
   names = [f.op.name if isinstance(f, tf.Tensor) else f.name for f in fetches]
