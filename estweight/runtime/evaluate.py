@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -13,6 +13,10 @@ from estweight.runtime import checkpoints
 from estweight.runtime import faults
 from estweight.runtime import feed as feed_lib
 from estweight.runtime import hooked
+
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
+  from estweight.runtime.graph import ModeGraph
 
 _v1 = tf.compat.v1
 GLOBAL_STEP_KEY = "global_step"
@@ -51,7 +55,11 @@ class EvalLoop:
     config: the RunConfig (evaluation_master, session_config).
   """
 
-  def __init__(self, mode_graph, *, config, warm_started=False):
+  def __init__(self,
+               mode_graph: ModeGraph,
+               *,
+               config: RunConfig,
+               warm_started: bool = False):
     self.mode_graph = mode_graph
     self.warm_started = warm_started
     spec, graph = mode_graph.spec, mode_graph.graph
@@ -79,7 +87,7 @@ class EvalLoop:
   def metric_names(self) -> list[str]:
     return sorted(self._values)
 
-  def accepts(self, serialized) -> bool:
+  def accepts(self, serialized: feed_lib.SerializedInput | None) -> bool:
     return self._feed is not None and self._feed.accepts(serialized)
 
   def evaluate(

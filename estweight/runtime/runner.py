@@ -8,7 +8,7 @@ so a call that must warm-start never reuses a graph built without them.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import tensorflow as tf
 
@@ -19,6 +19,9 @@ from estweight.runtime import evaluate as evaluate_lib
 from estweight.runtime import feed
 from estweight.runtime import fn_args
 from estweight.runtime import train as train_lib
+
+if TYPE_CHECKING:
+  from estweight.run_config import RunConfig
 
 
 class Runner:
@@ -37,26 +40,26 @@ class Runner:
     can_warm_start: whether the Estimator has warm-start settings.
   """
 
-  def __init__(self, build: Callable, *, config, model_dir,
-               input_params: Callable, can_warm_start):
+  def __init__(self, build: Callable, *, config: RunConfig, model_dir: str,
+               input_params: Callable, can_warm_start: bool):
     self._build = build
     self._config = config
     self._model_dir = model_dir
     self._input_params = input_params
     self._can_warm_start = can_warm_start
-    self._train = None
-    self._train_input_fn = None
-    self._eval = None
-    self._eval_input_fn = None
-    self.train_input_fn = None
+    self._train: train_lib.TrainLoop | None = None
+    self._train_input_fn: Callable[..., Any] | None = None
+    self._eval: evaluate_lib.EvalLoop | None = None
+    self._eval_input_fn: Callable[..., Any] | None = None
+    self.train_input_fn: Callable[..., Any] | None = None
 
   # --------------------------------------------------------------- train
   def train(self,
-            input_fn,
+            input_fn: Callable[..., Any],
             *,
-            continue_input=False,
-            skip_batches=0,
-            **run_kwargs) -> train_lib.TrainResult:
+            continue_input: bool = False,
+            skip_batches: int = 0,
+            **run_kwargs: Any) -> train_lib.TrainResult:
     """Runs `TrainLoop.run(**run_kwargs)` on `input_fn`'s data.
 
     Args:
@@ -68,6 +71,9 @@ class Runner:
     warm = self._can_warm_start and not checkpoints.latest_checkpoint(
         self._model_dir)
     self.train_input_fn = input_fn
+    # A TrainLoop once `source` is set (mypy cannot follow that).
+    loop: Any
+    source: str | feed.SerializedInput | None
     loop, source = self._train, None
     if loop is not None and warm and not loop.warm_started:
       loop = None
@@ -133,11 +139,11 @@ class Runner:
     loop, source = self._eval_loop(input_fn, False)
     return loop.evaluate_values(source, values, steps=steps)
 
-  def eval_metric_names(self, input_fn) -> list[str]:
+  def eval_metric_names(self, input_fn: Callable[..., Any]) -> list[str]:
     """The metric names evaluate() returns (builds the eval graph once)."""
     if self._eval is None:
       self._eval = self._new_eval_loop(input_fn, False)
-    return self._eval.metric_names  # type: ignore[attr-defined]
+    return self._eval.metric_names
 
   def _eval_loop(self, input_fn, uninitialized):
     warm = uninitialized and self._can_warm_start

@@ -19,7 +19,7 @@ import dataclasses
 import os
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import tensorflow as tf
@@ -92,7 +92,12 @@ class TrainLoop:
     warm_started: whether the graph's initialisers warm-start.
   """
 
-  def __init__(self, mode_graph, *, config, model_dir, warm_started=False):
+  def __init__(self,
+               mode_graph: graph_lib.ModeGraph,
+               *,
+               config: RunConfig,
+               model_dir: str,
+               warm_started: bool = False):
     self.mode_graph = mode_graph
     self.warm_started = warm_started
     self._config = config
@@ -119,19 +124,21 @@ class TrainLoop:
     self._restart_each_call = graph_lib.step_keeps_random_state(
         graph, [spec.train_op, spec.loss])
     graph.finalize()
-    self._session = None
-    self._callables = {}
-    self._variables_from = None  # (checkpoint, stamp) or 'init'
+    self._session: Any = None  # a tf.compat.v1.Session once opened
+    self._callables: dict[Any, Callable[..., Any]] = {}
+    # (checkpoint, stamp) or 'init'
+    self._variables_from: tuple[str, Any] | str | None = None
     self._first_input_used = False
     self._graph_written = False
-    self._meta = None  # (graph version, serialized MetaGraphDef)
-    self._guard = None  # nonfinite.Guard, built by the first call asking
+    # (graph version, serialized MetaGraphDef)
+    self._meta: tuple[int, bytes] | None = None
+    self._guard: nonfinite.Guard | None = None  # built by the first call asking
 
   @property
   def graph(self) -> tf.Graph:
     return self.mode_graph.graph
 
-  def accepts(self, serialized) -> bool:
+  def accepts(self, serialized: feed_lib.SerializedInput | None) -> bool:
     """Whether a call with this serialized input can run in this graph."""
     return self._feed is not None and self._feed.accepts(serialized)
 
@@ -205,7 +212,8 @@ class TrainLoop:
       self._session = None
 
   # ---------------------------------------------------------------- run
-  def run(self, source, **kwargs) -> TrainResult:
+  def run(self, source: str | feed_lib.SerializedInput,
+          **kwargs: Any) -> TrainResult:
     """Trains (see `_run` for the arguments) with the graph as default."""
     with self.graph.as_default(), (self._lock or contextlib.nullcontext()):
       if not self._distributed:
@@ -435,7 +443,7 @@ class TrainLoop:
     self._graph_written = True
     return thread
 
-  def save_checkpoint(self, session, step) -> str:
+  def save_checkpoint(self, session: tf.compat.v1.Session, step: int) -> str:
     """Writes model.ckpt-`step` (with its .meta, as tf.estimator did).
 
     The MetaGraphDef is serialized once per graph version, not per save:
