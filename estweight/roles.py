@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 _POLL_SECS = 0.5
 
 
-def on_cluster(config) -> bool:
+def on_cluster(config: RunConfig) -> bool:
   """Whether this process is a task of a TF_CONFIG cluster that runs a role
   (a 'master' task trains and evaluates in one process, as locally)."""
   return config.task_type == TaskType.EVALUATOR or bool(

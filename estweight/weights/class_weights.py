@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import numbers
 import os
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 from estweight import _logging as logging
 
 from estweight.runtime import files
+
+if TYPE_CHECKING:
+  from estweight.runtime.preparation import BuildContext
 
 CACHE_FILE = "class_weights.json"
 
@@ -96,7 +99,8 @@ def _count(input_fn,
   return counts
 
 
-def balanced_class_weight(counts) -> dict[int, float]:
+def balanced_class_weight(
+    counts: Sequence[int] | np.ndarray) -> dict[int, float]:
   """`{class_id: n / (n_classes * count)}` from per-class example counts."""
   counts = np.asarray(counts, np.float64)
   if counts.ndim != 1 or len(counts) < 2 or np.any(counts < 0):
@@ -145,11 +149,12 @@ class ClassWeight:
   """
 
   def __init__(self,
-               class_weight,
-               n_classes=None,
-               label_vocabulary=None,
+               class_weight: ClassWeight | str | Mapping[int, float] |
+               Mapping[str, float] | None,
+               n_classes: int | None = None,
+               label_vocabulary: Sequence[str] | None = None,
                *,
-               class_weighted_eval_metrics=None):
+               class_weighted_eval_metrics: bool | None = None):
     if isinstance(class_weight, ClassWeight):
       if class_weighted_eval_metrics is None:
         class_weighted_eval_metrics = class_weight.class_weighted_eval_metrics
@@ -169,7 +174,7 @@ class ClassWeight:
     self.n_classes = n_classes
     self.label_vocabulary = (tuple(label_vocabulary)
                              if label_vocabulary else None)
-    self.vector = None
+    self.vector: np.ndarray | None = None
     if class_weight is None or self.balanced:
       return
     if not isinstance(class_weight, dict):
@@ -207,7 +212,7 @@ class ClassWeight:
     return self.spec is not None
 
   # ------------------------------------------------------- 'balanced' only
-  def resolve(self, context) -> None:
+  def resolve(self, context: BuildContext) -> None:
     """Resolves 'balanced' for the graph being built (`context`, a
     runtime.preparation.BuildContext): from model_dir's cache, else, when
     training, by one pass over the training input (then cached)."""
@@ -228,8 +233,10 @@ class ClassWeight:
                     params=context.params,
                     config=context.config)
     weights = balanced_class_weight(counts)
-    self.vector = np.array([weights[i] for i in range(self.n_classes)],
-                           np.float32)
+    # n_classes is bound before 'balanced' is resolved (require_vector).
+    self.vector = np.array(
+        [weights[i] for i in range(self.n_classes)],  # type: ignore[arg-type]
+        np.float32)
     logging.info("class_weight='balanced' from counts %s: %s", counts.tolist(),
                  np.round(self.vector, 4).tolist())
     files.write_json(os.path.join(context.model_dir, CACHE_FILE), {
@@ -268,4 +275,4 @@ class ClassWeight:
             "model is being built outside an Estimator. To fix, pass "
             "class_weight=estweight.weights.balanced_class_weight(counts).")
       self.resolve(context)
-    return self.vector
+    return self.vector  # type: ignore[return-value]  # set by resolve()

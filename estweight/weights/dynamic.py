@@ -33,7 +33,11 @@ class DynamicClassWeights:
     min_weight, max_weight: clip range of a class weight.
   """
 
-  def __init__(self, momentum=0.9, power=1.0, min_weight=0.1, max_weight=10.0):
+  def __init__(self,
+               momentum: float = 0.9,
+               power: float = 1.0,
+               min_weight: float = 0.1,
+               max_weight: float = 10.0):
     if not 0 <= momentum < 1:
       raise ValueError("`momentum` must be in [0, 1). Received: "
                        f"momentum={momentum!r}.")

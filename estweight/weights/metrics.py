@@ -9,6 +9,8 @@ are constant within a class, so they would not change these numbers.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import tensorflow as tf
 import tf_keras
 
@@ -20,12 +22,13 @@ def recall_key(class_id: int) -> str:
   return RECALL_AT_CLASS % class_id
 
 
-def class_recall_metrics(labels,
-                         class_ids,
-                         weights,
-                         n_classes,
-                         *,
-                         key=lambda name: name) -> dict:
+def class_recall_metrics(
+    labels: tf.Tensor,
+    class_ids: tf.Tensor,
+    weights: tf.Tensor | None,
+    n_classes: int,
+    *,
+    key: Callable[[str], str] = lambda name: name) -> dict[str, Any]:
   """Per-class recall metrics and balanced accuracy, updated with a batch.
 
   Args:
