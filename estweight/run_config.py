@@ -98,24 +98,27 @@ class RunConfig:
     json.JSONDecodeError: TF_CONFIG is not JSON.
   """
 
-  def __init__(self,
-               model_dir: str | os.PathLike | None = None,
-               tf_random_seed: int | None = None,
-               save_summary_steps: int = 100,
-               save_checkpoints_steps: int | None = _USE_DEFAULT,
-               save_checkpoints_secs: float | None = _USE_DEFAULT,
-               session_config: tf.compat.v1.ConfigProto | None = None,
-               keep_checkpoint_max: int | None = 5,
-               keep_checkpoint_every_n_hours: float = 10000,
-               log_step_count_steps: int | None = 100,
-               train_distribute: tf.distribute.Strategy | None = None,
-               device_fn: Callable[[tf.Operation], str] | None = None,
-               protocol: str | None = None,
-               eval_distribute: tf.distribute.Strategy | None = None,
-               experimental_distribute: Any = None,
-               experimental_max_worker_delay_secs: int | None = None,
-               session_creation_timeout_secs: int = 7200,
-               checkpoint_save_graph_def: bool = True):
+  def __init__(
+      self,
+      model_dir: str | os.PathLike | None = None,
+      tf_random_seed: int | None = None,
+      save_summary_steps: int = 100,
+      save_checkpoints_steps: int | None = _USE_DEFAULT,
+      save_checkpoints_secs: float | None = _USE_DEFAULT,
+      session_config: tf.compat.v1.ConfigProto | None = None,
+      keep_checkpoint_max: int | None = 5,
+      keep_checkpoint_every_n_hours: float = 10000,
+      log_step_count_steps: int | None = 100,
+      train_distribute: (tf.distribute.Strategy |
+                         tf.compat.v1.distribute.Strategy | None) = None,
+      device_fn: Callable[[tf.Operation], str] | None = None,
+      protocol: str | None = None,
+      eval_distribute: (tf.distribute.Strategy |
+                        tf.compat.v1.distribute.Strategy | None) = None,
+      experimental_distribute: Any = None,
+      experimental_max_worker_delay_secs: int | None = None,
+      session_creation_timeout_secs: int = 7200,
+      checkpoint_save_graph_def: bool = True):
     if (save_checkpoints_steps is not _USE_DEFAULT and
         save_checkpoints_secs is not _USE_DEFAULT and
         save_checkpoints_steps is not None and
