@@ -63,7 +63,14 @@ class EarlyStopping:
 
   def is_improvement(self, value: float) -> bool:
     """Whether `value` beats the best (or baseline) by more than min_delta;
-    a NaN value never does (`BestMetric.better`)."""
+    a NaN value never does (`BestMetric.better`).
+
+    Args:
+      value: a value of the watched metric.
+
+    Returns:
+      True if `value` counts as an improvement; the state is unchanged.
+    """
     return self.best_metric.better(value, self.best)
 
   def update(self, value: float, global_step: int | None = None) -> bool:
@@ -71,6 +78,14 @@ class EarlyStopping:
 
     A NaN value never improves. Once stopped, further updates keep
     returning True without changing the state.
+
+    Args:
+      value: the watched metric of this evaluation.
+      global_step: the step evaluated, kept as `best_step` if `value`
+        improves; None if unknown.
+
+    Returns:
+      True if training should stop (patience used up), else False.
     """
     if self.stopped:
       return True
@@ -85,14 +100,31 @@ class EarlyStopping:
 
   def stops_on(self, values: Iterable[float]) -> bool:
     """Whether these evaluations' values (in step order) stop training,
-    counted from a fresh state (this object's state is left alone)."""
+    counted from a fresh state (this object's state is left alone).
+
+    Args:
+      values: the watched metric of successive evaluations, in step order.
+
+    Returns:
+      True if a fresh `EarlyStopping` with this config stops on them.
+    """
     fresh = EarlyStopping(**self.config())
     for value in values:
       fresh.update(value)
     return fresh.stopped
 
   def metric_value(self, metrics: dict) -> float:
-    """The watched metric from an evaluate() result, or a clear error."""
+    """The watched metric from an evaluate() result, or a clear error.
+
+    Args:
+      metrics: an evaluate() result, metric name to value.
+
+    Returns:
+      The value of `metric` in `metrics`, as a float.
+
+    Raises:
+      ValueError: if `metrics` has no entry for `metric`.
+    """
     if self.metric not in metrics:
       raise ValueError(
           f"EarlyStopping metric {self.metric!r} is not among the evaluation "
@@ -121,7 +153,12 @@ class EarlyStopping:
     }
 
   def load_state_dict(self, state: dict) -> None:
-    """Restores what `state_dict()` returned (a resumed job's patience)."""
+    """Restores what `state_dict()` returned (a resumed job's patience).
+
+    Args:
+      state: a dict from `state_dict()`, with keys 'best', 'best_step',
+        'wait' and 'stopped'.
+    """
     self.best = state["best"]
     self.best_step = state["best_step"]
     self.wait = int(state["wait"])

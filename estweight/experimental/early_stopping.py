@@ -27,7 +27,15 @@ _v1 = tf.compat.v1
 
 
 def read_eval_metrics(eval_dir: str) -> dict[int, dict[str, Any]]:
-  """{global_step: {metric: value}} of the evaluations recorded in eval_dir."""
+  """{global_step: {metric: value}} of the evaluations recorded in eval_dir.
+
+  Args:
+    eval_dir: an evaluation directory, such as `Estimator.eval_dir()`.
+
+  Returns:
+    A dict from global step to that evaluation's metrics, in step order;
+    empty if nothing was recorded there.
+  """
   return evaluate_lib.read_eval_records(eval_dir)
 
 
@@ -76,7 +84,27 @@ def make_early_stopping_hook(
     run_every_secs: float | None = 60,
     run_every_steps: int | None = None) -> tf.compat.v1.train.SessionRunHook:
   """A training hook that stops when the zero-argument `should_stop_fn()`
-  returns True."""
+  returns True.
+
+  The condition is checked when the session starts and then on the timer
+  set by `run_every_secs` or `run_every_steps`.
+
+  Args:
+    estimator: the Estimator being trained (not used; kept for the
+      tf.estimator signature).
+    should_stop_fn: a callable without arguments returning True when
+      training should stop.
+    run_every_secs: check at most every this many seconds.
+    run_every_steps: check every this many global steps; set
+      `run_every_secs` to None to use it.
+
+  Returns:
+    A `SessionRunHook` for `Estimator.train` or a `TrainSpec`.
+
+  Raises:
+    TypeError: if `should_stop_fn` is not callable.
+    ValueError: if both `run_every_secs` and `run_every_steps` are set.
+  """
   del estimator
   return _StopOnPredicateHook(should_stop_fn, run_every_secs, run_every_steps)
 
@@ -130,7 +158,26 @@ def stop_if_higher_hook(
     min_steps: int = 0,
     run_every_secs: float | None = 60,
     run_every_steps: int | None = None) -> tf.compat.v1.train.SessionRunHook:
-  """Stops once an evaluation at step >= min_steps has metric > threshold."""
+  """Stops once an evaluation at step >= min_steps has metric > threshold.
+
+  Args:
+    estimator: the Estimator whose evaluations are watched.
+    metric_name: the metric to compare, a key of the evaluate() result.
+    threshold: training stops once the metric is higher than this.
+    eval_dir: where the evaluations are read from; defaults to
+      `estimator.eval_dir()`.
+    min_steps: evaluations at global steps below this are ignored.
+    run_every_secs: check at most every this many seconds.
+    run_every_steps: check every this many global steps; set
+      `run_every_secs` to None to use it.
+
+  Returns:
+    A `SessionRunHook` for `Estimator.train` or a `TrainSpec`.
+
+  Raises:
+    ValueError: if both `run_every_secs` and `run_every_steps` are set or,
+      at a check, an evaluation lacks `metric_name`.
+  """
   return _threshold_hook(estimator, metric_name, threshold, eval_dir, min_steps,
                          run_every_secs, run_every_steps, operator.gt)
 
@@ -143,7 +190,26 @@ def stop_if_lower_hook(
     min_steps: int = 0,
     run_every_secs: float | None = 60,
     run_every_steps: int | None = None) -> tf.compat.v1.train.SessionRunHook:
-  """Stops once an evaluation at step >= min_steps has metric < threshold."""
+  """Stops once an evaluation at step >= min_steps has metric < threshold.
+
+  Args:
+    estimator: the Estimator whose evaluations are watched.
+    metric_name: the metric to compare, a key of the evaluate() result.
+    threshold: training stops once the metric is lower than this.
+    eval_dir: where the evaluations are read from; defaults to
+      `estimator.eval_dir()`.
+    min_steps: evaluations at global steps below this are ignored.
+    run_every_secs: check at most every this many seconds.
+    run_every_steps: check every this many global steps; set
+      `run_every_secs` to None to use it.
+
+  Returns:
+    A `SessionRunHook` for `Estimator.train` or a `TrainSpec`.
+
+  Raises:
+    ValueError: if both `run_every_secs` and `run_every_steps` are set or,
+      at a check, an evaluation lacks `metric_name`.
+  """
   return _threshold_hook(estimator, metric_name, threshold, eval_dir, min_steps,
                          run_every_secs, run_every_steps, operator.lt)
 
@@ -156,7 +222,27 @@ def stop_if_no_increase_hook(
     min_steps: int = 0,
     run_every_secs: float | None = 60,
     run_every_steps: int | None = None) -> tf.compat.v1.train.SessionRunHook:
-  """Stops when the metric has not increased for that many global steps."""
+  """Stops when the metric has not increased for that many global steps.
+
+  Args:
+    estimator: the Estimator whose evaluations are watched.
+    metric_name: the metric to watch, a key of the evaluate() result.
+    max_steps_without_increase: training stops once an evaluation is at
+      least this many global steps past the one with the best value.
+    eval_dir: where the evaluations are read from; defaults to
+      `estimator.eval_dir()`.
+    min_steps: evaluations at global steps below this are ignored.
+    run_every_secs: check at most every this many seconds.
+    run_every_steps: check every this many global steps; set
+      `run_every_secs` to None to use it.
+
+  Returns:
+    A `SessionRunHook` for `Estimator.train` or a `TrainSpec`.
+
+  Raises:
+    ValueError: if both `run_every_secs` and `run_every_steps` are set or,
+      at a check, an evaluation lacks `metric_name`.
+  """
   return _plateau_hook(estimator, metric_name, max_steps_without_increase,
                        eval_dir, min_steps, run_every_secs, run_every_steps,
                        "max")
@@ -170,7 +256,27 @@ def stop_if_no_decrease_hook(
     min_steps: int = 0,
     run_every_secs: float | None = 60,
     run_every_steps: int | None = None) -> tf.compat.v1.train.SessionRunHook:
-  """Stops when the metric has not decreased for that many global steps."""
+  """Stops when the metric has not decreased for that many global steps.
+
+  Args:
+    estimator: the Estimator whose evaluations are watched.
+    metric_name: the metric to watch, a key of the evaluate() result.
+    max_steps_without_decrease: training stops once an evaluation is at
+      least this many global steps past the one with the best value.
+    eval_dir: where the evaluations are read from; defaults to
+      `estimator.eval_dir()`.
+    min_steps: evaluations at global steps below this are ignored.
+    run_every_secs: check at most every this many seconds.
+    run_every_steps: check every this many global steps; set
+      `run_every_secs` to None to use it.
+
+  Returns:
+    A `SessionRunHook` for `Estimator.train` or a `TrainSpec`.
+
+  Raises:
+    ValueError: if both `run_every_secs` and `run_every_steps` are set or,
+      at a check, an evaluation lacks `metric_name`.
+  """
   return _plateau_hook(estimator, metric_name, max_steps_without_decrease,
                        eval_dir, min_steps, run_every_secs, run_every_steps,
                        "min")

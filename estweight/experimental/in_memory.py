@@ -22,6 +22,20 @@ class InMemoryEvaluatorHook(_v1.train.SessionRunHook):
   variables are copied from the training session into a separate, warm
   evaluation graph (no checkpoint is written or read); results go to the
   eval dir like `Estimator.evaluate` and are kept in `.results`.
+
+  Args:
+    estimator: the Estimator being trained; its model_fn builds the
+      evaluation graph.
+    input_fn: the evaluation input function, as for `Estimator.evaluate`.
+    steps: number of evaluation batches; None evaluates until `input_fn`
+      is exhausted.
+    hooks: not supported yet; must be empty or None.
+    name: name of the evaluation, for its eval dir (`eval_<name>`).
+    every_n_iter: evaluate every this many training iterations.
+
+  Raises:
+    ValueError: if `every_n_iter` is not a positive integer or `hooks` is
+      given.
   """
 
   def __init__(self,
@@ -64,17 +78,32 @@ class InMemoryEvaluatorHook(_v1.train.SessionRunHook):
 
   def after_create_session(self, session: tf.compat.v1.Session,
                            coord: Any) -> None:
-    """Evaluates the initial (or restored) variables."""
+    """Evaluates the initial (or restored) variables.
+
+    Args:
+      session: the training session, holding the variables.
+      coord: the session's coordinator (not used).
+    """
     del coord
     self._evaluate(session)
 
   def after_run(self, run_context: Any, run_values: Any) -> None:
-    """Evaluates the live variables every `every_n_iter` steps."""
+    """Evaluates the live variables every `every_n_iter` steps.
+
+    Args:
+      run_context: the `SessionRunContext`, whose session holds the
+        variables.
+      run_values: the results of this step's run (not used).
+    """
     self._iter += 1
     if self._iter % self._every == 0:
       self._evaluate(run_context.session)
 
   def end(self, session: tf.compat.v1.Session) -> None:
-    """Evaluates the final variables unless the last step just did."""
+    """Evaluates the final variables unless the last step just did.
+
+    Args:
+      session: the training session, holding the variables.
+    """
     if self._iter % self._every:
       self._evaluate(session)

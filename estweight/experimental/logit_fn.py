@@ -14,6 +14,14 @@ def call_logit_fn(logit_fn: Callable[..., Any], features: Any, mode: Any,
                   params: Any, config: Any) -> Any:
   """Calls `logit_fn(features, [mode], [params], [config])`.
 
+  Args:
+    logit_fn: a function taking `features` and, optionally, any of `mode`,
+      `params` and `config` (or `**kwargs`, which gets all four).
+    features: passed as `features`.
+    mode: passed as `mode` if `logit_fn` takes it.
+    params: passed as `params` if `logit_fn` takes it.
+    config: passed as `config` if `logit_fn` takes it.
+
   Returns:
     A Tensor of logits, or a dict of string to Tensor.
 

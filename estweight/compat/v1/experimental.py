@@ -36,7 +36,25 @@ def dnn_logit_fn_builder(
     input_layer_partitioner: Callable[..., Any] | None,
     batch_norm: bool) -> Callable[[Mapping[str, Any], str], Any]:
   """`logit_fn(features, mode)` building tf.compat.v1's DNN (input layer,
-  `hiddenlayer_i`, `logits`) in the caller's variable scope."""
+  `hiddenlayer_i`, `logits`) in the caller's variable scope.
+
+  Args:
+    units: size of the logits layer (a positive int).
+    hidden_units: sizes of the hidden layers, first to last.
+    feature_columns: the columns the input layer reads from `features`.
+    activation_fn: activation of the hidden layers.
+    dropout: probability of dropping a hidden unit in training, or None
+      for no dropout.
+    input_layer_partitioner: partitioner of the input layer's variables,
+      or None.
+    batch_norm: whether to add batch normalization after each hidden layer.
+
+  Returns:
+    A `logit_fn(features, mode)` returning the logits Tensor.
+
+  Raises:
+    ValueError: if `units`, `hidden_units` or `dropout` is invalid.
+  """
   from estweight.canned import dnn as dnn_lib  # pylint: disable=g-import-not-at-top
   from estweight.canned import v1 as v1_lib  # pylint: disable=g-import-not-at-top
   if not isinstance(units, int) or isinstance(units, bool) or units < 1:
@@ -64,7 +82,20 @@ def linear_logit_fn_builder(
     feature_columns: Iterable[Any],
     sparse_combiner: str = "sum") -> Callable[[Mapping[str, Any]], Any]:
   """`logit_fn(features)` building tf.compat.v1's linear model
-  (`linear_model/...` weights and bias) in the caller's variable scope."""
+  (`linear_model/...` weights and bias) in the caller's variable scope.
+
+  Args:
+    units: number of logits per example.
+    feature_columns: the columns the linear model reads from `features`.
+    sparse_combiner: how the weights of a multivalent sparse column are
+      combined: 'sum', 'mean' or 'sqrtn'.
+
+  Returns:
+    A `logit_fn(features)` returning the logits Tensor.
+
+  Raises:
+    ValueError: if `sparse_combiner` is not one of those three.
+  """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   if sparse_combiner not in ("sum", "mean", "sqrtn"):
     raise ValueError("`sparse_combiner` must be 'sum', 'mean' or 'sqrtn'. "
