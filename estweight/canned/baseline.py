@@ -41,7 +41,22 @@ def baseline_model_fn(flavour: Flavour, head: head_base.Head, *,
 
 
 class BaselineEstimator(Estimator):
-  """A bias-only model with a user-given head."""
+  """A bias-only model with a user-given head.
+
+  Args:
+    head: the estweight head (e.g. `MultiLabelHead`) giving loss, predictions
+      and metrics.
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD' (learning rate
+      0.3); a tf_keras legacy, Keras 3 or `tf.compat.v1.train` optimizer
+      instance or class; or a zero-argument callable returning one.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+
+  Raises:
+    ValueError: `head` is not an estweight head, or another argument is
+      invalid (e.g. an unknown optimizer name).
+  """
 
   def __init__(self,
                head: head_base.Head,
@@ -57,7 +72,32 @@ class BaselineEstimator(Estimator):
 
 
 class BaselineClassifier(BaselineEstimator):
-  """Predicts the (weighted) class distribution of the training labels."""
+  """Predicts the (weighted) class distribution of the training labels.
+
+  Args:
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    n_classes: number of classes, at least 2 (2: a sigmoid head, more: a
+      softmax head).
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    label_vocabulary: the class names, when labels are strings (`n_classes`
+      unique strings); `None` expects integer class ids in `[0, n_classes)`.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD' (learning rate
+      0.3); a tf_keras legacy, Keras 3 or `tf.compat.v1.train` optimizer
+      instance or class; or a zero-argument callable returning one.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    loss_reduction: how weighted per-example losses become the loss:
+      'sum_over_batch_size' (the default), 'sum', 'auto' or a
+      `tf.compat.v1.losses.Reduction` other than NONE.
+    class_weight: `None`, 'balanced' (counted in one pass over the training
+      input), a dict from class id (or name, with `label_vocabulary`) to
+      weight (missing classes weigh 1), or an `estweight.weights.ClassWeight`.
+
+  Raises:
+    ValueError: an invalid argument (e.g. `n_classes` < 2, a
+      `label_vocabulary` of the wrong size, an unknown optimizer name).
+  """
 
   def __init__(self,
                model_dir: str | os.PathLike | None = None,
@@ -80,7 +120,25 @@ class BaselineClassifier(BaselineEstimator):
 
 
 class BaselineRegressor(BaselineEstimator):
-  """Predicts the (weighted) mean of the training labels."""
+  """Predicts the (weighted) mean of the training labels.
+
+  Args:
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    label_dimension: number of regression targets per example.
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD' (learning rate
+      0.3); a tf_keras legacy, Keras 3 or `tf.compat.v1.train` optimizer
+      instance or class; or a zero-argument callable returning one.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    loss_reduction: how weighted per-example losses become the loss:
+      'sum_over_batch_size' (the default), 'sum', 'auto' or a
+      `tf.compat.v1.losses.Reduction` other than NONE.
+
+  Raises:
+    ValueError: an invalid argument (e.g. an unknown optimizer name).
+  """
 
   def __init__(self,
                model_dir: str | os.PathLike | None = None,

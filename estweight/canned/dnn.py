@@ -63,7 +63,34 @@ def dnn_model_fn(flavour: Flavour, head: head_base.Head,
 
 
 class DNNEstimator(Estimator):
-  """A DNN with a user-given head (e.g. `MultiLabelHead`)."""
+  """A DNN with a user-given head (e.g. `MultiLabelHead`).
+
+  Args:
+    head: the estweight head (e.g. `MultiLabelHead`) giving loss, predictions
+      and metrics.
+    hidden_units: sizes of the hidden layers, from input to output, e.g.
+      `[64, 32]` (positive integers).
+    feature_columns: the input's `tf.feature_column` (v2) columns, all dense
+      (wrap a categorical column in `indicator_column` or `embedding_column`).
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD' (at the
+      optimizer's default learning rate); a tf_keras legacy, Keras 3 or
+      `tf.compat.v1.train` optimizer instance or class; or a zero-argument
+      callable returning one.
+    activation_fn: activation of each hidden layer (default `tf.nn.relu`).
+    dropout: the rate at which hidden units are dropped in training, in
+      `[0, 1)`; `None` for no dropout.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    batch_norm: add batch normalization after each hidden layer.
+
+  Raises:
+    ValueError: `head` is not an estweight head, or another argument is
+      invalid (e.g. an unknown optimizer name).
+  """
 
   def __init__(self,
                head: head_base.Head,
@@ -99,6 +126,42 @@ class DNNClassifier(DNNEstimator):
   Defaults as tf.estimator 2.15: Adagrad with Keras' learning rate 0.001,
   relu, glorot-uniform kernels, loss summed over the batch and divided by
   the batch size (`loss_reduction='sum_over_batch_size'`).
+
+  Args:
+    hidden_units: sizes of the hidden layers, from input to output, e.g.
+      `[64, 32]` (positive integers).
+    feature_columns: the input's `tf.feature_column` (v2) columns, all dense
+      (wrap a categorical column in `indicator_column` or `embedding_column`).
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    n_classes: number of classes, at least 2 (2: a sigmoid head, more: a
+      softmax head).
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    label_vocabulary: the class names, when labels are strings (`n_classes`
+      unique strings); `None` expects integer class ids in `[0, n_classes)`.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD' (at the
+      optimizer's default learning rate); a tf_keras legacy, Keras 3 or
+      `tf.compat.v1.train` optimizer instance or class; or a zero-argument
+      callable returning one.
+    activation_fn: activation of each hidden layer (default `tf.nn.relu`).
+    dropout: the rate at which hidden units are dropped in training, in
+      `[0, 1)`; `None` for no dropout.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    loss_reduction: how weighted per-example losses become the loss:
+      'sum_over_batch_size' (the default), 'sum', 'auto' or a
+      `tf.compat.v1.losses.Reduction` other than NONE.
+    batch_norm: add batch normalization after each hidden layer.
+    class_weight: `None`, 'balanced' (counted in one pass over the training
+      input), a dict from class id (or name, with `label_vocabulary`) to
+      weight (missing classes weigh 1), or an `estweight.weights.ClassWeight`.
+
+  Raises:
+    ValueError: an invalid argument (e.g. `n_classes` < 2, a
+      `label_vocabulary` of the wrong size, an unknown optimizer name).
   """
 
   def __init__(self,
@@ -134,7 +197,37 @@ class DNNClassifier(DNNEstimator):
 
 
 class DNNRegressor(DNNEstimator):
-  """A feed-forward regressor of `label_dimension` targets (squared error)."""
+  """A feed-forward regressor of `label_dimension` targets (squared error).
+
+  Args:
+    hidden_units: sizes of the hidden layers, from input to output, e.g.
+      `[64, 32]` (positive integers).
+    feature_columns: the input's `tf.feature_column` (v2) columns, all dense
+      (wrap a categorical column in `indicator_column` or `embedding_column`).
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    label_dimension: number of regression targets per example.
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD' (at the
+      optimizer's default learning rate); a tf_keras legacy, Keras 3 or
+      `tf.compat.v1.train` optimizer instance or class; or a zero-argument
+      callable returning one.
+    activation_fn: activation of each hidden layer (default `tf.nn.relu`).
+    dropout: the rate at which hidden units are dropped in training, in
+      `[0, 1)`; `None` for no dropout.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    loss_reduction: how weighted per-example losses become the loss:
+      'sum_over_batch_size' (the default), 'sum', 'auto' or a
+      `tf.compat.v1.losses.Reduction` other than NONE.
+    batch_norm: add batch normalization after each hidden layer.
+
+  Raises:
+    ValueError: an invalid argument (e.g. an unknown optimizer name).
+  """
 
   def __init__(self,
                hidden_units: Sequence[int],

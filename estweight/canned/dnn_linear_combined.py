@@ -81,7 +81,44 @@ def combined_model_fn(
 
 
 class DNNLinearCombinedEstimator(Estimator):
-  """Wide & deep model with a user-given head."""
+  """Wide & deep model with a user-given head.
+
+  Args:
+    head: the estweight head (e.g. `MultiLabelHead`) giving loss, predictions
+      and metrics.
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    linear_feature_columns: `tf.feature_column` (v2) columns of the linear
+      part; at least one of these and `dnn_feature_columns` is required.
+    linear_optimizer: optimizer of the linear part: 'Adagrad', 'Adam', 'Ftrl',
+      'RMSProp' or 'SGD' (Ftrl when `None`; learning rate min(0.005,
+      1/sqrt(number of linear columns))), or an optimizer instance or class,
+      or a zero-argument callable returning one.
+    dnn_feature_columns: dense `tf.feature_column` (v2) columns of the DNN
+      part; `None` or empty for no DNN part.
+    dnn_optimizer: optimizer of the DNN part: 'Adagrad', 'Adam', 'Ftrl',
+      'RMSProp' or 'SGD' (learning rate 0.001), or an optimizer instance or
+      class, or a zero-argument callable returning one.
+    dnn_hidden_units: sizes of the DNN's hidden layers, e.g. `[64, 32]`;
+      required with `dnn_feature_columns`.
+    dnn_activation_fn: activation of each of the DNN's hidden layers (default
+      `tf.nn.relu`).
+    dnn_dropout: the rate at which the DNN's hidden units are dropped in
+      training, in `[0, 1)`; `None` for no dropout.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    batch_norm: add batch normalization after each of the DNN's hidden layers.
+    linear_sparse_combiner: how the linear part combines the weights of a
+      categorical column with several values per example: 'sum', 'mean' or
+      'sqrtn'.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+
+  Raises:
+    ValueError: `head` is not an estweight head, no feature columns at all,
+      `dnn_feature_columns` without `dnn_hidden_units`, or another invalid
+      argument.
+  """
 
   def __init__(self,
                head: head_base.Head,
@@ -118,7 +155,53 @@ class DNNLinearCombinedEstimator(Estimator):
 
 
 class DNNLinearCombinedClassifier(DNNLinearCombinedEstimator):
-  """Wide & deep classifier (2.15 signature and defaults)."""
+  """Wide & deep classifier (2.15 signature and defaults).
+
+  Args:
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    linear_feature_columns: `tf.feature_column` (v2) columns of the linear
+      part; at least one of these and `dnn_feature_columns` is required.
+    linear_optimizer: optimizer of the linear part: 'Adagrad', 'Adam', 'Ftrl',
+      'RMSProp' or 'SGD' (Ftrl when `None`; learning rate min(0.005,
+      1/sqrt(number of linear columns))), or an optimizer instance or class,
+      or a zero-argument callable returning one.
+    dnn_feature_columns: dense `tf.feature_column` (v2) columns of the DNN
+      part; `None` or empty for no DNN part.
+    dnn_optimizer: optimizer of the DNN part: 'Adagrad', 'Adam', 'Ftrl',
+      'RMSProp' or 'SGD' (learning rate 0.001), or an optimizer instance or
+      class, or a zero-argument callable returning one.
+    dnn_hidden_units: sizes of the DNN's hidden layers, e.g. `[64, 32]`;
+      required with `dnn_feature_columns`.
+    dnn_activation_fn: activation of each of the DNN's hidden layers (default
+      `tf.nn.relu`).
+    dnn_dropout: the rate at which the DNN's hidden units are dropped in
+      training, in `[0, 1)`; `None` for no dropout.
+    n_classes: number of classes, at least 2 (2: a sigmoid head, more: a
+      softmax head).
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    label_vocabulary: the class names, when labels are strings (`n_classes`
+      unique strings); `None` expects integer class ids in `[0, n_classes)`.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    loss_reduction: how weighted per-example losses become the loss:
+      'sum_over_batch_size' (the default), 'sum', 'auto' or a
+      `tf.compat.v1.losses.Reduction` other than NONE.
+    batch_norm: add batch normalization after each of the DNN's hidden layers.
+    linear_sparse_combiner: how the linear part combines the weights of a
+      categorical column with several values per example: 'sum', 'mean' or
+      'sqrtn'.
+    class_weight: `None`, 'balanced' (counted in one pass over the training
+      input), a dict from class id (or name, with `label_vocabulary`) to
+      weight (missing classes weigh 1), or an `estweight.weights.ClassWeight`.
+
+  Raises:
+    ValueError: no feature columns at all, `dnn_feature_columns` without
+      `dnn_hidden_units`, or another invalid argument.
+  """
 
   def __init__(self,
                model_dir: str | os.PathLike | None = None,
@@ -159,7 +242,47 @@ class DNNLinearCombinedClassifier(DNNLinearCombinedEstimator):
 
 
 class DNNLinearCombinedRegressor(DNNLinearCombinedEstimator):
-  """Wide & deep regressor (2.15 signature and defaults)."""
+  """Wide & deep regressor (2.15 signature and defaults).
+
+  Args:
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    linear_feature_columns: `tf.feature_column` (v2) columns of the linear
+      part; at least one of these and `dnn_feature_columns` is required.
+    linear_optimizer: optimizer of the linear part: 'Adagrad', 'Adam', 'Ftrl',
+      'RMSProp' or 'SGD' (Ftrl when `None`; learning rate min(0.005,
+      1/sqrt(number of linear columns))), or an optimizer instance or class,
+      or a zero-argument callable returning one.
+    dnn_feature_columns: dense `tf.feature_column` (v2) columns of the DNN
+      part; `None` or empty for no DNN part.
+    dnn_optimizer: optimizer of the DNN part: 'Adagrad', 'Adam', 'Ftrl',
+      'RMSProp' or 'SGD' (learning rate 0.001), or an optimizer instance or
+      class, or a zero-argument callable returning one.
+    dnn_hidden_units: sizes of the DNN's hidden layers, e.g. `[64, 32]`;
+      required with `dnn_feature_columns`.
+    dnn_activation_fn: activation of each of the DNN's hidden layers (default
+      `tf.nn.relu`).
+    dnn_dropout: the rate at which the DNN's hidden units are dropped in
+      training, in `[0, 1)`; `None` for no dropout.
+    label_dimension: number of regression targets per example.
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    loss_reduction: how weighted per-example losses become the loss:
+      'sum_over_batch_size' (the default), 'sum', 'auto' or a
+      `tf.compat.v1.losses.Reduction` other than NONE.
+    batch_norm: add batch normalization after each of the DNN's hidden layers.
+    linear_sparse_combiner: how the linear part combines the weights of a
+      categorical column with several values per example: 'sum', 'mean' or
+      'sqrtn'.
+
+  Raises:
+    ValueError: no feature columns at all, `dnn_feature_columns` without
+      `dnn_hidden_units`, or another invalid argument.
+  """
 
   def __init__(self,
                model_dir: str | os.PathLike | None = None,

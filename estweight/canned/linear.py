@@ -73,7 +73,31 @@ def linear_model_fn(flavour: Flavour,
 
 
 class LinearEstimator(Estimator):
-  """A linear model with a user-given head."""
+  """A linear model with a user-given head.
+
+  Args:
+    head: the estweight head (e.g. `MultiLabelHead`) giving loss, predictions
+      and metrics.
+    feature_columns: the input's `tf.feature_column` (v2) columns, dense or
+      categorical.
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD' (learning rate
+      0.2); `None`: Ftrl at min(0.2, 1/sqrt(number of columns)); a
+      `LinearSDCA` (binary classifier or one-target regressor only); a
+      tf_keras legacy, Keras 3 or `tf.compat.v1.train` optimizer instance or
+      class; or a zero-argument callable returning one.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    sparse_combiner: how the weights of a categorical column with several
+      values per example combine: 'sum', 'mean' or 'sqrtn'.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+
+  Raises:
+    ValueError: `head` is not an estweight head, or another argument is
+      invalid (e.g. an unknown optimizer name).
+  """
 
   def __init__(self,
                head: head_base.Head,
@@ -98,7 +122,41 @@ class LinearEstimator(Estimator):
 
 
 class LinearClassifier(LinearEstimator):
-  """Linear (logistic / softmax) classifier; Ftrl at 0.2 by default."""
+  """Linear (logistic / softmax) classifier; Ftrl at 0.2 by default.
+
+  Args:
+    feature_columns: the input's `tf.feature_column` (v2) columns, dense or
+      categorical.
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    n_classes: number of classes, at least 2 (2: a sigmoid head, more: a
+      softmax head).
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    label_vocabulary: the class names, when labels are strings (`n_classes`
+      unique strings); `None` expects integer class ids in `[0, n_classes)`.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD' (learning rate
+      0.2); `None`: Ftrl at min(0.2, 1/sqrt(number of columns)); a
+      `LinearSDCA` (binary classifier or one-target regressor only); a
+      tf_keras legacy, Keras 3 or `tf.compat.v1.train` optimizer instance or
+      class; or a zero-argument callable returning one.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    loss_reduction: how weighted per-example losses become the loss:
+      'sum_over_batch_size' (the default), 'sum', 'auto' or a
+      `tf.compat.v1.losses.Reduction` other than NONE.
+    sparse_combiner: how the weights of a categorical column with several
+      values per example combine: 'sum', 'mean' or 'sqrtn'.
+    class_weight: `None`, 'balanced' (counted in one pass over the training
+      input), a dict from class id (or name, with `label_vocabulary`) to
+      weight (missing classes weigh 1), or an `estweight.weights.ClassWeight`.
+
+  Raises:
+    ValueError: an invalid argument (e.g. `n_classes` < 2, a
+      `label_vocabulary` of the wrong size, an unknown optimizer name).
+  """
 
   def __init__(self,
                feature_columns: Any,
@@ -127,7 +185,34 @@ class LinearClassifier(LinearEstimator):
 
 
 class LinearRegressor(LinearEstimator):
-  """Linear regressor of `label_dimension` targets; Ftrl at 0.2 by default."""
+  """Linear regressor of `label_dimension` targets; Ftrl at 0.2 by default.
+
+  Args:
+    feature_columns: the input's `tf.feature_column` (v2) columns, dense or
+      categorical.
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    label_dimension: number of regression targets per example.
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD' (learning rate
+      0.2); `None`: Ftrl at min(0.2, 1/sqrt(number of columns)); a
+      `LinearSDCA` (binary classifier or one-target regressor only); a
+      tf_keras legacy, Keras 3 or `tf.compat.v1.train` optimizer instance or
+      class; or a zero-argument callable returning one.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    loss_reduction: how weighted per-example losses become the loss:
+      'sum_over_batch_size' (the default), 'sum', 'auto' or a
+      `tf.compat.v1.losses.Reduction` other than NONE.
+    sparse_combiner: how the weights of a categorical column with several
+      values per example combine: 'sum', 'mean' or 'sqrtn'.
+
+  Raises:
+    ValueError: an invalid argument (e.g. an unknown optimizer name).
+  """
 
   def __init__(self,
                feature_columns: Any,
