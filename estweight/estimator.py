@@ -128,7 +128,15 @@ class Estimator:
     return public_model_fn
 
   def eval_dir(self, name: str | None = None) -> str:
-    """model_dir/eval (no `name`) or model_dir/eval_<name>."""
+    """model_dir/eval (no `name`) or model_dir/eval_<name>.
+
+    Args:
+      name: the evaluation's name, as given to `evaluate`; None or empty
+        for the unnamed one.
+
+    Returns:
+      The path of that evaluation's directory.
+    """
     return os.path.join(self._model_dir, "eval" if not name else "eval_" + name)
 
   def latest_checkpoint(self) -> str | None:
@@ -147,6 +155,12 @@ class Estimator:
 
   def get_variable_value(self, name: str) -> np.ndarray:
     """The value of variable `name` in the latest checkpoint.
+
+    Args:
+      name: the variable's name, one of `get_variable_names()`.
+
+    Returns:
+      The variable's value, as a numpy array.
 
     Raises:
       ValueError: model_dir holds no checkpoint.
@@ -502,7 +516,22 @@ class Estimator:
                         as_text: bool = False,
                         checkpoint_path: str | None = None,
                         strip_default_attrs: bool = False) -> bytes:
-    """tf.compat.v1's name for `export_saved_model` (PREDICT only)."""
+    """tf.compat.v1's name for `export_saved_model` (PREDICT only).
+
+    Args:
+      export_dir_base: the export goes to `export_dir_base/<unix seconds>`.
+      serving_input_receiver_fn: `() -> ServingInputReceiver` (or
+        `TensorServingInputReceiver`), as in `export_saved_model`.
+      assets_extra: `{destination under assets.extra/: source file}`.
+      as_text: write `saved_model.pbtxt` instead of `saved_model.pb`.
+      checkpoint_path: the checkpoint to export; None: the latest one (else
+        the warm-start checkpoint).
+      strip_default_attrs: leave out op attributes that have their default
+        value from the saved graph.
+
+    Returns:
+      The export directory, as bytes.
+    """
     return self._export(export_dir_base,
                         {ModeKeys.PREDICT: serving_input_receiver_fn},
                         assets_extra=assets_extra,

@@ -33,7 +33,19 @@ class Exporter(abc.ABC):
   def export(self, estimator: Any, export_path: str | os.PathLike[str],
              checkpoint_path: str | None, eval_result: Mapping[str, Any],
              is_the_final_export: bool) -> Any:
-    """Exports (or not); returns the export directory or None."""
+    """Exports (or not); returns the export directory or None.
+
+    Args:
+      estimator: the Estimator that was evaluated.
+      export_path: the exporter's directory, model_dir/export/<name>.
+      checkpoint_path: the checkpoint that was evaluated, or None for the
+        latest one.
+      eval_result: that evaluation's result, metric name to value.
+      is_the_final_export: whether this is the last export of training.
+
+    Returns:
+      The new export's directory, or None if nothing was exported.
+    """
 
 
 def _check_exports_to_keep(exports_to_keep):
@@ -147,7 +159,19 @@ class LatestExporter(Exporter):
              is_the_final_export: bool) -> bytes | None:
     """Exports `checkpoint_path` under `export_path` after every evaluation,
     then deletes all but the newest `exports_to_keep` exports; returns the
-    new export's directory."""
+    new export's directory.
+
+    Args:
+      estimator: the Estimator that was evaluated.
+      export_path: the exporter's directory, model_dir/export/<name>.
+      checkpoint_path: the checkpoint that was evaluated, or None for the
+        latest one.
+      eval_result: that evaluation's result, metric name to value.
+      is_the_final_export: whether this is the last export of training.
+
+    Returns:
+      The new export's directory, as bytes.
+    """
     result = self._exporter.export(estimator, export_path, checkpoint_path,
                                    eval_result, is_the_final_export)
     garbage_collect_exports(export_path, self._exports_to_keep)
@@ -155,7 +179,18 @@ class LatestExporter(Exporter):
 
 
 class FinalExporter(Exporter):
-  """Exports once, after the final evaluation (`is_the_final_export`)."""
+  """Exports once, after the final evaluation (`is_the_final_export`).
+
+  Args:
+    name: directory name under model_dir/export/.
+    serving_input_receiver_fn: as in `Estimator.export_saved_model`.
+    assets_extra: as in `Estimator.export_saved_model`.
+    as_text: as in `Estimator.export_saved_model`.
+
+  Raises:
+    ValueError: if `name` is not a non-empty string.
+    TypeError: if `serving_input_receiver_fn` is not callable.
+  """
 
   def __init__(self,
                name: str,
@@ -174,7 +209,19 @@ class FinalExporter(Exporter):
              checkpoint_path: str | None, eval_result: Mapping[str, Any],
              is_the_final_export: bool) -> bytes | None:
     """Exports `checkpoint_path` under `export_path` only when it is the
-    final export (the end of training); returns its directory, else None."""
+    final export (the end of training); returns its directory, else None.
+
+    Args:
+      estimator: the Estimator that was evaluated.
+      export_path: the exporter's directory, model_dir/export/<name>.
+      checkpoint_path: the checkpoint that was evaluated, or None for the
+        latest one.
+      eval_result: that evaluation's result, metric name to value.
+      is_the_final_export: whether this is the last export of training.
+
+    Returns:
+      The export's directory, as bytes, or None if not the final export.
+    """
     if not is_the_final_export:
       return None
     return self._exporter.export(estimator, export_path, checkpoint_path,
@@ -265,7 +312,20 @@ class BestExporter(Exporter):
              is_the_final_export: bool) -> bytes | None:
     """Exports `checkpoint_path` when `eval_result` beats the best seen so
     far (by `compare_fn`; the first export always happens), keeping the
-    newest `exports_to_keep`; returns the export directory, else None."""
+    newest `exports_to_keep`; returns the export directory, else None.
+
+    Args:
+      estimator: the Estimator that was evaluated.
+      export_path: the exporter's directory, model_dir/export/<name>.
+      checkpoint_path: the checkpoint that was evaluated, or None for the
+        latest one.
+      eval_result: that evaluation's result, metric name to value.
+      is_the_final_export: whether this is the last export of training.
+
+    Returns:
+      The new export's directory, as bytes, or None if `eval_result` is
+      not better.
+    """
     if self._model_dir != estimator.model_dir:
       self._model_dir = estimator.model_dir
       self._best_eval_result = self._best_recorded(
