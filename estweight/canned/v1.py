@@ -41,7 +41,44 @@ class _V1Canned(Estimator):
 
 
 class DNNClassifier(_V1Canned):
-  """v1 DNNClassifier: summed loss, AdagradOptimizer(0.05)."""
+  """v1 DNNClassifier: summed loss, AdagradOptimizer(0.05).
+
+  Args:
+    hidden_units: sizes of the hidden layers, from input to output, e.g.
+      `[64, 32]` (positive integers).
+    feature_columns: the input's feature columns, all dense (wrap a
+      categorical column in `indicator_column` or `embedding_column`).
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    n_classes: number of classes, at least 2 (2: a sigmoid head, more: a
+      softmax head).
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    label_vocabulary: the class names, when labels are strings (`n_classes`
+      unique strings); `None` expects integer class ids in `[0, n_classes)`.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD', built as
+      `tf.compat.v1.train` optimizers at learning rate 0.05, or a
+      `tf.compat.v1.train` optimizer instance or class, or a zero-argument
+      callable returning one.
+    activation_fn: activation of each hidden layer (default `tf.nn.relu`).
+    dropout: the rate at which hidden units are dropped in training, in
+      `[0, 1)`; `None` for no dropout.
+    input_layer_partitioner: partitioner of the input layer's variables;
+      `None` uses a `min_max_variable_partitioner` over `config`'s parameter
+      servers.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    loss_reduction: how weighted per-example losses become the loss:
+      `tf.compat.v1.losses.Reduction.SUM` ('weighted_sum', the default) or
+      another v1 reduction but NONE, or 'sum_over_batch_size', 'sum', 'auto'.
+    batch_norm: add batch normalization after each hidden layer.
+
+  Raises:
+    ValueError: an invalid argument (e.g. `n_classes` < 2, a
+      `label_vocabulary` of the wrong size, an unknown optimizer name).
+  """
 
   def __init__(self,
                hidden_units: Sequence[int],
@@ -73,7 +110,40 @@ class DNNClassifier(_V1Canned):
 
 
 class DNNRegressor(_V1Canned):
-  """v1 DNNRegressor: summed loss, AdagradOptimizer(0.05)."""
+  """v1 DNNRegressor: summed loss, AdagradOptimizer(0.05).
+
+  Args:
+    hidden_units: sizes of the hidden layers, from input to output, e.g.
+      `[64, 32]` (positive integers).
+    feature_columns: the input's feature columns, all dense (wrap a
+      categorical column in `indicator_column` or `embedding_column`).
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    label_dimension: number of regression targets per example.
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD', built as
+      `tf.compat.v1.train` optimizers at learning rate 0.05, or a
+      `tf.compat.v1.train` optimizer instance or class, or a zero-argument
+      callable returning one.
+    activation_fn: activation of each hidden layer (default `tf.nn.relu`).
+    dropout: the rate at which hidden units are dropped in training, in
+      `[0, 1)`; `None` for no dropout.
+    input_layer_partitioner: partitioner of the input layer's variables;
+      `None` uses a `min_max_variable_partitioner` over `config`'s parameter
+      servers.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    loss_reduction: how weighted per-example losses become the loss:
+      `tf.compat.v1.losses.Reduction.SUM` ('weighted_sum', the default) or
+      another v1 reduction but NONE, or 'sum_over_batch_size', 'sum', 'auto'.
+    batch_norm: add batch normalization after each hidden layer.
+
+  Raises:
+    ValueError: an invalid argument (e.g. an unknown optimizer name).
+  """
 
   def __init__(self,
                hidden_units: Sequence[int],
@@ -103,7 +173,38 @@ class DNNRegressor(_V1Canned):
 
 
 class LinearClassifier(_V1Canned):
-  """v1 LinearClassifier: summed loss, FtrlOptimizer(0.2)."""
+  """v1 LinearClassifier: summed loss, FtrlOptimizer(0.2).
+
+  Args:
+    feature_columns: the input's feature columns, dense or categorical.
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    n_classes: number of classes, at least 2 (2: a sigmoid head, more: a
+      softmax head).
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    label_vocabulary: the class names, when labels are strings (`n_classes`
+      unique strings); `None` expects integer class ids in `[0, n_classes)`.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD', built as
+      `tf.compat.v1.train` optimizers at learning rate 0.2 (`None`: Ftrl at
+      min(0.2, 1/sqrt(number of columns))), or a `tf.compat.v1.train`
+      optimizer instance or class, or a zero-argument callable returning one.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    partitioner: partitioner of the model's variables; `None` uses a
+      `min_max_variable_partitioner` over `config`'s parameter servers.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    loss_reduction: how weighted per-example losses become the loss:
+      `tf.compat.v1.losses.Reduction.SUM` ('weighted_sum', the default) or
+      another v1 reduction but NONE, or 'sum_over_batch_size', 'sum', 'auto'.
+    sparse_combiner: how the weights of a categorical column with several
+      values per example combine: 'sum', 'mean' or 'sqrtn'.
+
+  Raises:
+    ValueError: an invalid argument (e.g. `n_classes` < 2, a
+      `label_vocabulary` of the wrong size, an unknown optimizer name).
+  """
 
   def __init__(self,
                feature_columns: Any,
@@ -129,7 +230,34 @@ class LinearClassifier(_V1Canned):
 
 
 class LinearRegressor(_V1Canned):
-  """v1 LinearRegressor: summed loss, FtrlOptimizer(0.2)."""
+  """v1 LinearRegressor: summed loss, FtrlOptimizer(0.2).
+
+  Args:
+    feature_columns: the input's feature columns, dense or categorical.
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    label_dimension: number of regression targets per example.
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD', built as
+      `tf.compat.v1.train` optimizers at learning rate 0.2 (`None`: Ftrl at
+      min(0.2, 1/sqrt(number of columns))), or a `tf.compat.v1.train`
+      optimizer instance or class, or a zero-argument callable returning one.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    partitioner: partitioner of the model's variables; `None` uses a
+      `min_max_variable_partitioner` over `config`'s parameter servers.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    loss_reduction: how weighted per-example losses become the loss:
+      `tf.compat.v1.losses.Reduction.SUM` ('weighted_sum', the default) or
+      another v1 reduction but NONE, or 'sum_over_batch_size', 'sum', 'auto'.
+    sparse_combiner: how the weights of a categorical column with several
+      values per example combine: 'sum', 'mean' or 'sqrtn'.
+
+  Raises:
+    ValueError: an invalid argument (e.g. an unknown optimizer name).
+  """
 
   def __init__(self,
                feature_columns: Any,
@@ -153,7 +281,30 @@ class LinearRegressor(_V1Canned):
 
 
 class BaselineClassifier(_V1Canned):
-  """v1 BaselineClassifier: summed loss, FtrlOptimizer(0.3)."""
+  """v1 BaselineClassifier: summed loss, FtrlOptimizer(0.3).
+
+  Args:
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    n_classes: number of classes, at least 2 (2: a sigmoid head, more: a
+      softmax head).
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    label_vocabulary: the class names, when labels are strings (`n_classes`
+      unique strings); `None` expects integer class ids in `[0, n_classes)`.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD', built as
+      `tf.compat.v1.train` optimizers at learning rate 0.3, or a
+      `tf.compat.v1.train` optimizer instance or class, or a zero-argument
+      callable returning one.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    loss_reduction: how weighted per-example losses become the loss:
+      `tf.compat.v1.losses.Reduction.SUM` ('weighted_sum', the default) or
+      another v1 reduction but NONE, or 'sum_over_batch_size', 'sum', 'auto'.
+
+  Raises:
+    ValueError: an invalid argument (e.g. `n_classes` < 2, a
+      `label_vocabulary` of the wrong size, an unknown optimizer name).
+  """
 
   def __init__(self,
                model_dir: str | os.PathLike | None = None,
@@ -170,7 +321,26 @@ class BaselineClassifier(_V1Canned):
 
 
 class BaselineRegressor(_V1Canned):
-  """v1 BaselineRegressor: summed loss, FtrlOptimizer(0.3)."""
+  """v1 BaselineRegressor: summed loss, FtrlOptimizer(0.3).
+
+  Args:
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    label_dimension: number of regression targets per example.
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD', built as
+      `tf.compat.v1.train` optimizers at learning rate 0.3, or a
+      `tf.compat.v1.train` optimizer instance or class, or a zero-argument
+      callable returning one.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    loss_reduction: how weighted per-example losses become the loss:
+      `tf.compat.v1.losses.Reduction.SUM` ('weighted_sum', the default) or
+      another v1 reduction but NONE, or 'sum_over_batch_size', 'sum', 'auto'.
+
+  Raises:
+    ValueError: an invalid argument (e.g. an unknown optimizer name).
+  """
 
   def __init__(self,
                model_dir: str | os.PathLike | None = None,
@@ -185,7 +355,55 @@ class BaselineRegressor(_V1Canned):
 
 
 class DNNLinearCombinedClassifier(_V1Canned):
-  """v1 wide & deep classifier: summed loss, v1 Adagrad and Ftrl."""
+  """v1 wide & deep classifier: summed loss, v1 Adagrad and Ftrl.
+
+  Args:
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    linear_feature_columns: feature columns of the linear part; at least one
+      of these and `dnn_feature_columns` is required.
+    linear_optimizer: optimizer of the linear part: 'Adagrad', 'Adam', 'Ftrl',
+      'RMSProp' or 'SGD', built as `tf.compat.v1.train` optimizers (Ftrl when
+      `None`; learning rate min(0.005, 1/sqrt(number of linear columns))), or
+      a `tf.compat.v1.train` optimizer instance or class, or a zero-argument
+      callable returning one.
+    dnn_feature_columns: dense feature columns of the DNN part; `None` or
+      empty for no DNN part.
+    dnn_optimizer: optimizer of the DNN part: 'Adagrad', 'Adam', 'Ftrl',
+      'RMSProp' or 'SGD', built as `tf.compat.v1.train` optimizers at learning
+      rate 0.001, or a `tf.compat.v1.train` optimizer instance or class, or a
+      zero-argument callable returning one.
+    dnn_hidden_units: sizes of the DNN's hidden layers, e.g. `[64, 32]`;
+      required with `dnn_feature_columns`.
+    dnn_activation_fn: activation of each of the DNN's hidden layers (default
+      `tf.nn.relu`).
+    dnn_dropout: the rate at which the DNN's hidden units are dropped in
+      training, in `[0, 1)`; `None` for no dropout.
+    n_classes: number of classes, at least 2 (2: a sigmoid head, more: a
+      softmax head).
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    label_vocabulary: the class names, when labels are strings (`n_classes`
+      unique strings); `None` expects integer class ids in `[0, n_classes)`.
+    input_layer_partitioner: partitioner of the DNN input layer's and the
+      linear part's variables; `None` uses a `min_max_variable_partitioner`
+      over `config`'s parameter servers.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    loss_reduction: how weighted per-example losses become the loss:
+      `tf.compat.v1.losses.Reduction.SUM` ('weighted_sum', the default) or
+      another v1 reduction but NONE, or 'sum_over_batch_size', 'sum', 'auto'.
+    batch_norm: add batch normalization after each of the DNN's hidden layers.
+    linear_sparse_combiner: how the linear part combines the weights of a
+      categorical column with several values per example: 'sum', 'mean' or
+      'sqrtn'.
+
+  Raises:
+    ValueError: no feature columns at all, `dnn_feature_columns` without
+      `dnn_hidden_units`, or another invalid argument.
+  """
 
   def __init__(self,
                model_dir: str | os.PathLike | None = None,
@@ -224,7 +442,52 @@ class DNNLinearCombinedClassifier(_V1Canned):
 
 
 class DNNLinearCombinedRegressor(_V1Canned):
-  """v1 wide & deep regressor: summed loss, v1 Adagrad and Ftrl."""
+  """v1 wide & deep regressor: summed loss, v1 Adagrad and Ftrl.
+
+  Args:
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    linear_feature_columns: feature columns of the linear part; at least one
+      of these and `dnn_feature_columns` is required.
+    linear_optimizer: optimizer of the linear part: 'Adagrad', 'Adam', 'Ftrl',
+      'RMSProp' or 'SGD', built as `tf.compat.v1.train` optimizers (Ftrl when
+      `None`; learning rate min(0.005, 1/sqrt(number of linear columns))), or
+      a `tf.compat.v1.train` optimizer instance or class, or a zero-argument
+      callable returning one.
+    dnn_feature_columns: dense feature columns of the DNN part; `None` or
+      empty for no DNN part.
+    dnn_optimizer: optimizer of the DNN part: 'Adagrad', 'Adam', 'Ftrl',
+      'RMSProp' or 'SGD', built as `tf.compat.v1.train` optimizers at learning
+      rate 0.001, or a `tf.compat.v1.train` optimizer instance or class, or a
+      zero-argument callable returning one.
+    dnn_hidden_units: sizes of the DNN's hidden layers, e.g. `[64, 32]`;
+      required with `dnn_feature_columns`.
+    dnn_activation_fn: activation of each of the DNN's hidden layers (default
+      `tf.nn.relu`).
+    dnn_dropout: the rate at which the DNN's hidden units are dropped in
+      training, in `[0, 1)`; `None` for no dropout.
+    label_dimension: number of regression targets per example.
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+    input_layer_partitioner: partitioner of the DNN input layer's and the
+      linear part's variables; `None` uses a `min_max_variable_partitioner`
+      over `config`'s parameter servers.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+    warm_start_from: a checkpoint path or directory, a SavedModel directory or
+      a `WarmStartSettings` to start from; used only while `model_dir` has no
+      checkpoint.
+    loss_reduction: how weighted per-example losses become the loss:
+      `tf.compat.v1.losses.Reduction.SUM` ('weighted_sum', the default) or
+      another v1 reduction but NONE, or 'sum_over_batch_size', 'sum', 'auto'.
+    batch_norm: add batch normalization after each of the DNN's hidden layers.
+    linear_sparse_combiner: how the linear part combines the weights of a
+      categorical column with several values per example: 'sum', 'mean' or
+      'sqrtn'.
+
+  Raises:
+    ValueError: no feature columns at all, `dnn_feature_columns` without
+      `dnn_hidden_units`, or another invalid argument.
+  """
 
   def __init__(self,
                model_dir: str | os.PathLike | None = None,
