@@ -131,8 +131,7 @@ class Estimator:
     """model_dir/eval (no `name`) or model_dir/eval_<name>.
 
     Args:
-      name: the evaluation's name, as given to `evaluate`; None or empty
-        for the unnamed one.
+      name: the evaluation's name; None or empty: model_dir/eval.
 
     Returns:
       The path of that evaluation's directory.

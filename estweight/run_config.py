@@ -311,7 +311,22 @@ class RunConfig:
 
   # ------------------------------------------------------------ replace()
   def replace(self, **kwargs: Any) -> "RunConfig":
-    """Returns a copy with the given fields changed (validated again)."""
+    """Returns a copy with the given fields changed (validated again).
+
+    Setting `save_checkpoints_steps` clears `save_checkpoints_secs` in the
+    copy, and the other way round.
+
+    Args:
+      **kwargs: new values of constructor arguments, by name (e.g.
+        `model_dir`, `save_checkpoints_steps`); any of them may be given.
+
+    Returns:
+      The new RunConfig; this one is unchanged.
+
+    Raises:
+      ValueError: if a field cannot be replaced, both checkpoint
+        intervals are given, or the new values are invalid.
+    """
     for key in kwargs:
       if key not in _REPLACEABLE:
         raise ValueError(f"Replacing {key} is not supported. Replaceable "

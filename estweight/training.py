@@ -145,12 +145,27 @@ def train_and_evaluate(estimator: Estimator, train_spec: TrainSpec,
                        eval_spec: EvalSpec) -> tuple[dict, list] | None:
   """Trains to `train_spec.max_steps`, evaluating at checkpoints.
 
-  Locally (no TF_CONFIG cluster, or the 'master' task of one) it returns
-  `(eval_result, export_results)` of the last evaluation. On a TF_CONFIG
-  cluster every process runs its task's role (see `estweight.roles`): the
-  chief and workers train and return None, ps tasks serve until training
-  is done and return None, the evaluator follows the checkpoints and
-  returns its last `(eval_result, export_results)`.
+  On a TF_CONFIG cluster every process runs its task's role (see
+  `estweight.roles`).
+
+  Args:
+    estimator: the Estimator to train and evaluate.
+    train_spec: the training input_fn, max_steps, hooks and saving
+      listeners.
+    eval_spec: the evaluation input_fn, steps, name, hooks, exporters and
+      throttle_secs (the least time between two evaluations).
+
+  Returns:
+    Locally (no TF_CONFIG cluster, or the 'master' task of one):
+    `(eval_result, export_results)` of the last evaluation. On a TF_CONFIG
+    cluster: None for the chief and workers (they train) and for ps tasks
+    (they serve until training is done); the evaluator follows the
+    checkpoints and returns its last `(eval_result, export_results)`.
+
+  Raises:
+    TypeError: if an argument is not an Estimator, TrainSpec or EvalSpec
+      respectively.
+    ValueError: if, locally, the RunConfig saves no checkpoints.
   """
   if not isinstance(estimator, Estimator):
     raise TypeError("`estimator` must be an estweight.Estimator. Received: "

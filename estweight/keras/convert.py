@@ -192,7 +192,20 @@ def _check_dicts(custom_objects, metric_names_map, export_outputs):
 def load_keras_model(path: str | os.PathLike,
                      custom_objects: Mapping[str, Any] | None = None) -> Any:
   """A compiled model from `.keras` (Keras 3), `.h5` or a SavedModel
-  directory (tf_keras, as tf.keras 2.15 saved them)."""
+  directory (tf_keras, as tf.keras 2.15 saved them).
+
+  Args:
+    path: a local file or directory; a name ending in `.keras` is loaded
+      with Keras 3, anything else with tf_keras.
+    custom_objects: names to classes or functions the saved model refers
+      to, as for `load_model`.
+
+  Returns:
+    The loaded model.
+
+  Raises:
+    ValueError: if `path` is on Google Cloud Storage or does not exist.
+  """
   path = os.fspath(path)
   if path.startswith("gs://") or "storage.googleapis.com" in path:
     raise ValueError(

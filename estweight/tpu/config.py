@@ -105,7 +105,15 @@ class RunConfig(run_config_lib.RunConfig):
     return self._cluster
 
   def replace(self, **kwargs: Any) -> "RunConfig":
-    """A copy with `kwargs` replaced (`tpu_config` among them)."""
+    """A copy with `kwargs` replaced (`tpu_config` among them).
+
+    Args:
+      **kwargs: new values of fields, by name: `tpu_config` or any field
+        `estweight.RunConfig.replace` accepts.
+
+    Returns:
+      The new RunConfig; this one is unchanged.
+    """
     tpu_config = kwargs.pop("tpu_config", self._tpu_config)
     new = super().replace(**kwargs)
     new._tpu_config = tpu_config  # type: ignore[attr-defined]  # pylint: disable=protected-access

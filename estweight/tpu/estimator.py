@@ -200,7 +200,22 @@ class TPUEstimator(Estimator):
             steps: int | None = None,
             max_steps: int | None = None,
             saving_listeners: Iterable[Any] | None = None) -> Estimator:
-    """`Estimator.train`, after checking `train_batch_size` is set."""
+    """`Estimator.train`, after checking `train_batch_size` is set.
+
+    Args:
+      input_fn: as in `Estimator.train`; `params['batch_size']` is
+        `train_batch_size`.
+      hooks: as in `Estimator.train`.
+      steps: as in `Estimator.train`.
+      max_steps: as in `Estimator.train`.
+      saving_listeners: as in `Estimator.train`.
+
+    Returns:
+      self, for chaining.
+
+    Raises:
+      ValueError: if `train_batch_size` was not set.
+    """
     self._require_batch_size(ModeKeys.TRAIN, "train_batch_size")
     return super().train(input_fn,
                          hooks=hooks,
@@ -214,7 +229,22 @@ class TPUEstimator(Estimator):
                hooks: Iterable[Any] | None = None,
                checkpoint_path: str | None = None,
                name: str | None = None) -> dict[str, Any]:
-    """`Estimator.evaluate`, after checking `eval_batch_size` is set."""
+    """`Estimator.evaluate`, after checking `eval_batch_size` is set.
+
+    Args:
+      input_fn: as in `Estimator.evaluate`; `params['batch_size']` is
+        `eval_batch_size`.
+      steps: as in `Estimator.evaluate`.
+      hooks: as in `Estimator.evaluate`.
+      checkpoint_path: as in `Estimator.evaluate`.
+      name: as in `Estimator.evaluate`.
+
+    Returns:
+      The metrics, as `Estimator.evaluate` returns them.
+
+    Raises:
+      ValueError: if `eval_batch_size` was not set.
+    """
     self._require_batch_size(ModeKeys.EVAL, "eval_batch_size")
     return super().evaluate(input_fn,
                             steps=steps,
@@ -228,7 +258,22 @@ class TPUEstimator(Estimator):
               hooks: Iterable[Any] | None = None,
               checkpoint_path: str | None = None,
               yield_single_examples: bool = True) -> Iterator[Any]:
-    """`Estimator.predict`, after checking `predict_batch_size` is set."""
+    """`Estimator.predict`, after checking `predict_batch_size` is set.
+
+    Args:
+      input_fn: as in `Estimator.predict`; `params['batch_size']` is
+        `predict_batch_size`.
+      predict_keys: as in `Estimator.predict`.
+      hooks: as in `Estimator.predict`.
+      checkpoint_path: as in `Estimator.predict`.
+      yield_single_examples: as in `Estimator.predict`.
+
+    Returns:
+      The predictions' iterator, as from `Estimator.predict`.
+
+    Raises:
+      ValueError: if `predict_batch_size` was not set.
+    """
     self._require_batch_size(ModeKeys.PREDICT, "predict_batch_size")
     return super().predict(input_fn,
                            predict_keys=predict_keys,

@@ -10,7 +10,15 @@ if _typing.TYPE_CHECKING:
 
 class EmbeddingConfigSpec:
   """TPU embedding tables exist only on TPUs; off TPU, use feature columns'
-  embeddings (`tf.feature_column.embedding_column`) instead."""
+  embeddings (`tf.feature_column.embedding_column`) instead.
+
+  Args:
+    *args: ignored; construction always fails.
+    **kwargs: ignored; construction always fails.
+
+  Raises:
+    NotImplementedError: always (estweight runs without a TPU).
+  """
 
   def __init__(self, *args: Any, **kwargs: Any):
     del args, kwargs
