@@ -101,7 +101,19 @@ def _count(input_fn,
 
 def balanced_class_weight(
     counts: Sequence[int] | np.ndarray) -> dict[int, float]:
-  """`{class_id: n / (n_classes * count)}` from per-class example counts."""
+  """`{class_id: n / (n_classes * count)}` from per-class example counts.
+
+  Args:
+    counts: the number of examples of each class, indexed by class id (at
+      least 2 classes, none of them empty).
+
+  Returns:
+    A dict from class id to its weight; `n` is the total count.
+
+  Raises:
+    ValueError: if `counts` is not a flat list of at least 2 non-negative
+      counts, or a class has no examples.
+  """
   counts = np.asarray(counts, np.float64)
   if counts.ndim != 1 or len(counts) < 2 or np.any(counts < 0):
     raise ValueError(
@@ -215,7 +227,18 @@ class ClassWeight:
   def resolve(self, context: BuildContext) -> None:
     """Resolves 'balanced' for the graph being built (`context`, a
     runtime.preparation.BuildContext): from model_dir's cache, else, when
-    training, by one pass over the training input (then cached)."""
+    training, by one pass over the training input (then cached).
+
+    Does nothing unless the class weight is 'balanced' and not resolved yet.
+
+    Args:
+      context: the build context; gives model_dir, the training input_fn
+        (None when not training), params and config.
+
+    Raises:
+      ValueError: if model_dir has no cached weights and there is no
+        training input to count.
+    """
     if not self.balanced or self.vector is not None:
       return
     if self._load(context.model_dir):

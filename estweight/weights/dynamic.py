@@ -82,7 +82,14 @@ class DynamicClassWeights:
   def class_weights(self, ema: Any) -> tf.Tensor:
     """[n_classes] weights from the classes' loss EMA `ema`: each class's
     loss relative to the mean, to the `power`, clipped to
-    [min_weight, max_weight]."""
+    [min_weight, max_weight].
+
+    Args:
+      ema: the [n_classes] moving averages of each class's per-example loss.
+
+    Returns:
+      A [n_classes] Tensor of class weights.
+    """
     relative = tf.math.divide_no_nan(ema, tf.reduce_mean(ema))
     return tf.clip_by_value(tf.pow(relative, self.power), self.min_weight,
                             self.max_weight)

@@ -177,6 +177,23 @@ def reduce_loss(per_example: Any,
   Both record the reduction in the graph, which decides how a distribution
   strategy scales the loss over replicas. Per-example losses may then be
   [batch_size, d], with weights [batch_size, 1], [batch_size, d] or 1.0.
+
+  Args:
+    per_example: the per-example losses, [batch_size] (see above with
+      `tf_estimator_ops`).
+    weights: the examples' weights, reshaped to `per_example`'s shape
+      (see above with `tf_estimator_ops`); None: every example weighs 1.
+    reduction: 'weighted_mean' (weighted sum over the sum of weights),
+      'sum_over_batch_size' (weighted sum over the number of losses) or
+      'sum'; with `tf_estimator_ops`, 'nonzero_mean' too.
+    tf_estimator_ops: use tf.estimator 2.15's ops (see above).
+
+  Returns:
+    The reduced loss, a scalar Tensor.
+
+  Raises:
+    ValueError: if, without `tf_estimator_ops`, `reduction` is not one of
+      'weighted_mean', 'sum_over_batch_size' and 'sum'.
   """
   if tf_estimator_ops:
     if reduction in (SUM, SUM_OVER_BATCH_SIZE):
