@@ -211,17 +211,40 @@ class KMeans(Estimator):
       yield result[key]
 
   def predict_cluster_index(self, input_fn: Callable) -> Iterator[Any]:
-    """Yields the index of the nearest center of each input point."""
+    """Yields the index of the nearest center of each input point.
+
+    Args:
+      input_fn: an input_fn giving the points to assign: a features tensor
+        or dict, as in training.
+
+    Yields:
+      The index of the nearest cluster center of each point, in input order.
+    """
     yield from self._predict_one_key(input_fn, self.CLUSTER_INDEX)
 
   def score(self, input_fn: Callable) -> Any:
     """The sum of the distances of the first batch's points to their
-    nearest centers (squared Euclidean: not negated, unlike sklearn)."""
+    nearest centers (squared Euclidean: not negated, unlike sklearn).
+
+    Args:
+      input_fn: an input_fn giving the points to score; only its first
+        batch is read.
+
+    Returns:
+      The summed distance, a float.
+    """
     return self.evaluate(input_fn=input_fn, steps=1)[self.SCORE]
 
   def transform(self, input_fn: Callable) -> Iterator[np.ndarray]:
     """Yields each point's distances to all centers: Euclidean (the square
-    root of the squared distances) or cosine, per `distance_metric`."""
+    root of the squared distances) or cosine, per `distance_metric`.
+
+    Args:
+      input_fn: an input_fn giving the points to transform.
+
+    Yields:
+      A `[num_clusters]` array of distances per point, in input order.
+    """
     for distances in self._predict_one_key(input_fn, self.ALL_DISTANCES):
       if self._distance_metric == self.SQUARED_EUCLIDEAN_DISTANCE:
         yield np.sqrt(distances)

@@ -46,6 +46,14 @@ def classifier_parse_example_spec(feature_columns: Iterable[Any],
     label_dtype: tf.int64 for class ids, tf.string for vocabulary labels.
     label_default: used when an example has no label (None: required).
     weight_column: a key (read as a [1] float) or a numeric_column.
+
+  Returns:
+    A dict from feature key to its parse spec (`FixedLenFeature`,
+    `VarLenFeature`, ...), for `tf.io.parse_example`.
+
+  Raises:
+    ValueError: `label_key` is a feature column's key, or `weight_column`
+      is neither a key nor a column with a parse spec.
   """
   return _with_label_and_weight(
       feature_columns, label_key,
@@ -59,7 +67,26 @@ def regressor_parse_example_spec(feature_columns: Iterable[Any],
                                  label_dimension: int = 1,
                                  weight_column: Any = None) -> dict[str, Any]:
   """Parse spec of the features, a [label_dimension] label and the weight
-  column (see classifier_parse_example_spec)."""
+  column (see classifier_parse_example_spec).
+
+  Args:
+    feature_columns: the model's feature columns.
+    label_key: the tf.Example key of the label.
+    label_dtype: the label's dtype (tf.float32 by default).
+    label_default: used when an example has no label (None: required).
+    label_dimension: number of label values per example, at least 1.
+    weight_column: a key (read as a [1] float) or a numeric_column.
+
+  Returns:
+    A dict from feature key to its parse spec (`FixedLenFeature`,
+    `VarLenFeature`, ...), for `tf.io.parse_example`.
+
+  Raises:
+    TypeError: `label_dimension` is not a number (or is a bool).
+    ValueError: `label_dimension` is a fraction or below 1, `label_key` is
+      a feature column's key, or `weight_column` is neither a key nor a
+      column with a parse spec.
+  """
   label_dimension = validation.integer("label_dimension",
                                        label_dimension,
                                        minimum=1,

@@ -502,11 +502,44 @@ class RNNEstimator(Estimator):
 class RNNClassifier(RNNEstimator):
   """A recurrent classifier over sequence features.
 
-  Takes RNNEstimator's arguments without `head`, plus `n_classes`,
-  `weight_column`, `label_vocabulary`, `loss_reduction` and
-  `sequence_mask`: the feature key of the step mask used with
-  `return_sequences=True` (labels and weights are then `[batch, time]`,
-  and padded steps do not count in loss and metrics).
+  Args:
+    sequence_feature_columns: sequence dense columns
+      (`tf.feature_column.sequence_numeric_column`, or
+      `sequence_categorical_column_with_*` wrapped in `embedding_column` or
+      `indicator_column`).
+    context_feature_columns: optional dense columns with one value per
+      example, repeated at every step.
+    units: sizes of the stacked RNN cells, e.g. `[32, 16]`; not with
+      `rnn_cell_fn`.
+    cell_type: 'simple_rnn' (the default), 'lstm', 'gru' or an RNN cell class;
+      not with `rnn_cell_fn`.
+    rnn_cell_fn: instead of `units` and `cell_type`, a callable returning a
+      Keras RNN cell (or a list of cells).
+    return_sequences: predict at every step instead of once per sequence;
+      labels (and weights) are then `[batch, time]` and padded steps count in
+      neither loss nor metrics.
+    model_dir: where checkpoints and summaries live; `None` uses
+      `config.model_dir`, else a temporary directory.
+    n_classes: number of classes, at least 2 (2: a sigmoid head, more: a
+      softmax head).
+    weight_column: a feature key or `numeric_column` holding example weights;
+      `None` weighs examples by the input's third element, if any, else 1.
+      With `return_sequences`, the key of a per-step weight feature.
+    label_vocabulary: the class names, when labels are strings (`n_classes`
+      unique strings); `None` expects integer class ids in `[0, n_classes)`.
+    optimizer: 'Adagrad', 'Adam', 'Ftrl', 'RMSProp' or 'SGD' (learning rate
+      0.05, gradients clipped at norm 5); a tf_keras legacy, Keras 3 or
+      `tf.compat.v1.train` optimizer instance or class; or a zero-argument
+      callable returning one.
+    loss_reduction: how weighted per-example losses become the loss:
+      'sum_over_batch_size' (the default), 'sum', 'auto' or a
+      `tf.compat.v1.losses.Reduction` other than NONE.
+    sequence_mask: feature key of the `[batch, time]` mask of real (not
+      padded) steps; used with `return_sequences=True`.
+    config: a `RunConfig`; `None` means `RunConfig()`.
+
+  Raises:
+    ValueError, TypeError: for an invalid argument, naming it.
   """
 
   def __init__(self,
