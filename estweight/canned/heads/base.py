@@ -63,7 +63,23 @@ class HeadMetric(tuple):
 
 
 class Head(abc.ABC):
-  """Base class of the canned heads (tf.estimator's `Head` interface)."""
+  """Base class of the canned heads (tf.estimator's `Head` interface).
+
+  Args:
+    weight_column: None, a feature key (str) or a numeric_column giving
+      each example's weight; None weighs every example 1.
+    loss_reduction: how weighted per-example losses are reduced to the
+      training loss: 'sum_over_batch_size' (the default), 'sum', 'auto',
+      or a tf.compat.v1 reduction other than NONE.
+    loss_fn: optional callable replacing the head's default per-example
+      loss; called with those of `labels`, `logits`, `features` and
+      `loss_reduction` it accepts.
+    name: optional head name; suffixes metric keys and is the name scope.
+
+  Raises:
+    TypeError: `weight_column` is neither a string nor a DenseColumn.
+    ValueError: `loss_fn` is not callable, or `loss_reduction` is unknown.
+  """
 
   def __init__(self,
                *,
@@ -117,7 +133,24 @@ class Head(abc.ABC):
               features: Any,
               logits: tf.Tensor,
               allow_per_logit: bool = False) -> tf.Tensor | float:
-    """Example weights `[batch_size, 1]` (or per logit), or 1.0 if none."""
+    """Example weights `[batch_size, 1]` (or per logit), or 1.0 if none.
+
+    Args:
+      features: dict of input features; holds the weight column, or the
+        weights input_fn returned as a third element.
+      logits: logits tensor, used to check the weights' batch size.
+      allow_per_logit: if True, weights may also have shape
+        `[batch_size, logits_dimension]`.
+
+    Returns:
+      A float tensor of example weights, or the float 1.0 when the head
+      has no weights.
+
+    Raises:
+      ValueError: weights come both from `weight_column` and from input_fn,
+        the weight column is not in `features`, or the weights have a bad
+        shape.
+    """
     column = self._weight_column
     from_input = isinstance(features, dict) and SAMPLE_WEIGHT_KEY in features
     if column is not None and from_input:
@@ -197,7 +230,24 @@ class Head(abc.ABC):
       features: Any = None,
       mode: str | None = None,
       regularization_losses: Sequence[tf.Tensor] | None = None) -> tf.Tensor:
-    """Regularised training loss (a scalar)."""
+    """Regularised training loss (a scalar).
+
+    Args:
+      labels: labels tensor in the form the head accepts.
+      logits: float tensor `[batch_size, logits_dimension]`.
+      features: dict of input features (read for example weights and
+        passed to `loss_fn`); None if the head has no weights.
+      mode: a ModeKeys value; unused.
+      regularization_losses: optional list of scalar tensors added to the
+        reduced loss.
+
+    Returns:
+      A scalar float tensor.
+
+    Raises:
+      ValueError: `labels` is None, or `logits` or `labels` have a shape
+        the head does not accept.
+    """
     del mode
     with tf.name_scope("losses"):
       logits = self._check_logits(logits)
@@ -217,17 +267,43 @@ class Head(abc.ABC):
   def predictions(self,
                   logits: tf.Tensor,
                   keys: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
-    """Dict of prediction tensors."""
+    """Dict of prediction tensors.
+
+    Args:
+      logits: float tensor `[batch_size, logits_dimension]`.
+      keys: optional prediction keys to return; None returns them all.
+
+    Returns:
+      Dict mapping prediction keys to tensors.
+    """
 
   @abc.abstractmethod
   def export_outputs(self, predictions: Mapping[str, Any]) -> dict[str, Any]:
-    """Dict of signature name -> ExportOutput."""
+    """Dict of signature name -> ExportOutput.
+
+    Args:
+      predictions: dict of prediction tensors, as `predictions()` returns.
+
+    Returns:
+      Dict mapping signature names to ExportOutput objects.
+    """
 
   @abc.abstractmethod
   def eval_metric_ops(
       self, features: Any, logits: tf.Tensor, labels: Any,
       regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
-    """Dict of metric name -> Keras metric object or (value, update_op)."""
+    """Dict of metric name -> Keras metric object or (value, update_op).
+
+    Args:
+      features: dict of input features (read for example weights).
+      logits: float tensor `[batch_size, logits_dimension]`.
+      labels: labels tensor in the form the head accepts.
+      regularization_losses: optional list of scalar tensors; when given,
+        their sum is reported as a metric.
+
+    Returns:
+      Dict mapping metric keys to updated metrics.
+    """
 
   # The labels a head takes, for `metrics()` (which has no tensors yet).
   _label_dtype = tf.int64
@@ -243,6 +319,13 @@ class Head(abc.ABC):
 
     tf.estimator's two-step metrics API for custom model_fns: pass the dict
     to `update_metrics` and the result to `EstimatorSpec(eval_metric_ops=)`.
+
+    Args:
+      regularization_losses: optional list of regularization losses; if
+        non-empty, a regularization loss metric is included.
+
+    Returns:
+      Dict mapping metric keys to `HeadMetric`s without values.
     """
     with tf.Graph().as_default():
       dtype = (tf.string if getattr(self, "_label_vocabulary", None) else
@@ -269,7 +352,23 @@ class Head(abc.ABC):
       regularization_losses: Sequence[tf.Tensor] | None = None
   ) -> dict[str, Any]:
     """`eval_metrics` (from `metrics()`) updated with this batch: a dict
-    for `EstimatorSpec(eval_metric_ops=...)`."""
+    for `EstimatorSpec(eval_metric_ops=...)`.
+
+    Args:
+      eval_metrics: dict returned by `metrics()`.
+      features: dict of input features (read for example weights).
+      logits: float tensor `[batch_size, logits_dimension]` (a dict by head
+        name for a multi-head).
+      labels: labels tensor in the form the head accepts.
+      regularization_losses: optional list of scalar regularization losses.
+
+    Returns:
+      A new dict with the metrics of `eval_metrics` updated for the batch.
+
+    Raises:
+      TypeError: `eval_metrics` is not a dict.
+      ValueError: `logits` do not have the head's logits dimension.
+    """
     if not isinstance(eval_metrics, dict):
       raise TypeError("`eval_metrics` must be the dict head.metrics() "
                       f"returned. Received: eval_metrics={eval_metrics!r}.")
@@ -294,7 +393,31 @@ class Head(abc.ABC):
       update_ops: Sequence[Any] | None = None,
       regularization_losses: Sequence[tf.Tensor] | None = None
   ) -> EstimatorSpec:
-    """Builds the EstimatorSpec for `mode` from logits."""
+    """Builds the EstimatorSpec for `mode` from logits.
+
+    Args:
+      features: dict of input features.
+      mode: a ModeKeys value: TRAIN, EVAL or PREDICT.
+      logits: float tensor `[batch_size, logits_dimension]`.
+      labels: labels tensor; required in TRAIN and EVAL, unused in PREDICT.
+      optimizer: optimizer minimizing the loss in TRAIN; give it or
+        `train_op_fn`, not both.
+      trainable_variables: variables `optimizer` updates.
+      train_op_fn: callable taking the loss and returning the train op;
+        the alternative to `optimizer`.
+      update_ops: optional extra ops grouped with the train op (e.g. batch
+        normalization updates).
+      regularization_losses: optional list of scalar tensors added to the
+        loss.
+
+    Returns:
+      An `EstimatorSpec` for `mode`.
+
+    Raises:
+      ValueError: labels are missing in TRAIN or EVAL, logits or labels have
+        a bad shape, or in TRAIN not exactly one of `optimizer` and
+        `train_op_fn` is given.
+    """
     with tf.name_scope(self._name or "head"):
       logits = self._check_logits(logits)
       predictions = self.predictions(logits)
@@ -333,7 +456,22 @@ class Head(abc.ABC):
                trainable_variables: Sequence[tf.Variable] | None,
                train_op_fn: Callable[..., Any] | None,
                update_ops: Sequence[Any] | None) -> Any:
-    """`optimizer` applied to `trainable_variables`, or `train_op_fn(loss)`."""
+    """`optimizer` applied to `trainable_variables`, or `train_op_fn(loss)`.
+
+    Args:
+      loss: scalar training loss tensor.
+      optimizer: optimizer minimizing `loss`, or None with `train_op_fn`.
+      trainable_variables: variables `optimizer` updates.
+      train_op_fn: callable taking `loss` and returning the train op, or
+        None with `optimizer`.
+      update_ops: optional extra ops grouped with the train op.
+
+    Returns:
+      The train op.
+
+    Raises:
+      ValueError: not exactly one of `optimizer` and `train_op_fn` is set.
+    """
     if (optimizer is None) == (train_op_fn is None):
       raise ValueError("Exactly one of `optimizer` and `train_op_fn` must be "
                        f"set. Received: optimizer={optimizer!r}, "

@@ -179,6 +179,12 @@ class BinaryClassHead(_ClassHead):
     loss_reduction: 'sum_over_batch_size' (Σ w·loss / batch size) or 'sum'.
     loss_fn: optional `(labels, logits[, features]) -> [batch_size, 1]` loss.
     name: suffix of metric keys and name scope.
+    class_weight: optional per-class loss weights: 'balanced', a dict by
+      class id (or name with `label_vocabulary`), or a `ClassWeight`.
+
+  Raises:
+    ValueError: a threshold is outside (0, 1), or `label_vocabulary` or
+      `class_weight` is invalid.
   """
 
   def __init__(self,
@@ -216,7 +222,15 @@ class BinaryClassHead(_ClassHead):
   def predictions(self,
                   logits: tf.Tensor,
                   keys: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
-    """{prediction key: tensor} for `logits` (only `keys`, when given)."""
+    """{prediction key: tensor} for `logits` (only `keys`, when given).
+
+    Args:
+      logits: float tensor `[batch_size, logits_dimension]`.
+      keys: optional prediction keys to return; None returns them all.
+
+    Returns:
+      Dict mapping prediction keys to tensors.
+    """
     with tf.name_scope("predictions"):
       logistic = tf.sigmoid(logits, name=P.LOGISTIC)
       two_class = tf.concat([tf.zeros_like(logits), logits],
@@ -236,7 +250,15 @@ class BinaryClassHead(_ClassHead):
     return {k: v for k, v in out.items() if keys is None or k in keys}
 
   def export_outputs(self, predictions: Mapping[str, Any]) -> dict[str, Any]:
-    """{signature name: ExportOutput} for the head's `predictions`."""
+    """{signature name: ExportOutput} for the head's `predictions`.
+
+    Args:
+      predictions: dict of prediction tensors, as `predictions()` returns.
+
+    Returns:
+      Dict mapping signature names ('serving_default', 'classification',
+      'regression', 'predict') to ExportOutput objects.
+    """
     outputs = super().export_outputs(predictions)
     outputs["regression"] = export_outputs_lib.RegressionOutput(
         value=predictions[P.LOGISTIC])
@@ -246,7 +268,22 @@ class BinaryClassHead(_ClassHead):
       self, features: Any, logits: tf.Tensor, labels: Any,
       regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
     """The evaluation metrics, {name: Keras metric or (value, update_op)},
-    under tf.estimator 2.15's keys (prefixed by the head's name if any)."""
+    under tf.estimator 2.15's keys (prefixed by the head's name if any).
+
+    Args:
+      features: dict of input features (read for example weights).
+      logits: float tensor `[batch_size, logits_dimension]`.
+      labels: class ids, or class names with `label_vocabulary`; shape
+        `[batch_size]` or `[batch_size, 1]`.
+      regularization_losses: optional list of scalar tensors; when given,
+        their sum is reported as a metric.
+
+    Returns:
+      Dict mapping metric keys to updated metrics.
+
+    Raises:
+      ValueError: `labels` is None or has a bad shape or dtype.
+    """
     preds = self.predictions(logits)
     labels = self._processed_labels(logits, labels)
     unweighted, loss_weights, weights = self._loss_and_metric_weights(
@@ -320,7 +357,22 @@ class BinaryClassHead(_ClassHead):
 
 
 class MultiClassHead(_ClassHead):
-  """Softmax cross-entropy head for `n_classes` > 2 classes."""
+  """Softmax cross-entropy head for `n_classes` > 2 classes.
+
+  Args:
+    n_classes: number of classes, an integer > 2.
+    weight_column: feature key or numeric_column of example weights.
+    label_vocabulary: the `n_classes` class names, if labels are strings.
+    loss_reduction: 'sum_over_batch_size' (Σ w·loss / batch size) or 'sum'.
+    loss_fn: optional `(labels, logits[, features]) -> [batch_size, 1]` loss.
+    name: suffix of metric keys and name scope.
+    class_weight: optional per-class loss weights: 'balanced', a dict by
+      class id (or name with `label_vocabulary`), or a `ClassWeight`.
+
+  Raises:
+    ValueError: `n_classes` is not an integer > 2, or `label_vocabulary` or
+      `class_weight` is invalid.
+  """
 
   def __init__(self,
                n_classes: int,
@@ -369,7 +421,15 @@ class MultiClassHead(_ClassHead):
   def predictions(self,
                   logits: tf.Tensor,
                   keys: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
-    """{prediction key: tensor} for `logits` (only `keys`, when given)."""
+    """{prediction key: tensor} for `logits` (only `keys`, when given).
+
+    Args:
+      logits: float tensor `[batch_size, logits_dimension]`.
+      keys: optional prediction keys to return; None returns them all.
+
+    Returns:
+      Dict mapping prediction keys to tensors.
+    """
     with tf.name_scope("predictions"):
       class_ids = tf.expand_dims(tf.argmax(logits, axis=-1, name=P.CLASS_IDS),
                                  -1)
@@ -387,7 +447,22 @@ class MultiClassHead(_ClassHead):
       self, features: Any, logits: tf.Tensor, labels: Any,
       regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
     """The evaluation metrics, {name: Keras metric or (value, update_op)},
-    under tf.estimator 2.15's keys (prefixed by the head's name if any)."""
+    under tf.estimator 2.15's keys (prefixed by the head's name if any).
+
+    Args:
+      features: dict of input features (read for example weights).
+      logits: float tensor `[batch_size, logits_dimension]`.
+      labels: class ids, or class names with `label_vocabulary`; shape
+        `[batch_size]` or `[batch_size, 1]`.
+      regularization_losses: optional list of scalar tensors; when given,
+        their sum is reported as a metric.
+
+    Returns:
+      Dict mapping metric keys to updated metrics.
+
+    Raises:
+      ValueError: `labels` is None or has a bad shape or dtype.
+    """
     preds = self.predictions(logits)
     labels = self._processed_labels(logits, labels)
     unweighted, loss_weights, weights = self._loss_and_metric_weights(

@@ -287,7 +287,15 @@ class MultiHead(base.Head):
   ) -> dict[str, base.HeadMetric]:
     """The multi-head's own metrics, not yet updated: `loss/<head_name>`
     per head (and the regularization loss); `update_metrics` adds the
-    heads' metrics."""
+    heads' metrics.
+
+    Args:
+      regularization_losses: optional list of regularization losses; if
+        non-empty, a regularization loss metric is included.
+
+    Returns:
+      Dict mapping metric keys to `HeadMetric`s without values.
+    """
     names = [_loss_key(head) for head in self._heads]
     if regularization_losses:
       names.insert(0, self._key(MetricKeys.LOSS_REGULARIZATION))
@@ -297,7 +305,22 @@ class MultiHead(base.Head):
       self, features: Any, logits: Any, labels: Any,
       regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
     """Each head's loss and metrics (without regularization), plus the
-    regularization loss as `regularization_loss/<multi_head_name>`."""
+    regularization loss as `regularization_loss/<multi_head_name>`.
+
+    Args:
+      features: input dict (the heads read their weight columns from it).
+      logits: dict `{head_name: logits}` or one tensor to split.
+      labels: dict `{head_name: labels}`.
+      regularization_losses: optional list of scalar losses; when given,
+        their sum is reported as a metric.
+
+    Returns:
+      Dict mapping metric keys to updated metrics.
+
+    Raises:
+      ValueError: `logits` or `labels` lack a head, or `logits` cannot be
+        split among the heads.
+    """
     logits = self._check_logits(logits)
     labels = self._processed_labels(logits, labels)
     mean = tf_keras.metrics.Mean

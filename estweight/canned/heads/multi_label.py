@@ -73,6 +73,11 @@ class MultiLabelHead(base.Head):
     classes_for_class_based_metrics: class ids or names that get their own
       probability mean, AUC and PR-AUC metrics.
     name: suffix of metric keys and name scope.
+
+  Raises:
+    ValueError: `n_classes` is not an integer >= 2, a threshold is outside
+      (0, 1), or `label_vocabulary` or `classes_for_class_based_metrics` is
+      invalid.
   """
 
   def _label_width(self):
@@ -222,7 +227,19 @@ class MultiLabelHead(base.Head):
   def predictions(self,
                   logits: tf.Tensor,
                   keys: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
-    """{prediction key: tensor} for `logits` (only `keys`, when given)."""
+    """{prediction key: tensor} for `logits` (only `keys`, when given).
+
+    Args:
+      logits: float tensor `[batch_size, n_classes]`.
+      keys: optional subset of 'logits', 'probabilities' and 'classes' to
+        return; None or empty returns all three.
+
+    Returns:
+      Dict mapping prediction keys to tensors.
+
+    Raises:
+      ValueError: `keys` holds a key this head does not predict.
+    """
     valid = (P.LOGITS, P.PROBABILITIES, P.CLASSES)
     for key in keys or ():
       if key not in valid:
@@ -237,7 +254,15 @@ class MultiLabelHead(base.Head):
     return {k: v for k, v in out.items() if not keys or k in keys}
 
   def export_outputs(self, predictions: Mapping[str, Any]) -> dict[str, Any]:
-    """{signature name: ExportOutput} for the head's `predictions`."""
+    """{signature name: ExportOutput} for the head's `predictions`.
+
+    Args:
+      predictions: dict of prediction tensors, as `predictions()` returns.
+
+    Returns:
+      Dict mapping signature names ('serving_default', 'classification',
+      'predict') to ExportOutput objects.
+    """
     classification_output = export_outputs_lib.ClassificationOutput(
         scores=predictions[P.PROBABILITIES], classes=predictions[P.CLASSES])
     return {
@@ -255,7 +280,22 @@ class MultiLabelHead(base.Head):
       self, features: Any, logits: tf.Tensor, labels: Any,
       regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
     """The evaluation metrics, {name: Keras metric or (value, update_op)},
-    under tf.estimator 2.15's keys (prefixed by the head's name if any)."""
+    under tf.estimator 2.15's keys (prefixed by the head's name if any).
+
+    Args:
+      features: dict of input features (read for example weights).
+      logits: float tensor `[batch_size, n_classes]`.
+      labels: multi-hot tensor `[batch_size, n_classes]`, or a SparseTensor
+        of class ids (or names with `label_vocabulary`).
+      regularization_losses: optional list of scalar tensors; when given,
+        their sum is reported as a metric.
+
+    Returns:
+      Dict mapping metric keys to updated metrics.
+
+    Raises:
+      ValueError: `labels` is None or has a bad shape or dtype.
+    """
     labels = self._processed_labels(logits, labels)
     unweighted, weights = self._unweighted_loss_and_weights(
         logits, labels, features)

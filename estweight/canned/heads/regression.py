@@ -21,6 +21,19 @@ class RegressionHead(base.Head):
   Weights may be [batch_size], [batch_size, 1] or per target
   [batch_size, label_dimension]. `inverse_link_fn` maps logits to
   predictions (and adds `logits` to the prediction dict).
+
+  Args:
+    label_dimension: number of regression targets per example, >= 1.
+    weight_column: feature key or numeric_column of example weights.
+    loss_reduction: 'sum_over_batch_size' (Σ w·loss / batch size) or 'sum'.
+    loss_fn: optional `(labels, logits[, features])` per-example loss
+      replacing the squared error.
+    inverse_link_fn: optional callable mapping logits to predictions; None
+      predicts the logits themselves.
+    name: suffix of metric keys and name scope.
+
+  Raises:
+    ValueError: `label_dimension` is not a positive integer.
   """
 
   def __init__(self,
@@ -81,7 +94,15 @@ class RegressionHead(base.Head):
   def predictions(self,
                   logits: tf.Tensor,
                   keys: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
-    """{prediction key: tensor} for `logits` (only `keys`, when given)."""
+    """{prediction key: tensor} for `logits` (only `keys`, when given).
+
+    Args:
+      logits: float tensor `[batch_size, label_dimension]`.
+      keys: optional prediction keys to return; None returns them all.
+
+    Returns:
+      Dict mapping prediction keys to tensors.
+    """
     with tf.name_scope("predictions"):
       if self._inverse_link_fn is not None:
         out = {P.PREDICTIONS: self._inverse_link_fn(logits), P.LOGITS: logits}
@@ -90,7 +111,15 @@ class RegressionHead(base.Head):
     return {k: v for k, v in out.items() if keys is None or k in keys}
 
   def export_outputs(self, predictions: Mapping[str, Any]) -> dict[str, Any]:
-    """{signature name: ExportOutput} for the head's `predictions`."""
+    """{signature name: ExportOutput} for the head's `predictions`.
+
+    Args:
+      predictions: dict of prediction tensors, as `predictions()` returns.
+
+    Returns:
+      Dict mapping signature names ('serving_default', 'regression',
+      'predict') to ExportOutput objects.
+    """
     regression = export_outputs_lib.RegressionOutput(
         value=predictions[P.PREDICTIONS])
     return {
@@ -103,7 +132,22 @@ class RegressionHead(base.Head):
       self, features: Any, logits: tf.Tensor, labels: Any,
       regularization_losses: Sequence[tf.Tensor] | None) -> dict[str, Any]:
     """The evaluation metrics, {name: Keras metric or (value, update_op)},
-    under tf.estimator 2.15's keys (prefixed by the head's name if any)."""
+    under tf.estimator 2.15's keys (prefixed by the head's name if any).
+
+    Args:
+      features: dict of input features (read for example weights).
+      logits: float tensor `[batch_size, label_dimension]`.
+      labels: numeric tensor `[batch_size]` or
+        `[batch_size, label_dimension]`.
+      regularization_losses: optional list of scalar tensors; when given,
+        their sum is reported as a metric.
+
+    Returns:
+      Dict mapping metric keys to updated metrics.
+
+    Raises:
+      ValueError: `labels` is None, sparse, strings or of a bad shape.
+    """
     predicted = self.predictions(logits)[P.PREDICTIONS]
     processed = self._processed_labels(logits, labels)
     unweighted, weights = self._unweighted_loss_and_weights(
@@ -134,7 +178,19 @@ class RegressionHead(base.Head):
 
 
 class PoissonRegressionHead(RegressionHead):
-  """Poisson regression: log-Poisson loss, predictions = exp(logits)."""
+  """Poisson regression: log-Poisson loss, predictions = exp(logits).
+
+  Args:
+    label_dimension: number of regression targets per example, >= 1.
+    weight_column: feature key or numeric_column of example weights.
+    loss_reduction: 'sum_over_batch_size' (Σ w·loss / batch size) or 'sum'.
+    compute_full_loss: if True, include the Stirling approximation term of
+      the log-Poisson loss; False drops it.
+    name: suffix of metric keys and name scope.
+
+  Raises:
+    ValueError: `label_dimension` is not a positive integer.
+  """
 
   def __init__(self,
                label_dimension: int = 1,
@@ -157,7 +213,15 @@ class PoissonRegressionHead(RegressionHead):
 
 
 class LogisticRegressionHead(RegressionHead):
-  """Regression of targets in [0, 1] with sigmoid cross-entropy."""
+  """Regression of targets in [0, 1] with sigmoid cross-entropy.
+
+  Predictions are sigmoid(logits); labels outside [0, 1] fail at run time.
+
+  Args:
+    weight_column: feature key or numeric_column of example weights.
+    loss_reduction: 'sum_over_batch_size' (Σ w·loss / batch size) or 'sum'.
+    name: suffix of metric keys and name scope.
+  """
 
   def __init__(self,
                weight_column: Any = None,
