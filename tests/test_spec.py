@@ -100,7 +100,8 @@ def test_call_logit_fn_fills_arguments_by_name():
 
   out = estweight.experimental.call_logit_fn(
       logit_fn, {"x": tf.constant(3.0)}, ModeKeys.TRAIN, None, None)
-  assert tf.compat.v1.Session().run(out) == 6.0
+  with tf.compat.v1.Session() as session:
+    assert session.run(out) == 6.0
   with pytest.raises(ValueError, match="logit_fn should return a Tensor"):
     estweight.experimental.call_logit_fn(lambda features: 1, {}, "train",
                                          None, None)

@@ -36,8 +36,11 @@ seen = []
 
 
 def test_custom_model_fn_receives_weights_argument(tmp_path):
+  seen.clear()
   est = estweight.Estimator(weighted_model_fn, model_dir=str(tmp_path))
   result = est.evaluate(triples())
+  # The EVAL graph's model_fn got the input's third element as `weights`.
+  assert seen and all(isinstance(w, tf.Tensor) for w in seen), seen
   # Batches [1,2] w [1,3] and [3,4] w [0.5,2]; pred 0 so err = y².
   # batch 1: (1*1 + 3*4) / 4 = 3.25; batch 2: (0.5*9 + 2*16) / 2.5 = 14.6
   # loss = mean over batches = (3.25 + 14.6) / 2 = 8.925
